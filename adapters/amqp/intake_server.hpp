@@ -1,0 +1,98 @@
+// The AMQP 1.0 intake: licgate listens for connections itself (no broker on
+// one machine) and takes deliveries on configured addresses.
+//
+// Flow control and memory: each incoming link gets `credit_window` credit
+// and is topped up only as its deliveries are settled, so at most
+// credit_window deliveries per link (and max_in_flight overall) are in
+// memory whatever the sender does (AMQP 1.0 section 2.6.7). A delivery over
+// max_message_bytes is rejected with amqp:link:message-size-exceeded.
+//
+// Settlement: deliveries are handed to the processor in batches on a worker
+// thread; each is settled only after the processor returns its outcome,
+// which for licence events means after the store's commit (accepted when
+// applied or already applied, rejected with an AMQP error condition and a
+// description when invalid, released when licgate could not decide).
+//
+// No Proton type appears here: the gateway sees plain structs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "registry/result.hpp"
+
+namespace licgate::adapters::amqp {
+
+struct IntakeOptions {
+  std::string host = "127.0.0.1";
+  int port = 5672;  // 0: any free port (tests); see boundPort()
+  std::string container_id = "licgate";
+  int credit_window = 500;  // per incoming link
+  std::size_t max_message_bytes = 1 << 20;
+  std::size_t max_batch = 256;  // deliveries handed to the processor at once
+  std::vector<std::string> addresses = {"licences/events"};
+};
+
+struct Delivery {
+  std::string address;     // target address of the link
+  std::string message_id;  // AMQP message-id as text
+  std::string correlation_id;
+  std::string reply_to;
+  std::string content_type;
+  std::string sender_system;  // application property "system", else user-id
+  std::string body;           // bytes of the data/value section
+};
+
+enum class Settle : std::uint8_t { kAccept, kReject, kRelease };
+
+struct Verdict {
+  Settle settle = Settle::kAccept;
+  std::string condition;    // AMQP error condition for kReject, e.g. "amqp:decode-error"
+  std::string description;  // names what was wrong
+  // The outcome message sent to reply-to (when set), application properties
+  // "outcome" = disposition name and "error" = error code name.
+  std::string outcome;
+  std::string error_code;
+  std::string licence_number;
+};
+
+// Called on the intake worker thread with up to max_batch deliveries; must
+// return one verdict per delivery, in order. Blocking is expected (it
+// commits to the store). Exceptions are caught and release the batch.
+using BatchProcessor = std::function<std::vector<Verdict>(const std::vector<Delivery>&)>;
+
+struct IntakeStats {
+  std::uint64_t received = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t released = 0;
+  std::uint64_t replies_sent = 0;
+  std::uint64_t replies_unroutable = 0;  // reply-to named no open link
+  std::uint64_t in_flight = 0;
+  std::uint64_t connections = 0;
+};
+
+class IntakeServer {
+ public:
+  virtual ~IntakeServer() = default;
+
+  // Starts listening and returns once the listener is bound. Errors:
+  // kUnavailable naming the address when the port cannot be bound.
+  virtual registry::Status start() = 0;
+
+  // The port actually bound (useful with port 0).
+  virtual int boundPort() const = 0;
+
+  // Stops accepting, releases unsettled deliveries (their senders may send
+  // them again), closes connections and joins the threads. Idempotent.
+  virtual void stop() = 0;
+
+  virtual IntakeStats stats() const = 0;
+};
+
+std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, BatchProcessor processor);
+
+}  // namespace licgate::adapters::amqp

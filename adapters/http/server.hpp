@@ -1,0 +1,54 @@
+// A small HTTP/1.1 server on Boost.Beast for licgate's JSON API.
+//
+// The server owns its threads; handlers run on them and may block (they read
+// the store). Requests and responses are plain structs here so that Beast
+// stays inside server.cpp, the one translation unit that compiles it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "registry/result.hpp"
+
+namespace licgate::adapters::http {
+
+struct Request {
+  std::string method;                          // "GET", "POST", ...
+  std::string target;                          // path and query, as sent
+  std::string path;                            // decoded path without the query
+  std::map<std::string, std::string> query;    // decoded query parameters
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port
+  int threads = 2;
+  std::size_t max_body_bytes = 1 << 20;
+};
+
+class Server {
+ public:
+  virtual ~Server() = default;
+  // Binds and starts the threads. kUnavailable naming the address on failure.
+  virtual registry::Status start() = 0;
+  virtual int boundPort() const = 0;
+  // Stops accepting, finishes nothing more, joins the threads. Idempotent.
+  virtual void stop() = 0;
+};
+
+// `handler` gets every request; exceptions from it become a 500 JSON error.
+std::unique_ptr<Server> makeServer(ServerOptions options, Handler handler);
+
+}  // namespace licgate::adapters::http
