@@ -1,0 +1,449 @@
+// The YAML loader of licgate's configuration (config/config.hpp).
+//
+// Every value is checked here, at start-up, so that the adapters can trust
+// their options: a bad port or an unknown licensor stops licgate before it
+// opens anything. Problems are collected rather than returned one by one, so
+// one run of `licgate check-config` shows them all.
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+namespace licgate::config {
+
+using registry::Error;
+using registry::ErrorCode;
+using registry::Result;
+
+bool SystemConfig::mayActFor(std::string_view licensor) const {
+  return std::any_of(licensors.begin(), licensors.end(), [&](const std::string& code) {
+    return code == kAnyLicensor || code == licensor;
+  });
+}
+
+const SystemConfig* Config::findSystem(std::string_view id) const {
+  for (const auto& system : systems) {
+    if (system.id == id) {
+      return &system;
+    }
+  }
+  return nullptr;
+}
+
+namespace {
+
+// An integer range and what a value in it is called in messages.
+struct Range {
+  std::int64_t min;
+  std::int64_t max;
+  std::string_view noun;  // "a port", "a number of milliseconds", ...
+};
+
+constexpr Range kPort{0, 65535, "a port"};
+constexpr Range kMillis{1, 3'600'000, "a number of milliseconds"};
+constexpr Range kLongMillis{1, 365LL * 86'400'000, "a number of milliseconds"};
+constexpr Range kThreads{1, 64, "a number of threads"};
+constexpr Range kBytes{1024, 64LL << 20, "a size in bytes"};
+constexpr Range kCredit{1, 100'000, "a credit window"};
+constexpr Range kBatch{1, 10'000, "a batch size"};
+
+// The addresses licgate knows what to do with; anything else would take
+// deliveries that no flow handles.
+constexpr std::string_view kKnownAddresses[] = {"licences/events"};
+
+constexpr std::string_view kLogLevels[] = {"trace", "debug",    "info", "warn",
+                                           "error", "critical", "off"};
+
+std::string join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (!out.empty()) {
+      out += separator;
+    }
+    out += part;
+  }
+  return out;
+}
+
+// The node as it reads in a message: a scalar quoted when it is not a
+// number, otherwise its kind.
+std::string describe(const YAML::Node& node) {
+  if (node.IsScalar()) {
+    const std::string& text = node.Scalar();
+    std::int64_t ignored = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ignored);
+    if (ec == std::errc() && end == text.data() + text.size()) {
+      return text;
+    }
+    return "\"" + text + "\"";
+  }
+  if (node.IsSequence()) {
+    return "a list";
+  }
+  if (node.IsMap()) {
+    return "a mapping";
+  }
+  return "empty";
+}
+
+std::string childPath(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+// Walks one document, remembering every problem with the key path it was
+// found at.
+class Reader {
+ public:
+  void fail(const std::string& path, const std::string& what) {
+    problems_.push_back((path.empty() ? std::string("(document)") : path) + ": " + what);
+  }
+
+  const std::vector<std::string>& problems() const { return problems_; }
+
+  // True when `node` is a mapping whose keys are all in `known`.
+  bool checkMap(const YAML::Node& node, const std::string& path,
+                std::initializer_list<std::string_view> known) {
+    if (!node.IsMap()) {
+      fail(path, describe(node) + " is not a mapping");
+      return false;
+    }
+    for (const auto& entry : node) {
+      const std::string key = entry.first.Scalar();
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        std::vector<std::string> names(known.begin(), known.end());
+        fail(childPath(path, key), "unknown key (known: " + join(names, ", ") + ")");
+      }
+    }
+    return true;
+  }
+
+  void readString(const YAML::Node& map, const std::string& path, std::string_view key,
+                  std::string& out, bool required = false) {
+    const YAML::Node node = map[std::string(key)];
+    const std::string where = childPath(path, key);
+    if (!node.IsDefined() || node.IsNull()) {
+      if (required) {
+        fail(where, "is required");
+      }
+      return;
+    }
+    if (!node.IsScalar() || node.Scalar().empty()) {
+      fail(where, describe(node) + " is not a non-empty text");
+      return;
+    }
+    out = node.Scalar();
+  }
+
+  template <typename Int>
+  void readInteger(const YAML::Node& map, const std::string& path, std::string_view key,
+                   const Range& range, Int& out) {
+    const YAML::Node node = map[std::string(key)];
+    if (!node.IsDefined() || node.IsNull()) {
+      return;
+    }
+    const std::string where = childPath(path, key);
+    std::int64_t value = 0;
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!node.IsScalar() || ec != std::errc() || end != text.data() + text.size() ||
+        value < range.min || value > range.max) {
+      fail(where, describe(node) + " is not " + std::string(range.noun) + " (" +
+                      std::to_string(range.min) + ".." + std::to_string(range.max) + ")");
+      return;
+    }
+    out = static_cast<Int>(value);
+  }
+
+  void readBool(const YAML::Node& map, const std::string& path, std::string_view key, bool& out) {
+    const YAML::Node node = map[std::string(key)];
+    if (!node.IsDefined() || node.IsNull()) {
+      return;
+    }
+    bool value = false;
+    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
+      fail(childPath(path, key), describe(node) + " is not true or false");
+      return;
+    }
+    out = value;
+  }
+
+  // A list of non-empty texts; a single text counts as a list of one.
+  void readStringList(const YAML::Node& map, const std::string& path, std::string_view key,
+                      std::vector<std::string>& out) {
+    const YAML::Node node = map[std::string(key)];
+    const std::string where = childPath(path, key);
+    if (!node.IsDefined() || node.IsNull()) {
+      return;
+    }
+    if (node.IsScalar()) {
+      out = {node.Scalar()};
+      return;
+    }
+    if (!node.IsSequence()) {
+      fail(where, describe(node) + " is not a list");
+      return;
+    }
+    out.clear();
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string item_path = where + "[" + std::to_string(i) + "]";
+      if (!node[i].IsScalar() || node[i].Scalar().empty()) {
+        fail(item_path, describe(node[i]) + " is not a non-empty text");
+        continue;
+      }
+      out.push_back(node[i].Scalar());
+    }
+  }
+
+  // `value` is one of `allowed`; otherwise a problem naming them.
+  template <std::size_t N>
+  bool checkOneOf(const std::string& where, const std::string& value,
+                  const std::string_view (&allowed)[N]) {
+    if (std::find(std::begin(allowed), std::end(allowed), value) != std::end(allowed)) {
+      return true;
+    }
+    std::vector<std::string> names(std::begin(allowed), std::end(allowed));
+    fail(where, "\"" + value + "\" is not one of " + join(names, ", "));
+    return false;
+  }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+bool isCountryCode(std::string_view code) {
+  return code.size() == 2 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+void readStore(Reader& reader, const YAML::Node& node, const std::string& base_dir,
+               registry::StoreOptions& store) {
+  const std::string path = "store";
+  if (!node.IsDefined()) {
+    reader.fail(path, "is required (at least store.path)");
+    return;
+  }
+  if (!reader.checkMap(node, path, {"path", "synchronous", "busy_timeout_ms", "country"})) {
+    return;
+  }
+  reader.readString(node, path, "path", store.path, true);
+  if (!store.path.empty() && !base_dir.empty() && std::filesystem::path(store.path).is_relative()) {
+    store.path = (std::filesystem::path(base_dir) / store.path).lexically_normal().string();
+  }
+  std::string synchronous = "full";
+  reader.readString(node, path, "synchronous", synchronous);
+  constexpr std::string_view kModes[] = {"full", "normal"};
+  reader.checkOneOf(path + ".synchronous", synchronous, kModes);
+  store.synchronous_full = synchronous != "normal";
+  reader.readInteger(node, path, "busy_timeout_ms", kMillis, store.busy_timeout_ms);
+  reader.readString(node, path, "country", store.country);
+  if (!isCountryCode(store.country)) {
+    reader.fail(path + ".country",
+                "\"" + store.country + "\" is not an ISO 3166-1 alpha-2 code in Latin capitals");
+  }
+}
+
+void readRedis(Reader& reader, const YAML::Node& node, RedisConfig& redis) {
+  const std::string path = "redis";
+  if (!node.IsDefined() || node.IsNull()) {
+    redis.enabled = false;
+    return;
+  }
+  if (!reader.checkMap(node, path,
+                       {"enabled", "host", "port", "timeout_ms", "retry_after_ms", "key_prefix",
+                        "lease_ms", "applied_ttl_ms"})) {
+    return;
+  }
+  redis.enabled = true;
+  reader.readBool(node, path, "enabled", redis.enabled);
+  auto& options = redis.options;
+  reader.readString(node, path, "host", options.host);
+  reader.readInteger(node, path, "port", Range{1, 65535, "a port"}, options.port);
+  reader.readInteger(node, path, "timeout_ms", kMillis, options.timeout_ms);
+  reader.readInteger(node, path, "retry_after_ms", kMillis, options.retry_after_ms);
+  reader.readString(node, path, "key_prefix", options.key_prefix);
+  reader.readInteger(node, path, "lease_ms", kMillis, options.lease_ms);
+  reader.readInteger(node, path, "applied_ttl_ms", kLongMillis, options.applied_ttl_ms);
+}
+
+void readAmqp(Reader& reader, const YAML::Node& node, adapters::amqp::IntakeOptions& amqp) {
+  const std::string path = "amqp";
+  if (!node.IsDefined()) {
+    return;
+  }
+  if (!reader.checkMap(node, path,
+                       {"host", "port", "container_id", "credit_window", "max_message_bytes",
+                        "max_batch", "addresses"})) {
+    return;
+  }
+  reader.readString(node, path, "host", amqp.host);
+  reader.readInteger(node, path, "port", kPort, amqp.port);
+  reader.readString(node, path, "container_id", amqp.container_id);
+  reader.readInteger(node, path, "credit_window", kCredit, amqp.credit_window);
+  reader.readInteger(node, path, "max_message_bytes", kBytes, amqp.max_message_bytes);
+  reader.readInteger(node, path, "max_batch", kBatch, amqp.max_batch);
+  reader.readStringList(node, path, "addresses", amqp.addresses);
+  if (amqp.addresses.empty()) {
+    reader.fail(path + ".addresses", "is empty: licgate would take no deliveries");
+  }
+  for (std::size_t i = 0; i < amqp.addresses.size(); ++i) {
+    reader.checkOneOf(path + ".addresses[" + std::to_string(i) + "]", amqp.addresses[i],
+                      kKnownAddresses);
+  }
+}
+
+void readHttp(Reader& reader, const YAML::Node& node, adapters::http::ServerOptions& http) {
+  const std::string path = "http";
+  if (!node.IsDefined()) {
+    return;
+  }
+  if (!reader.checkMap(node, path, {"host", "port", "threads", "max_body_bytes"})) {
+    return;
+  }
+  reader.readString(node, path, "host", http.host);
+  reader.readInteger(node, path, "port", kPort, http.port);
+  reader.readInteger(node, path, "threads", kThreads, http.threads);
+  reader.readInteger(node, path, "max_body_bytes", kBytes, http.max_body_bytes);
+}
+
+void readLicensors(Reader& reader, const YAML::Node& node, std::vector<LicensorConfig>& out) {
+  const std::string path = "licensors";
+  if (!node.IsDefined() || !node.IsSequence() || node.size() == 0) {
+    reader.fail(path, "needs a list of at least one licensor (code, name)");
+    return;
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    if (!reader.checkMap(node[i], item, {"code", "name"})) {
+      continue;
+    }
+    LicensorConfig licensor;
+    reader.readString(node[i], item, "code", licensor.code, true);
+    reader.readString(node[i], item, "name", licensor.name, true);
+    if (licensor.code == kAnyLicensor) {
+      reader.fail(item + ".code", "\"*\" is reserved for systems that act for every licensor");
+    } else if (!licensor.code.empty() && !seen.insert(licensor.code).second) {
+      reader.fail(item + ".code", "\"" + licensor.code + "\" is listed twice");
+    }
+    out.push_back(std::move(licensor));
+  }
+}
+
+void readSystems(Reader& reader, const YAML::Node& node, const std::vector<LicensorConfig>& known,
+                 std::vector<SystemConfig>& out) {
+  const std::string path = "systems";
+  if (!node.IsDefined() || !node.IsSequence() || node.size() == 0) {
+    reader.fail(path, "needs a list of at least one system (id, name, licensors)");
+    return;
+  }
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const std::string item = path + "[" + std::to_string(i) + "]";
+    if (!reader.checkMap(node[i], item, {"id", "name", "licensors"})) {
+      continue;
+    }
+    SystemConfig system;
+    reader.readString(node[i], item, "id", system.id, true);
+    reader.readString(node[i], item, "name", system.name, true);
+    reader.readStringList(node[i], item, "licensors", system.licensors);
+    if (!system.id.empty() && !seen.insert(system.id).second) {
+      reader.fail(item + ".id", "\"" + system.id + "\" is listed twice");
+    }
+    if (system.licensors.empty()) {
+      reader.fail(item + ".licensors", "needs at least one licensor code, or \"*\" for all");
+    }
+    for (std::size_t j = 0; j < system.licensors.size(); ++j) {
+      const std::string& code = system.licensors[j];
+      const bool listed = std::any_of(known.begin(), known.end(),
+                                      [&](const LicensorConfig& l) { return l.code == code; });
+      if (code != kAnyLicensor && !listed) {
+        reader.fail(item + ".licensors[" + std::to_string(j) + "]",
+                    "\"" + code + "\" is not a licensor listed under licensors");
+      }
+    }
+    out.push_back(std::move(system));
+  }
+}
+
+void readLog(Reader& reader, const YAML::Node& node, LogConfig& log) {
+  const std::string path = "log";
+  if (!node.IsDefined()) {
+    return;
+  }
+  if (!reader.checkMap(node, path, {"level", "format"})) {
+    return;
+  }
+  reader.readString(node, path, "level", log.level);
+  reader.checkOneOf(path + ".level", log.level, kLogLevels);
+  std::string format = "json";
+  reader.readString(node, path, "format", format);
+  constexpr std::string_view kFormats[] = {"json", "text"};
+  reader.checkOneOf(path + ".format", format, kFormats);
+  log.format = format == "text" ? LogFormat::kText : LogFormat::kJson;
+}
+
+Result<YAML::Node> parseYaml(std::string_view yaml_text, std::string_view origin) {
+  try {
+    return YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return registry::makeError(ErrorCode::kMalformed,
+                               std::string(origin) + ":" + std::to_string(e.mark.line + 1) + ":" +
+                                   std::to_string(e.mark.column + 1) + ": not YAML: " + e.msg);
+  }
+}
+
+}  // namespace
+
+Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
+                           const std::string& base_dir) {
+  auto root = parseYaml(yaml_text, origin);
+  if (!root.ok()) {
+    return root.takeError();
+  }
+  Reader reader;
+  Config config;
+  try {
+    if (reader.checkMap(*root, "",
+                        {"store", "redis", "amqp", "http", "licensors", "systems", "log"})) {
+      readStore(reader, (*root)["store"], base_dir, config.store);
+      readRedis(reader, (*root)["redis"], config.redis);
+      readAmqp(reader, (*root)["amqp"], config.amqp);
+      readHttp(reader, (*root)["http"], config.http);
+      readLicensors(reader, (*root)["licensors"], config.licensors);
+      readSystems(reader, (*root)["systems"], config.licensors, config.systems);
+      readLog(reader, (*root)["log"], config.log);
+    }
+  } catch (const YAML::Exception& e) {
+    reader.fail("(document)", e.what());
+  }
+  if (!reader.problems().empty()) {
+    std::vector<std::string> lines;
+    for (const auto& problem : reader.problems()) {
+      lines.push_back(std::string(origin) + ": " + problem);
+    }
+    return registry::makeError(ErrorCode::kInvalidField, join(lines, "\n"));
+  }
+  return config;
+}
+
+Result<Config> loadConfigFile(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) {
+    return registry::makeError(ErrorCode::kNotFound,
+                               "configuration file " + path + " cannot be read");
+  }
+  std::ostringstream text;
+  text << file.rdbuf();
+  const std::string base_dir = std::filesystem::path(path).parent_path().string();
+  return parseConfig(text.str(), path, base_dir.empty() ? "." : base_dir);
+}
+
+}  // namespace licgate::config

@@ -1,0 +1,82 @@
+// licgate's configuration: read once at start-up from a YAML file into plain
+// values that nothing changes afterwards. docs/configuration.md describes
+// every key; config/licgate.example.yaml is a complete, commented example.
+//
+// The adapters' option structs are used as they are, so that what the file
+// says is exactly what the adapter gets; the loader only checks the values.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapters/amqp/intake_server.hpp"
+#include "adapters/http/server.hpp"
+#include "adapters/redis/seen_ids.hpp"
+#include "registry/result.hpp"
+#include "registry/store.hpp"
+
+namespace licgate::config {
+
+// The wildcard in a system's licensor list: it may act for every licensor.
+inline constexpr std::string_view kAnyLicensor = "*";
+
+struct LicensorConfig {
+  std::string code;  // as events carry it, e.g. "CZ-ERU"
+  std::string name;
+};
+
+// An information system that sends licence events (AMQP application
+// property "system").
+struct SystemConfig {
+  std::string id;
+  std::string name;
+  std::vector<std::string> licensors;  // codes, or kAnyLicensor alone
+
+  // True when this system may send events for `licensor`.
+  bool mayActFor(std::string_view licensor) const;
+};
+
+struct RedisConfig {
+  // Without Redis the store's durable duplicate check answers alone: correct
+  // but every duplicate costs a store transaction.
+  bool enabled = false;
+  adapters::redis::RedisOptions options;
+};
+
+enum class LogFormat : std::uint8_t { kJson, kText };
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error, critical, off
+  LogFormat format = LogFormat::kJson;
+};
+
+struct Config {
+  registry::StoreOptions store;
+  RedisConfig redis;
+  adapters::amqp::IntakeOptions amqp;
+  adapters::http::ServerOptions http;
+  std::vector<LicensorConfig> licensors;
+  std::vector<SystemConfig> systems;
+  LogConfig log;
+
+  // The system with this id, or nullptr.
+  const SystemConfig* findSystem(std::string_view id) const;
+};
+
+// Parses and checks a configuration. `origin` names the text in messages
+// (the file name); `base_dir` is where a relative store path is resolved
+// (the file's directory). Unknown keys are errors, so a misspelt key does
+// not silently fall back to a default.
+//
+// Errors: kMalformed when the text is not YAML (with line and column);
+// kInvalidField listing every bad value, one per line, each naming the key
+// path and the value: "amqp.port: 70000 is not a port (0..65535)".
+registry::Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
+                                     const std::string& base_dir);
+
+// Reads `path` and parses it, resolving a relative store path against the
+// file's directory. kNotFound when the file cannot be read, naming it.
+registry::Result<Config> loadConfigFile(const std::string& path);
+
+}  // namespace licgate::config

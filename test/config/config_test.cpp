@@ -1,0 +1,240 @@
+// Tests of the configuration loader: the example file, and one test per
+// kind of problem check-config reports.
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace licgate::config {
+namespace {
+
+using registry::ErrorCode;
+
+// The smallest valid configuration; tests append or replace sections.
+const std::string kMinimal = R"(
+store:
+  path: /tmp/register.db
+licensors:
+  - code: CZ-ERU
+    name: ERU
+systems:
+  - id: eru-export
+    name: ERU export
+    licensors: [CZ-ERU]
+)";
+
+registry::Result<Config> parse(const std::string& text) {
+  return parseConfig(text, "test.yaml", "/etc/licgate");
+}
+
+TEST(ConfigLoader, ReadsTheExampleFile) {
+  const std::string path = std::string(LICGATE_SOURCE_DIR) + "/config/licgate.example.yaml";
+
+  auto config = loadConfigFile(path);
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->amqp.port, 5672);
+  EXPECT_EQ(config->amqp.addresses, std::vector<std::string>{"licences/events"});
+  EXPECT_TRUE(config->redis.enabled);
+  EXPECT_EQ(config->redis.options.key_prefix, "licgate:");
+  EXPECT_EQ(config->licensors.size(), 2u);
+  EXPECT_EQ(config->licensors[0].name, "Energetický regulační úřad");
+  EXPECT_EQ(config->log.format, LogFormat::kJson);
+  EXPECT_TRUE(config->store.path.ends_with("/var/licgate.db"));
+}
+
+TEST(ConfigLoader, AppliesDefaultsToAbsentSections) {
+  auto config = parse(kMinimal);
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(config->redis.enabled);
+  EXPECT_TRUE(config->store.synchronous_full);
+  EXPECT_EQ(config->http.threads, 2);
+  EXPECT_EQ(config->log.level, "info");
+}
+
+TEST(ConfigLoader, ResolvesRelativeStorePathAgainstBaseDir) {
+  std::string text = kMinimal;
+  text.replace(text.find("/tmp/register.db"), 16, "data/register.db");
+
+  auto config = parse(text);
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->store.path, "/etc/licgate/data/register.db");
+}
+
+TEST(ConfigLoader, RejectsPortOutOfRange) {
+  auto config = parse(kMinimal + "amqp:\n  port: 70000\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, ErrorCode::kInvalidField);
+  EXPECT_EQ(config.error().message, "test.yaml: amqp.port: 70000 is not a port (0..65535)");
+}
+
+TEST(ConfigLoader, RejectsTextWhereANumberIsExpected) {
+  auto config = parse(kMinimal + "http:\n  threads: many\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: http.threads: \"many\" is not a number of threads (1..64)");
+}
+
+TEST(ConfigLoader, RejectsUnknownKey) {
+  auto config = parse(kMinimal + "http:\n  prot: 8080\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: http.prot: unknown key (known: host, port, threads, max_body_bytes)");
+}
+
+TEST(ConfigLoader, RejectsUnknownTopLevelSection) {
+  auto config = parse(kMinimal + "soap:\n  port: 1\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("test.yaml: soap: unknown key"), std::string::npos);
+}
+
+TEST(ConfigLoader, ReportsEveryProblemOnItsOwnLine) {
+  auto config = parse(kMinimal + "amqp:\n  port: -1\nlog:\n  format: xml\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: amqp.port: -1 is not a port (0..65535)\n"
+            "test.yaml: log.format: \"xml\" is not one of json, text");
+}
+
+TEST(ConfigLoader, RejectsTextThatIsNotYaml) {
+  auto config = parse("store: [unclosed\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, ErrorCode::kMalformed);
+  EXPECT_TRUE(config.error().message.starts_with("test.yaml:2:")) << config.error().message;
+}
+
+TEST(ConfigLoader, RequiresStorePath) {
+  std::string text = kMinimal;
+  text.replace(text.find("  path: /tmp/register.db"), 24, "  synchronous: normal");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: store.path: is required");
+}
+
+TEST(ConfigLoader, RejectsUnknownSynchronousMode) {
+  std::string text = kMinimal;
+  text.replace(text.find("  path: /tmp/register.db"), 24,
+               "  path: /tmp/register.db\n  synchronous: off");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: store.synchronous: \"off\" is not one of full, normal");
+}
+
+TEST(ConfigLoader, RejectsCountryInCyrillicLetters) {
+  std::string text = kMinimal;
+  text.replace(text.find("  path: /tmp/register.db"), 24,
+               "  path: /tmp/register.db\n  country: \"КZ\"");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: store.country: \"КZ\" is not an ISO 3166-1 alpha-2 code in Latin "
+            "capitals");
+}
+
+TEST(ConfigLoader, RejectsSystemActingForUnlistedLicensor) {
+  std::string text = kMinimal;
+  text.replace(text.find("[CZ-ERU]"), 8, "[CZ-ERU, KZ-MIIR]");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: systems[0].licensors[1]: \"KZ-MIIR\" is not a licensor listed under "
+            "licensors");
+}
+
+TEST(ConfigLoader, RejectsSystemListedTwice) {
+  auto config = parse(kMinimal + "  - id: eru-export\n    name: again\n    licensors: \"*\"\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: systems[1].id: \"eru-export\" is listed twice");
+}
+
+TEST(ConfigLoader, RequiresAtLeastOneSystem) {
+  std::string text = kMinimal.substr(0, kMinimal.find("systems:"));
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: systems: needs a list of at least one system (id, name, licensors)");
+}
+
+TEST(ConfigLoader, RejectsAddressNoFlowServes) {
+  auto config = parse(kMinimal + "amqp:\n  addresses: [licences/events, queries/out]\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: amqp.addresses[1]: \"queries/out\" is not one of licences/events");
+}
+
+TEST(ConfigLoader, RejectsFlagThatIsNotBoolean) {
+  auto config = parse(kMinimal + "redis:\n  enabled: perhaps\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: redis.enabled: \"perhaps\" is not true or false");
+}
+
+TEST(ConfigLoader, EnablesRedisWhenItsSectionIsPresent) {
+  auto config = parse(kMinimal + "redis:\n  port: 6380\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->redis.enabled);
+  EXPECT_EQ(config->redis.options.port, 6380);
+}
+
+TEST(ConfigLoader, RejectsSectionThatIsNotAMapping) {
+  auto config = parse(kMinimal + "http: 8080\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: http: 8080 is not a mapping");
+}
+
+TEST(ConfigLoader, ReportsUnreadableFile) {
+  auto config = loadConfigFile("/nonexistent/licgate.yaml");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(config.error().message, "configuration file /nonexistent/licgate.yaml cannot be read");
+}
+
+TEST(SystemConfig, WildcardActsForEveryLicensor) {
+  SystemConfig system{"portal", "Portal", {"*"}};
+
+  EXPECT_TRUE(system.mayActFor("CZ-ERU"));
+  EXPECT_TRUE(system.mayActFor("KZ-MIIR"));
+}
+
+TEST(SystemConfig, ListedLicensorsOnly) {
+  SystemConfig system{"eru-export", "ERU", {"CZ-ERU"}};
+
+  EXPECT_TRUE(system.mayActFor("CZ-ERU"));
+  EXPECT_FALSE(system.mayActFor("KZ-MIIR"));
+}
+
+TEST(Config, FindsSystemById) {
+  Config config;
+  config.systems = {{"a", "A", {"*"}}, {"b", "B", {"*"}}};
+
+  EXPECT_EQ(config.findSystem("b"), &config.systems[1]);
+  EXPECT_EQ(config.findSystem("c"), nullptr);
+}
+
+}  // namespace
+}  // namespace licgate::config
