@@ -1,0 +1,261 @@
+// SeenIds against a real redis-server on a free loopback port.
+#include "adapters/redis/seen_ids.hpp"
+
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "../redis_process.hpp"
+
+namespace licgate::adapters::redis {
+namespace {
+
+using registry::ErrorCode;
+
+class SeenIdsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.start()) << "redis-server did not start"; }
+
+  RedisOptions options() const {
+    RedisOptions options;
+    options.port = redis_.port();
+    options.retry_after_ms = 100;
+    options.key_prefix = "t:";
+    return options;
+  }
+
+  // What Redis itself holds under `key`, read on a separate connection.
+  std::string rawGet(const std::string& key) {
+    redisContext* context = redisConnect("127.0.0.1", redis_.port());
+    auto* reply = static_cast<redisReply*>(redisCommand(context, "GET %s", key.c_str()));
+    std::string value = reply->type == REDIS_REPLY_STRING ? reply->str : "<none>";
+    freeReplyObject(reply);
+    redisFree(context);
+    return value;
+  }
+
+  long long rawCommandInteger(const std::string& command, const std::string& key) {
+    redisContext* context = redisConnect("127.0.0.1", redis_.port());
+    auto* reply =
+        static_cast<redisReply*>(redisCommand(context, (command + " %s").c_str(), key.c_str()));
+    long long value = reply->integer;
+    freeReplyObject(reply);
+    redisFree(context);
+    return value;
+  }
+
+  test::RedisProcess redis_;
+};
+
+const MessageKey kFirst{"tax", "m-1"};
+const MessageKey kSecond{"tax", "m-2"};
+
+TEST_F(SeenIdsTest, ClaimsUnseenKeysAsNew) {
+  auto seen = makeSeenIds(options());
+
+  auto claims = seen->claim({kFirst, kSecond});
+
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(*claims, (std::vector<Claim>{Claim::kNew, Claim::kNew}));
+}
+
+TEST_F(SeenIdsTest, SecondClaimOfHeldKeyIsHeldElsewhere) {
+  auto seen = makeSeenIds(options());
+  auto other = makeSeenIds(options());
+  ASSERT_TRUE(seen->claim({kFirst}).ok());
+
+  auto claims = other->claim({kFirst, kSecond});
+
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(*claims, (std::vector<Claim>{Claim::kHeldElsewhere, Claim::kNew}));
+}
+
+TEST_F(SeenIdsTest, AppliedKeyIsClaimedAsApplied) {
+  auto seen = makeSeenIds(options());
+  ASSERT_TRUE(seen->claim({kFirst}).ok());
+  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
+
+  auto claims = seen->claim({kFirst});
+
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kApplied});
+}
+
+TEST_F(SeenIdsTest, KeyNamesPrefixSenderAndMessageId) {
+  auto seen = makeSeenIds(options());
+
+  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
+
+  EXPECT_EQ(rawGet("t:seen:tax:m-1"), "applied");
+  long long ttl_ms = rawCommandInteger("PTTL", "t:seen:tax:m-1");
+  EXPECT_GT(ttl_ms, 86'000'000);
+  EXPECT_LE(ttl_ms, 86'400'000);
+}
+
+TEST_F(SeenIdsTest, ClaimHoldsALeaseWithExpiry) {
+  auto seen = makeSeenIds(options());
+
+  ASSERT_TRUE(seen->claim({kFirst}).ok());
+
+  EXPECT_NE(rawGet("t:seen:tax:m-1"), "applied");
+  long long ttl_ms = rawCommandInteger("PTTL", "t:seen:tax:m-1");
+  EXPECT_GT(ttl_ms, 50'000);
+  EXPECT_LE(ttl_ms, 60'000);
+}
+
+TEST_F(SeenIdsTest, SameMessageIdFromAnotherSenderIsNew) {
+  auto seen = makeSeenIds(options());
+  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
+
+  auto claims = seen->claim({MessageKey{"statistics", "m-1"}});
+
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
+}
+
+TEST_F(SeenIdsTest, ExpiredLeaseCanBeClaimedAgain) {
+  RedisOptions short_lease = options();
+  short_lease.lease_ms = 100;
+  auto seen = makeSeenIds(short_lease);
+  ASSERT_TRUE(seen->claim({kFirst}).ok());
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  auto claims = seen->claim({kFirst});
+
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
+}
+
+TEST_F(SeenIdsTest, AppliedMarkExpiresAfterItsTtl) {
+  RedisOptions short_ttl = options();
+  short_ttl.applied_ttl_ms = 100;
+  auto seen = makeSeenIds(short_ttl);
+  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  auto claims = seen->claim({kFirst});
+
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
+}
+
+TEST_F(SeenIdsTest, EmptyBatchNeedsNoRedis) {
+  redis_.stop();
+  auto seen = makeSeenIds(options());
+
+  auto claims = seen->claim({});
+  auto marked = seen->markApplied({});
+
+  ASSERT_TRUE(claims.ok());
+  EXPECT_TRUE(claims->empty());
+  EXPECT_TRUE(marked.ok());
+}
+
+TEST_F(SeenIdsTest, PingAnswersWhenRedisIsUp) {
+  auto seen = makeSeenIds(options());
+
+  auto status = seen->ping();
+
+  EXPECT_TRUE(status.ok()) << status.error().message;
+}
+
+TEST_F(SeenIdsTest, RedisDownIsUnavailableNamingTheAddress) {
+  redis_.stop();
+  auto seen = makeSeenIds(options());
+
+  auto claims = seen->claim({kFirst});
+
+  ASSERT_FALSE(claims.ok());
+  EXPECT_EQ(claims.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(claims.error().message.find("127.0.0.1:" + std::to_string(redis_.port())),
+            std::string::npos)
+      << claims.error().message;
+}
+
+TEST_F(SeenIdsTest, MarkAppliedWithRedisDownIsUnavailable) {
+  redis_.stop();
+  auto seen = makeSeenIds(options());
+
+  auto status = seen->markApplied({kFirst});
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
+}
+
+TEST_F(SeenIdsTest, PingWithRedisDownIsUnavailable) {
+  redis_.stop();
+  auto seen = makeSeenIds(options());
+
+  auto status = seen->ping();
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
+}
+
+TEST_F(SeenIdsTest, WorksAgainAfterRedisRestarts) {
+  auto seen = makeSeenIds(options());
+  ASSERT_TRUE(seen->claim({kFirst}).ok());
+  redis_.stop();
+  ASSERT_FALSE(seen->claim({kSecond}).ok());
+  ASSERT_TRUE(redis_.start());
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  auto claims = seen->claim({kSecond});
+
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
+}
+
+TEST_F(SeenIdsTest, DoesNotReconnectBeforeRetryInterval) {
+  RedisOptions slow_retry = options();
+  slow_retry.retry_after_ms = 60'000;
+  redis_.stop();
+  auto seen = makeSeenIds(slow_retry);
+  ASSERT_FALSE(seen->ping().ok());
+  ASSERT_TRUE(redis_.start());
+
+  auto status = seen->ping();
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("next attempt in"), std::string::npos)
+      << status.error().message;
+}
+
+TEST_F(SeenIdsTest, SilentRedisTimesOutAsUnavailable) {
+  RedisOptions short_timeout = options();
+  short_timeout.timeout_ms = 100;
+  auto seen = makeSeenIds(short_timeout);
+  ASSERT_TRUE(seen->ping().ok());
+  redis_.pause();
+
+  auto started = std::chrono::steady_clock::now();
+  auto claims = seen->claim({kFirst});
+  auto waited = std::chrono::steady_clock::now() - started;
+  redis_.resume();
+
+  ASSERT_FALSE(claims.ok());
+  EXPECT_EQ(claims.error().code, ErrorCode::kUnavailable);
+  EXPECT_LT(waited, std::chrono::seconds(2));
+}
+
+TEST_F(SeenIdsTest, ErrorReplyIsUnavailableNamingTheKey) {
+  redisContext* context = redisConnect("127.0.0.1", redis_.port());
+  freeReplyObject(redisCommand(context, "LPUSH t:seen:tax:m-1 x"));
+  redisFree(context);
+  auto seen = makeSeenIds(options());
+
+  auto claims = seen->claim({kFirst});
+
+  ASSERT_FALSE(claims.ok());
+  EXPECT_EQ(claims.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(claims.error().message.find("t:seen:tax:m-1"), std::string::npos)
+      << claims.error().message;
+  EXPECT_NE(claims.error().message.find("WRONGTYPE"), std::string::npos) << claims.error().message;
+}
+
+}  // namespace
+}  // namespace licgate::adapters::redis

@@ -1,0 +1,133 @@
+// A real redis-server for tests: on a free loopback port, in a temporary
+// directory, without persistence; stopped and removed by the destructor.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace licgate::test {
+
+namespace detail {
+
+inline sockaddr_in loopback(int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+inline bool canConnect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address = loopback(port);
+  bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return connected;
+}
+
+}  // namespace detail
+
+// A TCP port on 127.0.0.1 that nothing listens on right now.
+inline int pickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address = detail::loopback(0);
+  socklen_t length = sizeof(address);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot bind a loopback port");
+  }
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+class RedisProcess {
+ public:
+  RedisProcess();  // picks the port; does not start
+  ~RedisProcess();
+  RedisProcess(const RedisProcess&) = delete;
+  RedisProcess& operator=(const RedisProcess&) = delete;
+
+  // Starts redis-server and waits until it answers; false when it does not
+  // within five seconds.
+  bool start();
+  // Stops it (SIGTERM, then waits); start() again reuses the port.
+  void stop();
+  // SIGSTOP / SIGCONT: a Redis that accepts bytes but never answers.
+  void pause();
+  void resume();
+
+  int port() const { return port_; }
+
+ private:
+  int port_;
+  std::string dir_;
+  pid_t pid_ = -1;
+};
+
+inline RedisProcess::RedisProcess() : port_(pickFreePort()) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "licgate-redis-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("cannot make a temporary directory");
+  }
+  dir_ = pattern;
+}
+
+inline RedisProcess::~RedisProcess() {
+  stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+inline bool RedisProcess::start() {
+  std::string port = std::to_string(port_);
+  std::string log = dir_ + "/redis.log";
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(),
+             static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (detail::canConnect(port_)) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+inline void RedisProcess::stop() {
+  if (pid_ <= 0) {
+    return;
+  }
+  ::kill(pid_, SIGCONT);
+  ::kill(pid_, SIGTERM);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+inline void RedisProcess::pause() {
+  ::kill(pid_, SIGSTOP);
+}
+
+inline void RedisProcess::resume() {
+  ::kill(pid_, SIGCONT);
+}
+
+}  // namespace licgate::test
