@@ -26,15 +26,25 @@ namespace licgate::registry {
 // numbering. For issue and annex-issue the caller has already put the given
 // number into `event` (licence_number / annex_number).
 //
+// A refusal is about an application, not a licence: the store records it in
+// the journal without calling applyEvent, which returns kInternal for it.
+//
 // Errors: kUnknownLicence (event for a licence that is not there),
 // kUnknownAnnex, kIllegalTransition (naming the event and the state, e.g.
-// "resume: licence 21000001 is active, not suspended"), kConflict (issue or
-// annex-issue of a number that exists; import of a licence of another
-// licensor).
+// "resume: licence 21000001 is active, not suspended"; also an import that
+// would bring a terminated licence or annex back), kConflict (issue or
+// annex-issue of a number that exists; an event for a licence of another
+// licensor; an import of another number kind, or carrying a numeric source
+// version lower than the one held), kInternal (refuse, or issue without the
+// given number).
 Result<Licence> applyEvent(const std::optional<Licence>& current, const Event& event);
+
+// True for the annex-* events, which change one annex of a licence.
+bool isAnnexEvent(EventType type);
 
 // True when importing `event` onto `current` would change nothing: the
 // register then records no event and the import counts as already applied.
+// Covers import (the licence's content) and annex-import (the annex's).
 bool importChangesNothing(const Licence& current, const Event& event);
 
 }  // namespace licgate::registry

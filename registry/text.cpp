@@ -1,0 +1,94 @@
+// UTF-8 decoding and quoting of values in error messages.
+#include "registry/text.hpp"
+
+#include <array>
+#include <cstdio>
+
+namespace licgate::registry {
+
+namespace {
+
+int sequenceLength(unsigned char lead) {
+  if (lead < 0x80) {
+    return 1;
+  }
+  if ((lead >> 5) == 0x6) {
+    return 2;
+  }
+  if ((lead >> 4) == 0xE) {
+    return 3;
+  }
+  if ((lead >> 3) == 0x1E) {
+    return 4;
+  }
+  return 0;
+}
+
+void appendEscaped(std::string& out, unsigned char byte) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof buffer, "\\x%02X", byte);
+  out += buffer;
+}
+
+}  // namespace
+
+std::optional<char32_t> decodeUtf8(std::string_view text, std::size_t& pos) {
+  auto lead = static_cast<unsigned char>(text[pos]);
+  int length = sequenceLength(lead);
+  if (length == 0 || pos + length > text.size()) {
+    return std::nullopt;
+  }
+  char32_t code_point = length == 1 ? lead : lead & (0x7F >> length);
+  for (int i = 1; i < length; ++i) {
+    auto next = static_cast<unsigned char>(text[pos + i]);
+    if ((next & 0xC0) != 0x80) {
+      return std::nullopt;
+    }
+    code_point = (code_point << 6) | (next & 0x3F);
+  }
+
+  // Overlong forms would let one character have two spellings.
+  constexpr std::array<char32_t, 5> kSmallest{0, 0, 0x80, 0x800, 0x10000};
+  if (code_point < kSmallest[length] || code_point > 0x10FFFF ||
+      (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    return std::nullopt;
+  }
+  pos += length;
+  return code_point;
+}
+
+bool isValidUtf8(std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (!decodeUtf8(text, pos)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string quoteForMessage(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (out.size() >= max_bytes) {
+      out += "...";
+      break;
+    }
+    std::size_t start = pos;
+    auto code_point = decodeUtf8(text, pos);
+    if (!code_point) {
+      appendEscaped(out, static_cast<unsigned char>(text[pos]));
+      ++pos;
+      continue;
+    }
+    if (*code_point < 0x20 || *code_point == 0x7F) {
+      appendEscaped(out, static_cast<unsigned char>(*code_point));
+      continue;
+    }
+    out.append(text.substr(start, pos - start));
+  }
+  return out;
+}
+
+}  // namespace licgate::registry

@@ -1,0 +1,26 @@
+// UTF-8 helpers for the register's checks and error messages.
+//
+// Error messages quote the bad value, and they travel on as JSON, XML and
+// AMQP descriptions, which must be valid UTF-8 themselves; a value that is not
+// is shown with its bad bytes escaped instead of copied.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace licgate::registry {
+
+// Decodes one UTF-8 sequence at `text[pos]` and advances `pos` past it.
+// Empty (and `pos` unchanged) when the bytes there are not well-formed UTF-8
+// (RFC 3629 section 3: no overlong forms, no surrogates, at most U+10FFFF).
+std::optional<char32_t> decodeUtf8(std::string_view text, std::size_t& pos);
+
+bool isValidUtf8(std::string_view text);
+
+// `text` made safe to quote in a message: ill-formed bytes and control
+// characters become \xNN, and text over `max_bytes` is cut with "...".
+std::string quoteForMessage(std::string_view text, std::size_t max_bytes = 80);
+
+}  // namespace licgate::registry

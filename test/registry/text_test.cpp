@@ -1,0 +1,44 @@
+// UTF-8 decoding and the quoting of values in error messages.
+#include "registry/text.hpp"
+
+#include <gtest/gtest.h>
+
+namespace licgate::registry {
+namespace {
+
+TEST(Utf8, DecodesOneToFourByteSequences) {
+  std::string text = "K\u00c9\u041a\U0001F600";
+  std::size_t pos = 0;
+
+  auto first = decodeUtf8(text, pos);
+  auto second = decodeUtf8(text, pos);
+  auto third = decodeUtf8(text, pos);
+  auto fourth = decodeUtf8(text, pos);
+
+  EXPECT_EQ(*first, U'K');
+  EXPECT_EQ(*second, U'\u00c9');
+  EXPECT_EQ(*third, U'\u041a');
+  EXPECT_EQ(*fourth, U'\U0001F600');
+  EXPECT_EQ(pos, text.size());
+}
+
+TEST(Utf8, RejectsOverlongSurrogateAndTruncatedSequences) {
+  EXPECT_FALSE(isValidUtf8("\xc0\xaf"));          // overlong "/"
+  EXPECT_FALSE(isValidUtf8("\xed\xa0\x80"));      // U+D800, a surrogate
+  EXPECT_FALSE(isValidUtf8("\xd0"));              // cut after the lead byte
+  EXPECT_FALSE(isValidUtf8("\xf4\x90\x80\x80"));  // over U+10FFFF
+  EXPECT_TRUE(isValidUtf8("Velk\u00fd Karlov"));
+}
+
+TEST(QuoteForMessage, EscapesBadBytesAndControlCharacters) {
+  EXPECT_EQ(quoteForMessage("a\xff"
+                            "b\n\u00e9"),
+            "a\\xFFb\\x0A\u00e9");
+}
+
+TEST(QuoteForMessage, CutsLongText) {
+  EXPECT_EQ(quoteForMessage(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
+}
+
+}  // namespace
+}  // namespace licgate::registry
