@@ -1,0 +1,95 @@
+// The intake of licence events: what licgate does with each batch of AMQP
+// deliveries on licences/events (adapters/amqp/intake_server.hpp).
+//
+// For each delivery, in order:
+//   1. decode the body by its content type (mapping/inbound_decoder.hpp);
+//   2. authorise: the sender system is configured and may act for the
+//      event's licensor;
+//   3. ask Redis whether (system, message id) was applied before; those are
+//      answered "duplicate" without touching the store. With Redis down the
+//      store's durable check answers alone (RedisHealth records the outage);
+//   4. apply the rest in ONE store transaction (registry/store.hpp); invalid
+//      and unauthorised messages go there too, to be kept as dead letters;
+//   5. mark applied, duplicate and unchanged ids in Redis;
+//   6. answer: applied, duplicate, unchanged -> accept; rejected -> reject
+//      with the AMQP condition of mapping/error_table.hpp; store unavailable
+//      -> release, so that the sender sends again later.
+// Nothing is settled before the store's commit: the verdicts are returned
+// only after it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "adapters/amqp/intake_server.hpp"
+#include "adapters/redis/seen_ids.hpp"
+#include "config/config.hpp"
+#include "gateway/redis_health.hpp"
+#include "mapping/inbound_decoder.hpp"
+#include "registry/store.hpp"
+
+namespace licgate::gateway {
+
+// Counts since start, for /api/v1/stats, /metrics and the demo. Duplicates
+// include those answered by Redis (also counted apart); unchanged imports
+// are counted apart from duplicates.
+struct IntakeCounters {
+  std::uint64_t batches = 0;
+  std::uint64_t messages = 0;
+  std::uint64_t applied = 0;
+  std::uint64_t duplicate = 0;
+  std::uint64_t duplicate_by_redis = 0;
+  std::uint64_t unchanged = 0;
+  std::uint64_t rejected = 0;
+  std::uint64_t released = 0;
+  std::map<std::string, std::uint64_t> rejected_by_reason;  // error code name -> count
+};
+
+class IntakeFlow {
+ public:
+  // `seen_ids` is null when Redis is not configured. The store, seen_ids and
+  // redis_health must outlive the flow. Only the systems and licensors of
+  // `config` and its message size limit are used.
+  IntakeFlow(const config::Config& config, registry::Store& store,
+             adapters::redis::SeenIds* seen_ids, RedisHealth& redis_health);
+
+  // Decides every delivery of a batch and returns one verdict per delivery,
+  // in order. Blocks on Redis and on the store's commit. Called from one
+  // thread at a time (the intake worker); counters() may be read meanwhile.
+  std::vector<adapters::amqp::Verdict> processBatch(
+      const std::vector<adapters::amqp::Delivery>& batch);
+
+  // processBatch as the intake server's BatchProcessor.
+  adapters::amqp::BatchProcessor processor();
+
+  IntakeCounters counters() const;
+
+ private:
+  registry::Inbound toInbound(const adapters::amqp::Delivery& delivery) const;
+  registry::Status authorise(const std::string& system, const registry::Event& event) const;
+  std::vector<bool> findAppliedInRedis(const std::vector<registry::Inbound>& inbound,
+                                       bool& redis_answered);
+  void markAppliedInRedis(const std::vector<adapters::redis::MessageKey>& ids,
+                          const std::vector<std::optional<registry::Outcome>>& outcomes);
+  void count(const std::vector<std::optional<registry::Outcome>>& outcomes,
+             const std::vector<bool>& by_redis);
+
+  config::Config config_;
+  mapping::DecodeLimits limits_;
+  registry::Store& store_;
+  adapters::redis::SeenIds* seen_ids_;
+  RedisHealth& redis_health_;
+  bool store_failing_ = false;
+
+  mutable std::mutex counters_mutex_;
+  IntakeCounters counters_;
+};
+
+// The verdict for one delivery given its outcome; no outcome means the
+// store could not decide and the delivery is released.
+adapters::amqp::Verdict verdictFor(const std::optional<registry::Outcome>& outcome);
+
+}  // namespace licgate::gateway

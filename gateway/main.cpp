@@ -1,0 +1,132 @@
+// The licgate program:
+//   licgate serve --config FILE [--ports-file F]   run the register's gateway
+//   licgate check-config FILE                      check a configuration
+//   licgate send --system SYS --format FMT FILE... send records as AMQP messages
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "config/config.hpp"
+#include "gateway/logging.hpp"
+#include "gateway/send_command.hpp"
+#include "gateway/serve.hpp"
+
+namespace {
+
+using licgate::config::Config;
+
+constexpr const char* kVersion = "0.1.0";
+
+int serve(const std::string& config_path, const std::string& ports_file) {
+  auto config = licgate::config::loadConfigFile(config_path);
+  if (!config.ok()) {
+    std::cerr << "licgate: " << config.error().message << '\n';
+    return 2;
+  }
+  licgate::gateway::setupLogging(config->log);
+  licgate::gateway::getLogger("gateway")->info("licgate {} starting with {}", kVersion,
+                                               config_path);
+  return licgate::gateway::runServe(*config, {ports_file});
+}
+
+int checkConfig(const std::string& config_path) {
+  auto config = licgate::config::loadConfigFile(config_path);
+  if (!config.ok()) {
+    std::cerr << config.error().message << '\n';
+    return 1;
+  }
+  const Config& c = *config;
+  std::cout << config_path << ": valid\n"
+            << "  store: " << c.store.path << '\n'
+            << "  amqp: " << c.amqp.host << ':' << c.amqp.port << '\n'
+            << "  http: " << c.http.host << ':' << c.http.port << '\n'
+            << "  redis: "
+            << (c.redis.enabled ? c.redis.options.host + ":" + std::to_string(c.redis.options.port)
+                                : std::string("disabled"))
+            << '\n'
+            << "  licensors: " << c.licensors.size() << ", systems: " << c.systems.size() << '\n';
+  return 0;
+}
+
+int send(licgate::gateway::SendCommand& command, const std::string& url, const std::string& format,
+         int timeout_s, bool no_replies) {
+  if (auto parsed = licgate::gateway::parseAmqpUrl(url, command.options); !parsed.ok()) {
+    std::cerr << "send: " << parsed.error().message << '\n';
+    return licgate::gateway::kSendBadInput;
+  }
+  auto source_format = licgate::gateway::parseSourceFormat(format);
+  if (!source_format.ok()) {
+    std::cerr << "send: " << source_format.error().message << '\n';
+    return licgate::gateway::kSendBadInput;
+  }
+  command.format = *source_format;
+  command.options.idle_timeout = std::chrono::seconds(timeout_s);
+  command.options.want_replies = !no_replies;
+  return licgate::gateway::runSend(command, std::cout, std::cerr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"licgate: the integration gateway of the state register of licences"};
+  app.set_version_flag("--version", kVersion);
+  app.require_subcommand(1);
+
+  std::string config_path;
+  std::string ports_file;
+  auto* serve_command = app.add_subcommand("serve", "Run the AMQP intake and the HTTP API");
+  serve_command->add_option("--config", config_path, "Configuration file (YAML)")->required();
+  serve_command->add_option("--ports-file", ports_file,
+                            "Write {\"amqp\":N,\"http\":M} here once the listeners are bound");
+
+  std::string check_path;
+  auto* check_command = app.add_subcommand("check-config", "Check a configuration file");
+  check_command->add_option("FILE", check_path, "Configuration file (YAML)")->required();
+
+  licgate::gateway::SendCommand send_command;
+  std::string url = "amqp://127.0.0.1:5672";
+  std::string format;
+  int timeout_s = 60;
+  bool no_replies = false;
+  auto* send_sub = app.add_subcommand("send", "Send the records of files as AMQP messages");
+  send_sub->add_option("--url", url, "licgate's AMQP listener, amqp://HOST:PORT")
+      ->capture_default_str();
+  send_sub->add_option("--address", send_command.options.address, "Target address")
+      ->capture_default_str();
+  send_sub->add_option("--system", send_command.options.system, "The sending system's id")
+      ->required();
+  send_sub
+      ->add_option("--format", format,
+                   "eru-xml, eru-holders-csv, eru-establishments-csv, xml or json")
+      ->required();
+  send_sub->add_option("--window", send_command.options.window, "Most deliveries unsettled")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  send_sub
+      ->add_option("--max-attempts", send_command.options.max_attempts,
+                   "Sends of a message that is released each time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  send_sub->add_option("--timeout", timeout_s, "Seconds without progress before giving up")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  send_sub->add_flag("--no-replies", no_replies, "Do not ask for outcome messages");
+  send_sub->add_option("FILE", send_command.files, "Files to send")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  // Exceptions end the program here, at its edge, with their message; the
+  // handlers inside catch their own.
+  try {
+    if (serve_command->parsed()) {
+      return serve(config_path, ports_file);
+    }
+    if (check_command->parsed()) {
+      return checkConfig(check_path);
+    }
+    return send(send_command, url, format, timeout_s, no_replies);
+  } catch (const std::exception& e) {
+    std::cerr << "licgate: " << e.what() << '\n';
+    return 1;
+  }
+}
