@@ -6,62 +6,18 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "registry/validation.hpp"
 #include "test/mapping/sample_events.hpp"
+#include "test/mapping/xmllint.hpp"
 
 namespace licgate::mapping {
 namespace {
 
 using registry::ErrorCode;
 using registry::Event;
-
-struct Validation {
-  int exit_code;
-  std::string output;
-};
-
-// A scratch directory removed at the end of the test.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "licgate-xsd-XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-// Runs xmllint --schema over the documents (one process for all of them).
-Validation validateWithXmllint(const std::vector<std::string>& documents) {
-  ScratchDir scratch;
-  std::string command = "xmllint --noout --schema '" LICGATE_SCHEMA_DIR "/licence-event.xsd'";
-  for (std::size_t i = 0; i < documents.size(); ++i) {
-    auto file = scratch.path() / ("event-" + std::to_string(i) + ".xml");
-    std::ofstream(file, std::ios::binary) << documents[i];
-    command += " '" + file.string() + "'";
-  }
-  command += " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return {-1, "cannot run xmllint"};
-  }
-  std::string output;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) {
-    output.append(buffer, n);
-  }
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
 
 TEST(EventXml, RoundTripsEveryEventType) {
   for (const Event& event : sampleEvents()) {
@@ -94,7 +50,7 @@ TEST(EventXml, EveryWrittenDocumentValidatesAgainstTheSchema) {
     documents.push_back(writeEventXml(event));
   }
 
-  Validation result = validateWithXmllint(documents);
+  XsdValidation result = validateWithXmllint(documents);
 
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
@@ -103,7 +59,7 @@ TEST(EventXml, SchemaRejectsADocumentWithAnUnknownEventType) {
   std::string document = writeEventXml(sampleEvents().front());
   document.replace(document.find("<type>issue</type>"), 18, "<type>explode</type>");
 
-  Validation result = validateWithXmllint({document});
+  XsdValidation result = validateWithXmllint({document});
 
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.output.find("explode"), std::string::npos) << result.output;
@@ -113,7 +69,7 @@ TEST(EventXml, SchemaRejectsADocumentWithoutOccurredOn) {
   std::string document = writeEventXml(sampleEvents().front());
   document.erase(document.find("  <occurredOn>"), 36);
 
-  Validation result = validateWithXmllint({document});
+  XsdValidation result = validateWithXmllint({document});
 
   EXPECT_NE(result.exit_code, 0);
   EXPECT_NE(result.output.find("occurredOn"), std::string::npos) << result.output;
