@@ -33,6 +33,11 @@ struct IntakeOptions {
   int credit_window = 500;  // per incoming link
   std::size_t max_message_bytes = 1 << 20;
   std::size_t max_batch = 256;  // deliveries handed to the processor at once
+  // Deliveries held at once over all links: each link's window is taken out
+  // of this budget, and a link that finds none left is refused with
+  // amqp:resource-limit-exceeded. Memory for message bodies stays under
+  // max_in_flight * max_message_bytes.
+  std::size_t max_in_flight = 4000;
   std::vector<std::string> addresses = {"licences/events"};
 };
 
@@ -71,7 +76,8 @@ struct IntakeStats {
   std::uint64_t released = 0;
   std::uint64_t replies_sent = 0;
   std::uint64_t replies_unroutable = 0;  // reply-to named no open link
-  std::uint64_t in_flight = 0;
+  std::uint64_t in_flight = 0;           // received, not settled yet
+  std::uint64_t in_flight_peak = 0;      // the most in_flight has been since start
   std::uint64_t connections = 0;
 };
 

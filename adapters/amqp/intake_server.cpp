@@ -1,0 +1,266 @@
+// The AMQP intake's threads: the Proton container's event loop (see
+// intake_loop.hpp) and one worker that runs the batch processor.
+//
+// The worker owns no Proton object. It gets Jobs from a bounded queue,
+// calls the processor with whatever is queued (up to max_batch), and sends
+// the verdicts back to each connection's own thread with one work_queue job
+// per connection per batch, which is where the deliveries are settled.
+#include "adapters/amqp/intake_server.hpp"
+
+#include <proton/container.hpp>
+#include <proton/work_queue.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "adapters/amqp/intake_loop.hpp"
+#include "adapters/amqp/job_queue.hpp"
+#include "adapters/amqp/message_fields.hpp"
+#include "adapters/logger.hpp"
+
+namespace licgate::adapters::amqp {
+
+namespace {
+
+using registry::ErrorCode;
+using registry::Status;
+
+// How long start() waits for the listener, and stop() for connections to
+// close politely before the container is stopped outright.
+constexpr std::chrono::seconds kListenTimeout(10);
+constexpr std::chrono::seconds kShutdownGrace(2);
+
+struct ListenOutcome {
+  int port = 0;
+  std::string error;
+};
+
+class ProtonIntakeServer final : public IntakeServer {
+ public:
+  ProtonIntakeServer(IntakeOptions options, BatchProcessor processor)
+      : options_(std::move(options)),
+        processor_(std::move(processor)),
+        logger_(getLogger("amqp")),
+        jobs_(std::max(options_.max_in_flight, options_.max_batch)),
+        loop_(options_, counters_, jobs_) {}
+
+  ~ProtonIntakeServer() override { stop(); }
+
+  Status start() override;
+  int boundPort() const override { return bound_port_.load(); }
+  void stop() override;
+  IntakeStats stats() const override;
+
+ private:
+  Status listen(const std::string& address, std::future<ListenOutcome>& outcome);
+  void runLoop();
+  void runWorker();
+  std::vector<Verdict> process(const std::vector<Delivery>& deliveries);
+  void postSettlements(std::vector<Job>& jobs, std::vector<Delivery>& deliveries,
+                       std::vector<Verdict>& verdicts);
+
+  const IntakeOptions options_;
+  const BatchProcessor processor_;
+  std::shared_ptr<spdlog::logger> logger_;
+  Counters counters_;
+  JobQueue<Job> jobs_;
+  IntakeLoop loop_;  // outlives the container, which calls it
+  std::unique_ptr<proton::container> container_;
+  std::unique_ptr<proton::work_queue> control_;  // destroyed before the container
+  std::thread loop_thread_;
+  std::thread worker_thread_;
+  std::promise<void> loop_ended_;
+  std::atomic<int> bound_port_{0};
+  std::mutex lifecycle_mutex_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+Status ProtonIntakeServer::start() {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (started_ || stopped_) {
+    return stopped_ ? registry::makeError(ErrorCode::kInternal,
+                                          "the AMQP intake was stopped and cannot start again")
+                    : Status{};
+  }
+  std::string address = options_.host + ":" + std::to_string(options_.port);
+  std::future<ListenOutcome> outcome;
+  LICGATE_RETURN_IF_ERROR(listen(address, outcome));
+  loop_thread_ = std::thread([this] { runLoop(); });
+
+  if (outcome.wait_for(kListenTimeout) != std::future_status::ready) {
+    container_->stop();
+    loop_thread_.join();
+    stopped_ = true;
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "AMQP listener on " + address + " did not open in time");
+  }
+  ListenOutcome listened = outcome.get();
+  if (!listened.error.empty()) {
+    container_->stop();
+    loop_thread_.join();
+    stopped_ = true;
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "cannot listen for AMQP on " + address + ": " + listened.error);
+  }
+  bound_port_ = listened.port;
+  worker_thread_ = std::thread([this] { runWorker(); });
+  started_ = true;
+  logger_->info("AMQP intake listening on {}:{} for {}", options_.host, listened.port,
+                fmt::join(options_.addresses, ", "));
+  return {};
+}
+
+// The listener reports success or failure asynchronously, on the loop.
+Status ProtonIntakeServer::listen(const std::string& address, std::future<ListenOutcome>& outcome) {
+  auto promise = std::make_shared<std::promise<ListenOutcome>>();
+  auto reported = std::make_shared<std::atomic<bool>>(false);
+  outcome = promise->get_future();
+  loop_.setListenCallback([promise, reported](int port, std::string error) {
+    if (!reported->exchange(true)) {
+      promise->set_value(ListenOutcome{port, std::move(error)});
+    }
+  });
+  try {
+    container_ = std::make_unique<proton::container>(options_.container_id);
+    control_ = std::make_unique<proton::work_queue>(*container_);
+    loop_.setListener(container_->listen(address, static_cast<proton::listen_handler&>(loop_)));
+  } catch (const std::exception& error) {
+    stopped_ = true;
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "cannot listen for AMQP on " + address + ": " + error.what());
+  }
+  return {};
+}
+
+void ProtonIntakeServer::runLoop() {
+  try {
+    container_->run();
+  } catch (const std::exception& error) {
+    // TODO: restart the container on the same port - a delivery whose bytes
+    // are not an AMQP message makes Proton throw before any handler runs,
+    // which ends the loop and with it the intake.
+    logger_->error("AMQP event loop ended: {}", error.what());
+  }
+  loop_.forgetConnections();
+  loop_ended_.set_value();
+}
+
+// Connections are closed politely first, so senders see their unsettled
+// deliveries released; a peer that does not answer the close within
+// kShutdownGrace is cut off.
+void ProtonIntakeServer::stop() {
+  std::lock_guard lock(lifecycle_mutex_);
+  if (!started_ || stopped_) {
+    return;
+  }
+  stopped_ = true;
+  std::future<void> ended = loop_ended_.get_future();
+  bool posted = control_->add([this] { loop_.shutDown(); });
+  if (!posted || ended.wait_for(kShutdownGrace) != std::future_status::ready) {
+    container_->stop();
+  }
+  loop_thread_.join();
+  jobs_.close();
+  worker_thread_.join();
+  control_.reset();
+  container_.reset();
+  logger_->info("AMQP intake on port {} stopped", bound_port_.load());
+}
+
+IntakeStats ProtonIntakeServer::stats() const {
+  IntakeStats stats;
+  stats.received = counters_.received.load();
+  stats.accepted = counters_.accepted.load();
+  stats.rejected = counters_.rejected.load();
+  stats.released = counters_.released.load();
+  stats.replies_sent = counters_.replies_sent.load();
+  stats.replies_unroutable = counters_.replies_unroutable.load();
+  stats.in_flight = counters_.in_flight.load();
+  stats.in_flight_peak = counters_.in_flight_peak.load();
+  stats.connections = counters_.connections.load();
+  return stats;
+}
+
+void ProtonIntakeServer::runWorker() {
+  std::vector<Job> jobs;
+  std::vector<Delivery> deliveries;
+  while (jobs_.popBatch(jobs, std::max<std::size_t>(options_.max_batch, 1))) {
+    // A job whose link closed meanwhile cannot be settled; its sender sends
+    // it again, so processing it now would be wasted work.
+    jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
+                              [](const Job& job) { return !job.link_open->load(); }),
+               jobs.end());
+    if (jobs.empty()) {
+      continue;
+    }
+    deliveries.clear();
+    for (Job& job : jobs) {
+      deliveries.push_back(std::move(job.delivery));
+    }
+    std::vector<Verdict> verdicts = process(deliveries);
+    postSettlements(jobs, deliveries, verdicts);
+  }
+}
+
+// Whatever goes wrong in the processor releases the batch: licgate could not
+// decide, and the senders may send again.
+std::vector<Verdict> ProtonIntakeServer::process(const std::vector<Delivery>& deliveries) {
+  try {
+    std::vector<Verdict> verdicts = processor_(deliveries);
+    if (verdicts.size() == deliveries.size()) {
+      return verdicts;
+    }
+    logger_->error("the intake processor returned {} verdicts for {} deliveries; releasing them",
+                   verdicts.size(), deliveries.size());
+  } catch (const std::exception& error) {
+    logger_->error("the intake processor failed on {} deliveries, releasing them: {}",
+                   deliveries.size(), error.what());
+  } catch (...) {
+    logger_->error("the intake processor failed on {} deliveries, releasing them",
+                   deliveries.size());
+  }
+  Verdict release;
+  release.settle = Settle::kRelease;
+  release.description = "licgate could not process the message; send it again";
+  return std::vector<Verdict>(deliveries.size(), release);
+}
+
+// Groups the verdicts by connection, keeping their order, and posts one job
+// per connection: settling a whole batch costs one wake-up per connection.
+void ProtonIntakeServer::postSettlements(std::vector<Job>& jobs, std::vector<Delivery>& deliveries,
+                                         std::vector<Verdict>& verdicts) {
+  using Batch = std::vector<Settlement>;
+  std::vector<std::pair<std::shared_ptr<ConnectionHandle>, std::shared_ptr<Batch>>> groups;
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    logger_->debug("[c{}] message '{}' from '{}': {} {}", jobs[i].connection->id,
+                   deliveries[i].message_id, deliveries[i].sender_system,
+                   settleName(verdicts[i].settle), verdicts[i].condition);
+    auto group = std::find_if(groups.rbegin(), groups.rend(),
+                              [&](const auto& entry) { return entry.first == jobs[i].connection; });
+    if (group == groups.rend()) {
+      groups.emplace_back(jobs[i].connection, std::make_shared<Batch>());
+      group = groups.rbegin();
+    }
+    group->second->push_back(
+        Settlement{jobs[i].tag, std::move(verdicts[i]), std::move(deliveries[i].reply_to)});
+  }
+  for (auto& [handle, batch] : groups) {
+    std::lock_guard lock(handle->mutex);
+    if (handle->work_queue == nullptr) {
+      continue;  // the connection closed: its senders send these again
+    }
+    handle->work_queue->add(
+        [loop = &loop_, handle = handle, batch = batch] { loop->settle(*handle, *batch); });
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, BatchProcessor processor) {
+  return std::make_unique<ProtonIntakeServer>(std::move(options), std::move(processor));
+}
+
+}  // namespace licgate::adapters::amqp

@@ -1,0 +1,68 @@
+// The hand-over between the AMQP event loop and the intake worker.
+//
+// Bounded so that the worker's backlog has a ceiling whatever happens on the
+// connections; push never blocks, because the event loop must not wait for
+// the store. The worker takes whatever is queued, up to a batch: a batch is
+// never held back to fill up, so one message alone is not delayed.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+namespace licgate::adapters::amqp {
+
+template <typename Job>
+class JobQueue {
+ public:
+  explicit JobQueue(std::size_t capacity) : capacity_(capacity) {}
+
+  // False when the queue is full or closed; the caller keeps the job.
+  bool push(Job& job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_ || jobs_.size() >= capacity_) {
+        return false;
+      }
+      jobs_.push_back(std::move(job));
+    }
+    ready_.notify_one();
+    return true;
+  }
+
+  // Blocks until there is a job or the queue is closed; moves up to `max`
+  // jobs into `out` (cleared first). False once closed: the rest is dropped.
+  bool popBatch(std::vector<Job>& out, std::size_t max) {
+    out.clear();
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [this] { return closed_ || !jobs_.empty(); });
+    if (closed_) {
+      return false;
+    }
+    while (!jobs_.empty() && out.size() < max) {
+      out.push_back(std::move(jobs_.front()));
+      jobs_.pop_front();
+    }
+    return true;
+  }
+
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      jobs_.clear();
+    }
+    ready_.notify_all();
+  }
+
+ private:
+  const std::size_t capacity_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Job> jobs_;
+  bool closed_ = false;
+};
+
+}  // namespace licgate::adapters::amqp
