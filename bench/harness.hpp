@@ -1,0 +1,103 @@
+// What a benchmark needs around the program it measures: child processes
+// that cannot outlive the benchmark, free loopback ports, a private
+// temporary directory, a plain HTTP GET, and a process's peak memory.
+//
+// Everything here is blocking and single-threaded; it is used between the
+// timed phases, never inside them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "registry/result.hpp"
+
+namespace licgate::bench {
+
+using Clock = std::chrono::steady_clock;
+
+// A child process started with fork/exec. Its stdout and stderr go to
+// `log_path`. The child is killed with SIGKILL if the benchmark dies first
+// (PR_SET_PDEATHSIG), so an interrupted run leaves nothing behind.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ChildProcess(ChildProcess&& other) noexcept;
+  ChildProcess& operator=(ChildProcess&& other) noexcept;
+  ~ChildProcess();
+
+  // Errors: kUnavailable naming the program when fork or exec fails (an exec
+  // failure shows as the child exiting with status 127 at once).
+  static registry::Result<ChildProcess> spawn(const std::vector<std::string>& argv,
+                                              const std::string& log_path);
+
+  pid_t pid() const { return pid_; }
+
+  // False once the child has exited (reaps it).
+  bool running();
+
+  // SIGTERM, then SIGKILL after `grace`; waits for the exit. Returns the exit
+  // status as waitpid reports it, or -1 when there was no child. Idempotent.
+  int stop(std::chrono::milliseconds grace);
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+};
+
+// A port that was free on 127.0.0.1 a moment ago (bound to port 0, then
+// closed). A program that cannot take port 0 itself (redis-server) gets one.
+registry::Result<int> pickFreePort();
+
+// Polls until a TCP connection to 127.0.0.1:port succeeds or `deadline`.
+// Errors: kUnavailable naming the port.
+registry::Status waitForPort(int port, Clock::time_point deadline);
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents by
+// the destructor unless keep() was called.
+class TempDir {
+ public:
+  TempDir() = default;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&& other) noexcept;
+  ~TempDir();
+
+  // Errors: kUnavailable naming the template when mkdtemp fails.
+  static registry::Result<TempDir> create(const std::string& prefix);
+
+  const std::string& path() const { return path_; }
+  void keep() { keep_ = true; }
+
+ private:
+  std::string path_;
+  bool keep_ = false;
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// GET http://127.0.0.1:port<target> with HTTP/1.1 and Connection: close;
+// reads to EOF. Errors: kUnavailable naming the URL when the connection or
+// the read fails, kMalformed when the reply has no status line.
+registry::Result<HttpReply> httpGet(int port, const std::string& target,
+                                    std::chrono::milliseconds timeout);
+
+// Peak resident set size of a live process in bytes, from VmHWM in
+// /proc/PID/status (proc(5)). Errors: kUnavailable naming the pid.
+registry::Result<std::uint64_t> readPeakRss(pid_t pid);
+
+// The whole file as text. Errors: kUnavailable naming the path.
+registry::Result<std::string> readFile(const std::string& path);
+
+// Writes `text` to `path`, replacing it. Errors: kUnavailable naming the path.
+registry::Status writeFile(const std::string& path, const std::string& text);
+
+}  // namespace licgate::bench

@@ -1,0 +1,459 @@
+// The intake benchmark (docs/benchmarks.md): the same licence events sent
+// over AMQP 1.0 to a bare Proton receiver that accepts without doing
+// anything, and to the real licgate program, where each is validated,
+// applied, committed to a fresh SQLite store and only then settled. It
+// prints one line:
+//   bench: intake events_per_s=X p50_ms=Y p99_ms=Z bare_events_per_s=B ratio=X/B rss_mb=M
+// Everything runs on 127.0.0.1; the benchmark starts its own redis-server
+// and licgate and stops them, and gives up after --timeout-s.
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "bench/amqp_load.hpp"
+#include "bench/harness.hpp"
+#include "registry/event.hpp"
+#include "registry/event_codec.hpp"
+
+namespace licgate::bench {
+namespace {
+
+using registry::ErrorCode;
+using registry::makeError;
+
+constexpr const char* kLicensor = "KZ-BENCH";
+constexpr const char* kSystem = "bench-sender";
+
+struct Options {
+  std::size_t events = 100'000;
+  std::size_t window = 1000;
+  int credit = 1000;
+  int max_batch = 256;
+  std::string synchronous = "full";
+  std::string licgate;
+  std::string redis_server = "redis-server";
+  int timeout_s = 900;
+  bool bare_only = false;
+  bool keep = false;
+  bool verbose = false;
+};
+
+// What the licgate half measured besides the load itself.
+struct LicgateFigures {
+  LoadResult load;
+  std::uint64_t peak_rss_bytes = 0;
+  std::uint64_t applied = 0;
+  double cpu_s = 0;
+};
+
+// KZ BIN check digit by the two-pass mod-11 rule: weights 1..11, and when
+// that gives 10, weights 3..11,1,2; a second 10 means no valid BIN has these
+// eleven digits (-1).
+int binCheckDigit(const std::string& first11) {
+  int sum = 0;
+  for (int i = 0; i < 11; ++i) {
+    sum += (first11[i] - '0') * (i + 1);
+  }
+  if (sum % 11 != 10) {
+    return sum % 11;
+  }
+  sum = 0;
+  for (int i = 0; i < 11; ++i) {
+    sum += (first11[i] - '0') * ((i + 2) % 11 + 1);
+  }
+  return sum % 11 == 10 ? -1 : sum % 11;
+}
+
+// The n-th distinct valid BIN: registered in month YYMM, kind 4 (a legal
+// entity), six serial digits, check digit. Candidates whose check digit
+// does not exist are skipped, so the caller counts candidates in `cursor`.
+std::string nextBin(std::uint64_t& cursor) {
+  while (true) {
+    std::uint64_t serial = cursor % 1'000'000;
+    std::uint64_t month = cursor / 1'000'000 % 12 + 1;
+    std::uint64_t year = cursor / 12'000'000 % 24;
+    ++cursor;
+    char first11[16];
+    std::snprintf(first11, sizeof(first11), "%02" PRIu64 "%02" PRIu64 "4%06" PRIu64, year, month,
+                  serial);
+    int check = binCheckDigit(first11);
+    if (check >= 0) {
+      return std::string(first11) + static_cast<char>('0' + check);
+    }
+  }
+}
+
+registry::Event makeIssueEvent(const std::string& bin, std::size_t index) {
+  using std::chrono::day;
+  using std::chrono::month;
+  using std::chrono::year;
+  registry::Event event;
+  event.type = registry::EventType::kIssue;
+  event.licensor = kLicensor;
+  event.occurred_on = registry::Date{year(2024), month(3), day(1)};
+  event.number_kind = registry::NumberKind::kActivity;
+  registry::Holder holder;
+  holder.id = registry::HolderId{registry::IdScheme::kKzBin, bin};
+  holder.name = "ТОО «Бенч " + std::to_string(index) + "»";
+  holder.address = "Астана, проспект Мәңгілік Ел, " + std::to_string(index % 500 + 1);
+  holder.legal_form = "ТОО";
+  holder.country = "KZ";
+  event.holder = holder;
+  event.activity_code = "31";
+  event.valid_from = event.occurred_on;
+  return event;
+}
+
+// Issue events for `count` distinct holders, each with its own message id.
+// Built before any clock starts, so encoding costs are not measured.
+std::vector<LoadMessage> makeMessages(std::size_t count) {
+  std::vector<LoadMessage> messages;
+  messages.reserve(count);
+  std::uint64_t cursor = 100'000;
+  std::string run = std::to_string(getpid());
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string bin = nextBin(cursor);
+    messages.push_back(
+        {"bench-" + run + "-" + std::to_string(i), registry::encodeEvent(makeIssueEvent(bin, i))});
+  }
+  return messages;
+}
+
+double eventsPerSecond(const LoadResult& load) {
+  return load.elapsed_s > 0 ? static_cast<double>(load.accepted) / load.elapsed_s : 0;
+}
+
+void describeLoad(const char* name, LoadResult load) {
+  double p50 = quantile(load.latency_ms, 0.50);
+  double p99 = quantile(load.latency_ms, 0.99);
+  double max = quantile(load.latency_ms, 1.0);
+  std::fprintf(stderr,
+               "bench: %s sent=%" PRIu64 " accepted=%" PRIu64 " rejected=%" PRIu64
+               " released=%" PRIu64
+               " elapsed_s=%.3f events_per_s=%.0f p50_ms=%.3f p99_ms=%.3f"
+               " max_ms=%.3f\n",
+               name, load.sent, load.accepted, load.rejected, load.released, load.elapsed_s,
+               eventsPerSecond(load), p50, p99, max);
+}
+
+// The load is valid only when every message was accepted in time.
+registry::Status checkAllAccepted(const char* name, const LoadResult& load, std::size_t count) {
+  if (!load.transport_error.empty()) {
+    return makeError(ErrorCode::kUnavailable,
+                     std::string(name) + ": connection failed: " + load.transport_error);
+  }
+  if (load.timed_out || load.accepted != count) {
+    return makeError(ErrorCode::kInternal,
+                     std::string(name) + ": " + std::to_string(load.accepted) + " of " +
+                         std::to_string(count) + " accepted (rejected " +
+                         std::to_string(load.rejected) + ", released " +
+                         std::to_string(load.released) + (load.timed_out ? ", timed out)" : ")"));
+  }
+  return {};
+}
+
+registry::Result<LoadResult> runBare(const Options& options,
+                                     const std::vector<LoadMessage>& messages) {
+  auto receiver = startBareReceiver(options.credit);
+  if (!receiver) {
+    return receiver.takeError();
+  }
+  LoadOptions load_options;
+  load_options.port = (*receiver)->port();
+  load_options.system = kSystem;
+  load_options.window = options.window;
+  load_options.timeout = std::chrono::seconds(options.timeout_s);
+  auto load = sendLoad(load_options, messages);
+  (*receiver)->stop();
+  if (!load) {
+    return load.takeError();
+  }
+  LICGATE_RETURN_IF_ERROR(checkAllAccepted("bare receiver", *load, messages.size()));
+  return load;
+}
+
+}  // namespace
+}  // namespace licgate::bench
+
+namespace licgate::bench {
+namespace {
+
+// A configuration for one run: a fresh store in the run's directory, the
+// run's own redis-server, any free ports, and one sending system allowed
+// for the benchmark's licensor.
+std::string makeConfig(const Options& options, int redis_port) {
+  std::string yaml;
+  yaml += "store:\n  path: licgate.db\n  synchronous: " + options.synchronous + "\n";
+  yaml += "  busy_timeout_ms: 5000\n  country: KZ\n";
+  yaml +=
+      "redis:\n  enabled: true\n  host: 127.0.0.1\n  port: " + std::to_string(redis_port) + "\n";
+  yaml += "amqp:\n  host: 127.0.0.1\n  port: 0\n  container_id: licgate-bench\n";
+  yaml += "  credit_window: " + std::to_string(options.credit) + "\n";
+  yaml += "  max_batch: " + std::to_string(options.max_batch) + "\n";
+  yaml += "  addresses:\n    - licences/events\n";
+  yaml += "http:\n  host: 127.0.0.1\n  port: 0\n  threads: 1\n";
+  yaml += std::string("licensors:\n  - code: ") + kLicensor + "\n    name: Бенчмарк\n";
+  yaml += std::string("systems:\n  - id: ") + kSystem + "\n    name: Intake benchmark\n";
+  yaml += std::string("    licensors: [") + kLicensor + "]\n";
+  yaml += "log:\n  level: warn\n  format: json\n";
+  return yaml;
+}
+
+registry::Result<ChildProcess> startRedis(const Options& options, const TempDir& dir, int port) {
+  auto redis = ChildProcess::spawn(
+      {options.redis_server, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+       "--appendonly", "no", "--dir", dir.path(), "--daemonize", "no"},
+      dir.path() + "/redis.log");
+  if (!redis) {
+    return redis.takeError();
+  }
+  LICGATE_RETURN_IF_ERROR(waitForPort(port, Clock::now() + std::chrono::seconds(10)));
+  return redis;
+}
+
+struct LicgatePorts {
+  int amqp = 0;
+  int http = 0;
+};
+
+// licgate writes {"amqp":N,"http":M} once both listeners are bound.
+registry::Result<LicgatePorts> waitForPorts(ChildProcess& licgate, const std::string& path,
+                                            Clock::time_point deadline) {
+  while (Clock::now() < deadline) {
+    if (!licgate.running()) {
+      return makeError(ErrorCode::kUnavailable, "licgate exited at start-up");
+    }
+    auto text = readFile(path);
+    auto json = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (json.is_object() && json.contains("amqp") && json.contains("http")) {
+      return LicgatePorts{json["amqp"].get<int>(), json["http"].get<int>()};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return makeError(ErrorCode::kUnavailable, "licgate wrote no ports to " + path + " in time");
+}
+
+// User plus system CPU time of a live process in seconds (proc(5), fields
+// 14 and 15 of /proc/PID/stat, in clock ticks).
+double readCpuSeconds(pid_t pid) {
+  auto text = readFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) {
+    return 0;
+  }
+  std::size_t after_name = text->rfind(')');
+  std::istringstream fields(text->substr(after_name + 2));
+  std::string field;
+  std::uint64_t ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) {
+      ticks += std::stoull(field);
+    }
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+}  // namespace licgate::bench
+
+namespace licgate::bench {
+namespace {
+
+// How many events the register holds, read back over HTTP from the journal:
+// the entry after sequence `expected - 1` must be `expected` and be the last.
+registry::Result<std::uint64_t> readAppliedCount(int http_port, std::uint64_t expected) {
+  std::string target = "/api/v1/changes?after=" + std::to_string(expected - 1) + "&limit=10";
+  auto reply = httpGet(http_port, target, std::chrono::seconds(10));
+  if (!reply) {
+    return reply.takeError();
+  }
+  auto json = nlohmann::json::parse(reply->body, nullptr, false);
+  if (reply->status != 200 || json.is_discarded()) {
+    return makeError(ErrorCode::kMalformed, "GET " + target + ": status " +
+                                                std::to_string(reply->status) + ": " + reply->body);
+  }
+  const nlohmann::json& entries = json.is_array() ? json : json.value("changes", nlohmann::json());
+  if (!entries.is_array() || entries.empty()) {
+    return std::uint64_t{expected - 1};
+  }
+  return entries.back().value("sequence", std::uint64_t{0});
+}
+
+// Sends the load to a running licgate and reads back what it did, before
+// it is stopped: the applied count, its peak RSS and its CPU time.
+registry::Result<LicgateFigures> measureLicgate(const Options& options, ChildProcess& licgate,
+                                                const LicgatePorts& ports,
+                                                const std::vector<LoadMessage>& messages) {
+  LoadOptions load_options;
+  load_options.port = ports.amqp;
+  load_options.system = kSystem;
+  load_options.window = options.window;
+  load_options.timeout = std::chrono::seconds(options.timeout_s);
+  auto load = sendLoad(load_options, messages);
+  if (!load) {
+    return load.takeError();
+  }
+  LICGATE_RETURN_IF_ERROR(checkAllAccepted("licgate", *load, messages.size()));
+
+  LicgateFigures figures;
+  figures.load = std::move(*load);
+  auto applied = readAppliedCount(ports.http, messages.size());
+  if (!applied) {
+    return applied.takeError();
+  }
+  figures.applied = *applied;
+  auto rss = readPeakRss(licgate.pid());
+  if (!rss) {
+    return rss.takeError();
+  }
+  figures.peak_rss_bytes = *rss;
+  figures.cpu_s = readCpuSeconds(licgate.pid());
+  return figures;
+}
+
+registry::Result<LicgateFigures> runLicgate(const Options& options,
+                                            const std::vector<LoadMessage>& messages,
+                                            TempDir& dir) {
+  auto redis_port = pickFreePort();
+  if (!redis_port) {
+    return redis_port.takeError();
+  }
+  auto redis = startRedis(options, dir, *redis_port);
+  if (!redis) {
+    return redis.takeError();
+  }
+  std::string config_path = dir.path() + "/licgate.yaml";
+  LICGATE_RETURN_IF_ERROR(writeFile(config_path, makeConfig(options, *redis_port)));
+
+  std::string ports_path = dir.path() + "/ports.json";
+  auto licgate = ChildProcess::spawn(
+      {options.licgate, "serve", "--config", config_path, "--ports-file", ports_path},
+      dir.path() + "/licgate.log");
+  if (!licgate) {
+    return licgate.takeError();
+  }
+  auto ports = waitForPorts(*licgate, ports_path, Clock::now() + std::chrono::seconds(30));
+  if (!ports) {
+    return ports.takeError();
+  }
+  auto figures = measureLicgate(options, *licgate, *ports, messages);
+  int status = licgate->stop(std::chrono::seconds(10));
+  redis->stop(std::chrono::seconds(5));
+  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    std::fprintf(stderr, "bench: warning: licgate did not exit 0 on SIGTERM (wait status %d)\n",
+                 status);
+  }
+  return figures;
+}
+
+}  // namespace
+}  // namespace licgate::bench
+
+namespace licgate::bench {
+namespace {
+
+// The build tree puts the benchmark in bench/ and the program in gateway/.
+std::string defaultLicgatePath() {
+  std::error_code error;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) {
+    return "licgate";
+  }
+  return (self.parent_path().parent_path() / "gateway" / "licgate").string();
+}
+
+void printSummary(const Options& options, LicgateFigures& licgate, const LoadResult& bare) {
+  if (options.verbose) {
+    describeLoad("bare", bare);
+    describeLoad("licgate", licgate.load);
+    std::fprintf(stderr, "bench: licgate applied=%" PRIu64 " cpu_s=%.2f cpu_us_per_event=%.1f\n",
+                 licgate.applied, licgate.cpu_s,
+                 licgate.cpu_s * 1e6 / static_cast<double>(options.events));
+  }
+  double rate = eventsPerSecond(licgate.load);
+  double bare_rate = eventsPerSecond(bare);
+  double p50 = quantile(licgate.load.latency_ms, 0.50);
+  double p99 = quantile(licgate.load.latency_ms, 0.99);
+  std::printf(
+      "bench: intake events_per_s=%.0f p50_ms=%.2f p99_ms=%.2f bare_events_per_s=%.0f "
+      "ratio=%.3f rss_mb=%.1f\n",
+      rate, p50, p99, bare_rate, bare_rate > 0 ? rate / bare_rate : 0,
+      static_cast<double>(licgate.peak_rss_bytes) / (1024.0 * 1024.0));
+}
+
+registry::Status runBenchmark(const Options& options) {
+  std::vector<LoadMessage> messages = makeMessages(options.events);
+  auto bare = runBare(options, messages);
+  if (!bare) {
+    return bare.takeError();
+  }
+  if (options.bare_only) {
+    describeLoad("bare", *bare);
+    return {};
+  }
+  auto dir = TempDir::create("licgate-bench-");
+  if (!dir) {
+    return dir.takeError();
+  }
+  auto licgate = runLicgate(options, messages, *dir);
+  if (!licgate || options.keep) {
+    dir->keep();
+    std::fprintf(stderr, "bench: run directory kept: %s\n", dir->path().c_str());
+  }
+  if (!licgate) {
+    return licgate.takeError();
+  }
+  if (licgate->applied != options.events) {
+    return makeError(ErrorCode::kInternal, "licgate accepted every event but the register holds " +
+                                               std::to_string(licgate->applied) + " of " +
+                                               std::to_string(options.events));
+  }
+  printSummary(options, *licgate, *bare);
+  return {};
+}
+
+void addOptions(CLI::App& app, Options& options) {
+  app.add_option("--events", options.events, "events sent to each receiver")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--window", options.window, "unsettled deliveries the sender allows")
+      ->check(CLI::Range(1, 100'000));
+  app.add_option("--credit", options.credit, "link credit of both receivers")
+      ->check(CLI::Range(1, 100'000));
+  app.add_option("--max-batch", options.max_batch, "licgate: deliveries per store transaction")
+      ->check(CLI::Range(1, 100'000));
+  app.add_option("--synchronous", options.synchronous, "licgate: store.synchronous")
+      ->check(CLI::IsMember({"full", "normal"}));
+  app.add_option("--licgate", options.licgate, "the licgate program")->check(CLI::ExistingFile);
+  app.add_option("--redis-server", options.redis_server, "the redis-server program");
+  app.add_option("--timeout-s", options.timeout_s, "give up each load after this long")
+      ->check(CLI::Range(1, 86'400));
+  app.add_flag("--bare-only", options.bare_only, "measure the bare receiver alone");
+  app.add_flag("--keep", options.keep, "keep the run directory (store, config, logs)");
+  app.add_flag("-v,--verbose", options.verbose, "details of both runs on stderr");
+}
+
+}  // namespace
+}  // namespace licgate::bench
+
+int main(int argc, char** argv) {
+  using licgate::bench::Options;
+  Options options;
+  options.licgate = licgate::bench::defaultLicgatePath();
+  CLI::App app{"licgate intake benchmark: licgate against a bare AMQP receiver"};
+  licgate::bench::addOptions(app, options);
+  CLI11_PARSE(app, argc, argv);
+
+  auto status = licgate::bench::runBenchmark(options);
+  if (!status) {
+    std::fprintf(stderr, "bench: intake failed: %s\n", status.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}
