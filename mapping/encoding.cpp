@@ -276,7 +276,7 @@ std::optional<Bom> detectBom(std::string_view bytes) {
 }
 
 // XML 1.0 appendix F: "<?" in UTF-16 without a byte order mark.
-std::optional<Charset> detectBarUtf16(std::string_view bytes) {
+std::optional<Charset> detectBareUtf16(std::string_view bytes) {
   if (bytes.substr(0, 4) == std::string_view("<\0?\0", 4)) {
     return kUtf16Le;
   }
@@ -327,11 +327,46 @@ Result<std::string> decodeXmlWithKnownForm(std::string_view bytes, const Charset
   return rewriteXmlEncoding(*text, **declaration, "UTF-8");
 }
 
+// The charset of XML whose first bytes are single-byte ASCII: the
+// declaration's, else the transport's, else UTF-8. UTF-16 named by either
+// contradicts those bytes.
+Result<CharsetChoice> chooseEightBitCharset(std::string_view bytes,
+                                            const std::optional<XmlDeclaration>& declaration,
+                                            std::string_view transport_charset) {
+  if (declaration && declaration->encoding) {
+    auto declared = lookUpCharset(*declaration->encoding);
+    if (!declared) {
+      return declared.takeError();
+    }
+    if (isUtf16(declared->family)) {
+      return makeError(ErrorCode::kInvalidEncoding,
+                       "the XML declaration says \"" + *declaration->encoding +
+                           "\" but the document's bytes are 8-bit: \"<?xml\" is written in "
+                           "single bytes and there is no byte order mark");
+    }
+    return CharsetChoice{*declared, "the XML declaration", true};
+  }
+  if (transport_charset.empty()) {
+    return CharsetChoice{kUtf8, "default", false};
+  }
+  auto transport = lookUpCharset(transport_charset);
+  if (!transport) {
+    return transport.takeError();
+  }
+  if (isUtf16(transport->family) && bytes.size() >= 2 && bytes[0] == '<' && bytes[1] != '\0') {
+    return makeError(ErrorCode::kInvalidEncoding,
+                     "the transport's charset says \"" + std::string(transport_charset) +
+                         "\" but the document's bytes are 8-bit: \"<\" is written in a "
+                         "single byte and there is no byte order mark");
+  }
+  return CharsetChoice{*transport, "the transport's charset", true};
+}
+
 Result<std::string> decodeXml(std::string_view bytes, std::string_view transport_charset) {
   if (auto bom = detectBom(bytes)) {
     return decodeXmlWithKnownForm(bytes.substr(bom->length), bom->charset, "the byte order mark");
   }
-  if (auto utf16 = detectBarUtf16(bytes)) {
+  if (auto utf16 = detectBareUtf16(bytes)) {
     return decodeXmlWithKnownForm(bytes, *utf16, "the byte pattern of \"<?\"");
   }
 
@@ -339,28 +374,12 @@ Result<std::string> decodeXml(std::string_view bytes, std::string_view transport
   if (!declaration) {
     return declaration.takeError();
   }
-  CharsetChoice choice{kUtf8, "default", false};
-  if (*declaration && (*declaration)->encoding) {
-    auto declared = lookUpCharset(*(*declaration)->encoding);
-    if (!declared) {
-      return declared.takeError();
-    }
-    if (isUtf16(declared->family)) {
-      return makeError(ErrorCode::kInvalidEncoding,
-                       "the XML declaration says \"" + *(*declaration)->encoding +
-                           "\" but the document's bytes are 8-bit: \"<?xml\" is written in "
-                           "single bytes and there is no byte order mark");
-    }
-    choice = {*declared, "the XML declaration", true};
-  } else if (!transport_charset.empty()) {
-    auto transport = lookUpCharset(transport_charset);
-    if (!transport) {
-      return transport.takeError();
-    }
-    choice = {*transport, "the transport's charset", true};
+  auto choice = chooseEightBitCharset(bytes, *declaration, transport_charset);
+  if (!choice) {
+    return choice.takeError();
   }
 
-  auto text = decodeAs(bytes, choice);
+  auto text = decodeAs(bytes, *choice);
   if (!text || !*declaration) {
     return text;
   }

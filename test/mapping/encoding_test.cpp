@@ -220,6 +220,16 @@ TEST(Encoding, RejectsUtf16DeclarationOnEightBitBytes) {
             "is written in single bytes and there is no byte order mark");
 }
 
+TEST(Encoding, RejectsAUtf16TransportCharsetOnEightBitXml) {
+  auto text = toUtf8("<name>x</name>", "utf-16", TextKind::kXml);
+
+  ASSERT_FALSE(text.ok());
+  EXPECT_EQ(text.error().code, ErrorCode::kInvalidEncoding);
+  EXPECT_EQ(text.error().message,
+            "the transport's charset says \"utf-16\" but the document's bytes are 8-bit: \"<\" "
+            "is written in a single byte and there is no byte order mark");
+}
+
 TEST(Encoding, RejectsUtf8DeclarationOnWindows1250Bytes) {
   std::string bytes = xmlDeclaring("UTF-8", kCzech1250);
 
@@ -351,6 +361,13 @@ TEST(Encoding, RefusesToWriteACharacterTheCharsetLacks) {
   EXPECT_EQ(bytes.error().code, ErrorCode::kInvalidEncoding);
   EXPECT_EQ(bytes.error().message,
             "the character \"ә\" at byte offset 6 has no equivalent in windows-1250");
+}
+
+TEST(Encoding, RefusesToWriteAnUnknownCharset) {
+  auto bytes = fromUtf8("abc", "x-klingon");
+
+  ASSERT_FALSE(bytes.ok());
+  EXPECT_EQ(bytes.error().code, ErrorCode::kUnsupportedEncoding);
 }
 
 TEST(Encoding, RefusesToWriteFromInvalidUtf8) {

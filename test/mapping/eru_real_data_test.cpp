@@ -78,33 +78,36 @@ Outcomes decodeAll(const std::vector<SourceRecord>& records) {
   return outcomes;
 }
 
-// The files are read and mapped once for the whole suite.
+// Each file is split and mapped at most once per test program, and only
+// when a test asks for it (CTest runs every test in its own process).
+const Outcomes& outcomesOf(const std::string& file, const std::string& profile) {
+  static std::map<std::string, Outcomes> cache;
+  auto cached = cache.find(file);
+  if (cached != cache.end()) {
+    return cached->second;
+  }
+  std::string bytes = readDataFile(file);
+  auto records = profile.empty() ? splitEruXml(bytes) : splitEruCsv(bytes, profile);
+  Outcomes outcomes;
+  if (records) {
+    outcomes = decodeAll(*records);
+  }
+  return cache.emplace(file, std::move(outcomes)).first->second;
+}
+
 class EruRealData : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    if (!std::filesystem::exists(kEruData / "SOURCES.md")) {
-      return;
-    }
-    auto xml = splitEruXml(readDataFile("lic31-heat-2021-05-28.xml"));
-    auto holders = splitEruCsv(readDataFile("holders-all-2022-06-10.csv"), "eru-holder");
-    auto sites =
-        splitEruCsv(readDataFile("heat-establishments-2022-06-10.csv"), "eru-establishment");
-    if (xml && holders && sites) {
-      xml_ = new Outcomes(decodeAll(*xml));
-      holders_ = new Outcomes(decodeAll(*holders));
-      sites_ = new Outcomes(decodeAll(*sites));
-    }
-  }
-  static void TearDownTestSuite() {
-    delete xml_;
-    delete holders_;
-    delete sites_;
-  }
-
   void SetUp() override {
     ASSERT_TRUE(std::filesystem::exists(kEruData / "SOURCES.md"))
         << "the ERÚ data set is missing: expected it in " << kEruData;
-    ASSERT_NE(xml_, nullptr) << "the ERÚ files did not split";
+  }
+
+  static const Outcomes& xml() { return outcomesOf("lic31-heat-2021-05-28.xml", ""); }
+  static const Outcomes& holders() {
+    return outcomesOf("holders-all-2022-06-10.csv", "eru-holder");
+  }
+  static const Outcomes& sites() {
+    return outcomesOf("heat-establishments-2022-06-10.csv", "eru-establishment");
   }
 
   static int count(const Outcomes& outcomes, bool (*matches)(const Event&)) {
@@ -112,15 +115,7 @@ class EruRealData : public ::testing::Test {
         std::count_if(outcomes.mapped.begin(), outcomes.mapped.end(),
                       [&](const auto& entry) { return matches(entry.second); }));
   }
-
-  static Outcomes* xml_;
-  static Outcomes* holders_;
-  static Outcomes* sites_;
 };
-
-Outcomes* EruRealData::xml_ = nullptr;
-Outcomes* EruRealData::holders_ = nullptr;
-Outcomes* EruRealData::sites_ = nullptr;
 
 bool isActive(const Event& event) {
   return event.imported_status == LicenceStatus::kActive;
@@ -151,20 +146,20 @@ bool isOriginalVersion(const Event& event) {
 }
 
 TEST_F(EruRealData, MapsEveryRecordOfTheXmlExport) {
-  const Outcomes& xml = *xml_;
+  const Outcomes& outcomes = xml();
 
-  EXPECT_EQ(xml.keys.size(), 897u);
-  EXPECT_EQ(xml.mapped.size(), 897u);
-  EXPECT_TRUE(xml.rejected.empty());
-  EXPECT_EQ(count(xml, isActive), 658);
-  EXPECT_EQ(count(xml, isRevoked), 199);
-  EXPECT_EQ(count(xml, isLapsed), 40);
-  EXPECT_EQ(count(xml, isMasked), 36);
-  EXPECT_EQ(count(xml, isNamedWithoutId), 1);
+  EXPECT_EQ(outcomes.keys.size(), 897u);
+  EXPECT_EQ(outcomes.mapped.size(), 897u);
+  EXPECT_TRUE(outcomes.rejected.empty());
+  EXPECT_EQ(count(outcomes, isActive), 658);
+  EXPECT_EQ(count(outcomes, isRevoked), 199);
+  EXPECT_EQ(count(outcomes, isLapsed), 40);
+  EXPECT_EQ(count(outcomes, isMasked), 36);
+  EXPECT_EQ(count(outcomes, isNamedWithoutId), 1);
 }
 
 TEST_F(EruRealData, KeepsCzechLettersOfTheWindows1250Export) {
-  const Event& event = xml_->mapped.at("310100016");
+  const Event& event = xml().mapped.at("310100016");
 
   EXPECT_EQ(event.holder->name, "Obec Velký Karlov");
   EXPECT_EQ(event.holder->address, "Velký Karlov 126, 671 28 Velký Karlov");
@@ -177,7 +172,7 @@ TEST_F(EruRealData, KeepsCzechLettersOfTheWindows1250Export) {
 }
 
 TEST_F(EruRealData, ImportsTheForeignHolderOfTheXmlWithoutItsBranch) {
-  const Event& event = xml_->mapped.at("311533618 v4");
+  const Event& event = xml().mapped.at("311533618 v4");
 
   EXPECT_EQ(event.holder->name, "RIGHT POWER, a.s.");
   EXPECT_FALSE(event.holder->id.has_value());
@@ -185,35 +180,35 @@ TEST_F(EruRealData, ImportsTheForeignHolderOfTheXmlWithoutItsBranch) {
 }
 
 TEST_F(EruRealData, MapsEveryHolderRowButTwo) {
-  const Outcomes& holders = *holders_;
+  const Outcomes& outcomes = holders();
 
-  EXPECT_EQ(holders.keys.size(), 33779u);
-  EXPECT_EQ(holders.mapped.size(), 33777u);
+  EXPECT_EQ(outcomes.keys.size(), 33779u);
+  EXPECT_EQ(outcomes.mapped.size(), 33777u);
   std::map<std::string, int> expected_rejections = {
       {"den_opravneni of licence 320202350: 2027-02-06 is after den_zaniku 2021-01-28", 1},
       {"ic of licence 141533507: \"ČEKATEL\" is text, not an IČ; a named holder is not "
        "imported without a valid IČ",
        1},
   };
-  EXPECT_EQ(holders.rejected, expected_rejections);
+  EXPECT_EQ(outcomes.rejected, expected_rejections);
 }
 
 TEST_F(EruRealData, CountsHolderRowsByStatusAndHolder) {
-  const Outcomes& holders = *holders_;
+  const Outcomes& outcomes = holders();
 
-  EXPECT_EQ(count(holders, isActive), 29321);
-  EXPECT_EQ(count(holders, isRevoked), 3058);
-  EXPECT_EQ(count(holders, isLapsed), 1398);
-  EXPECT_EQ(count(holders, isMasked), 22947);
-  EXPECT_EQ(count(holders, isNamedWithoutId), 225);
-  EXPECT_EQ(count(holders, hasId), 10605);
-  EXPECT_EQ(count(holders, isInGb), 28);
-  EXPECT_EQ(count(holders, isUnlimited), 986);
-  EXPECT_EQ(count(holders, isOriginalVersion), 25126);
+  EXPECT_EQ(count(outcomes, isActive), 29321);
+  EXPECT_EQ(count(outcomes, isRevoked), 3058);
+  EXPECT_EQ(count(outcomes, isLapsed), 1398);
+  EXPECT_EQ(count(outcomes, isMasked), 22947);
+  EXPECT_EQ(count(outcomes, isNamedWithoutId), 225);
+  EXPECT_EQ(count(outcomes, hasId), 10605);
+  EXPECT_EQ(count(outcomes, isInGb), 28);
+  EXPECT_EQ(count(outcomes, isUnlimited), 986);
+  EXPECT_EQ(count(outcomes, isOriginalVersion), 25126);
 }
 
 TEST_F(EruRealData, MapsUkEngToGb) {
-  const Event& event = holders_->mapped.at("641533531");
+  const Event& event = holders().mapped.at("641533531");
 
   EXPECT_EQ(event.holder->name, "Noble Clean Fuels Limited");
   EXPECT_EQ(event.holder->country, "GB");
@@ -222,7 +217,7 @@ TEST_F(EruRealData, MapsUkEngToGb) {
 }
 
 TEST_F(EruRealData, TreatsTheLapseDateIn2121AsUnlimited) {
-  const Event& event = holders_->mapped.at("122136995");
+  const Event& event = holders().mapped.at("122136995");
 
   EXPECT_EQ(event.holder->name, "Skanska a.s.");
   EXPECT_FALSE(event.valid_until.has_value());
@@ -230,14 +225,14 @@ TEST_F(EruRealData, TreatsTheLapseDateIn2121AsUnlimited) {
 }
 
 TEST_F(EruRealData, KeepsTheActiveLicenceWhoseLapseDatePassed) {
-  const Event& event = holders_->mapped.at("241734335");
+  const Event& event = holders().mapped.at("241734335");
 
   EXPECT_EQ(event.imported_status, LicenceStatus::kActive);
   EXPECT_EQ(registry::formatIsoDate(*event.valid_until), "2022-02-17");
 }
 
 TEST_F(EruRealData, UndoesTheExtraEscapingOfNames) {
-  const Event& event = holders_->mapped.at("140807209 v6");
+  const Event& event = holders().mapped.at("140807209 v6");
 
   EXPECT_EQ(event.holder->name, "Gazprom Marketing & Trading Limited");
   EXPECT_EQ(event.holder->address, "Triton Street 20, NW1 3BF Londýn");
@@ -247,13 +242,13 @@ TEST_F(EruRealData, MapsEachVersionOfOneLicenceInAscendingOrder) {
   const std::vector<std::string> expected = {"110504772 v1", "110504772 v2", "110504772 v3",
                                              "110504772 v19"};
   std::vector<std::string> found;
-  std::copy_if(holders_->keys.begin(), holders_->keys.end(), std::back_inserter(found),
+  std::copy_if(holders().keys.begin(), holders().keys.end(), std::back_inserter(found),
                [](const std::string& key) { return key.starts_with("110504772"); });
 
   EXPECT_EQ(found, expected);
-  EXPECT_EQ(holders_->mapped.at("110504772 v19").holder->address,
+  EXPECT_EQ(holders().mapped.at("110504772 v19").holder->address,
             "Na lysině 1181/6, Podolí, 147 00 Praha");
-  EXPECT_EQ(holders_->mapped.at("110504772 v1").holder->address,
+  EXPECT_EQ(holders().mapped.at("110504772 v1").holder->address,
             "Rošovická 295, 190 16 Praha 9 - Koloděje");
 }
 
@@ -263,9 +258,9 @@ TEST_F(EruRealData, ListsTheVersionsOfEveryLicenceInAscendingOrder) {
   std::map<std::string, long> last_version;
   int out_of_order = 0;
 
-  for (const std::string& key : holders_->keys) {
-    auto found = holders_->mapped.find(key);
-    if (found == holders_->mapped.end()) {
+  for (const std::string& key : holders().keys) {
+    auto found = holders().mapped.find(key);
+    if (found == holders().mapped.end()) {
       continue;
     }
     long version = std::stol(found->second.source_version);
@@ -288,9 +283,9 @@ TEST_F(EruRealData, MapsUnchangedHeatLicencesAlikeFromXmlAndCsv) {
   int identical = 0;
   int terminated_since = 0;
 
-  for (const auto& [key, from_csv] : holders_->mapped) {
-    auto from_xml = xml_->mapped.find(key);
-    if (from_xml == xml_->mapped.end()) {
+  for (const auto& [key, from_csv] : holders().mapped) {
+    auto from_xml = xml().mapped.find(key);
+    if (from_xml == xml().mapped.end()) {
       continue;
     }
     ++same_version;
@@ -304,16 +299,16 @@ TEST_F(EruRealData, MapsUnchangedHeatLicencesAlikeFromXmlAndCsv) {
 }
 
 TEST_F(EruRealData, MapsEveryEstablishment) {
-  const Outcomes& sites = *sites_;
+  const Outcomes& outcomes = sites();
 
-  EXPECT_EQ(sites.keys.size(), 2706u);
-  EXPECT_EQ(sites.mapped.size(), 2706u);
-  EXPECT_TRUE(sites.rejected.empty());
-  const Event& event = sites.mapped.at("310100019/3");
+  EXPECT_EQ(outcomes.keys.size(), 2706u);
+  EXPECT_EQ(outcomes.mapped.size(), 2706u);
+  EXPECT_TRUE(outcomes.rejected.empty());
+  const Event& event = outcomes.mapped.at("310100019/3");
   EXPECT_EQ(event.annex_number, "003");
   EXPECT_EQ(event.annex_name, "Plynová kotelna K 3 Fugnerova");
   EXPECT_EQ(event.annex_address, "Fugnerova 1640, 396 01 Humpolec");
-  EXPECT_EQ(sites.mapped.at("310100388/1").annex_address, "Ježovská 115/2, Praha");
+  EXPECT_EQ(outcomes.mapped.at("310100388/1").annex_address, "Ježovská 115/2, Praha");
 }
 
 TEST_F(EruRealData, CompiledLicenceTypesMatchTheFile) {
@@ -333,7 +328,7 @@ TEST_F(EruRealData, CompiledLicenceTypesMatchTheFile) {
 
 TEST_F(EruRealData, WritesEveryXmlRecordAsCanonicalXmlThatValidates) {
   std::vector<std::string> documents;
-  for (const auto& [key, event] : xml_->mapped) {
+  for (const auto& [key, event] : xml().mapped) {
     documents.push_back(writeEventXml(event));
   }
 

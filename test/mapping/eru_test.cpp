@@ -586,6 +586,13 @@ TEST(EruSplit, RejectsAnExportInvalidInItsCharset) {
   EXPECT_EQ(records.error().code, ErrorCode::kInvalidEncoding);
 }
 
+TEST(EruSplit, RejectsAnExportInAnUnsupportedCharset) {
+  auto records = splitEruXml("<?xml version=\"1.0\" encoding=\"cp437\"?><ele-traders/>");
+
+  ASSERT_FALSE(records.ok());
+  EXPECT_EQ(records.error().code, ErrorCode::kUnsupportedEncoding);
+}
+
 TEST(EruSplit, CutsTheCsvIntoHeaderAndOneRowPerRecord) {
   std::string csv =
       "cislo_licence,ev_cislo,nazev,psc,obec,ulice,cp\n"
