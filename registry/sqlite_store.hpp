@@ -1,0 +1,93 @@
+// The SQLite implementation of the registry store (registry/store.hpp).
+//
+// Two connections: the writer, used under write_mutex_ for batches, and the
+// reader, used under read_mutex_ for lookups. In WAL mode the reader sees the
+// last commit and is never blocked by a batch being written.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "registry/sqlite_connection.hpp"
+#include "registry/store.hpp"
+
+namespace licgate::registry {
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+
+  Result<std::vector<Outcome>> applyBatch(std::span<const Inbound> batch) override;
+  Result<Licence> findLicence(const std::string& number) override;
+  Result<std::vector<JournalEntry>> history(const std::string& number) override;
+  Result<LicencePage> searchLicences(const LicenceQuery& query) override;
+  Result<std::vector<JournalEntry>> changesAfter(std::uint64_t after, int limit) override;
+  Result<std::vector<DeadLetter>> deadLetters(std::int64_t after_id, int limit) override;
+  Result<StoreCounts> counts() override;
+  Result<std::optional<Outcome>> findInbound(const std::string& sender_system,
+                                             const std::string& message_id) override;
+
+ private:
+  SqliteStore(StoreOptions options, std::unique_ptr<SqliteConnection> writer,
+              std::unique_ptr<SqliteConnection> reader);
+
+  // The decision about one event, taken before anything of it is written:
+  // every rule that can reject it has been checked.
+  struct Decision {
+    Event event;  // with the numbers the register gave
+    std::optional<Licence> before;
+    std::optional<Licence> after;  // empty for a refusal
+    std::string payload;           // the journal's canonical JSON
+    Outcome outcome;
+  };
+
+  // A number counter of the open batch (sqlite_store_numbers.cpp).
+  struct Counter {
+    std::uint32_t last = 0;
+    bool dirty = false;
+  };
+
+  // Write path (sqlite_store_write.cpp). Each returns an error only for a
+  // fault of the store, which fails the whole batch; a rejected message is an
+  // Outcome.
+  Result<std::vector<Outcome>> runBatch(std::span<const Inbound> batch, bool guarded);
+  Status beginBatch();
+  Result<Outcome> applyMessage(const Inbound& inbound, const std::string& now, bool guarded);
+  bool isStoreFault(const Error& error) const;
+  Result<Outcome> rejectMessage(const Inbound& inbound, Error error, const std::string& now);
+  Status recordInbound(const Inbound& inbound, const Outcome& outcome, const std::string& now);
+  Result<Decision> decideEvent(Event event);
+  Result<Outcome> writeDecision(const Inbound& inbound, Decision& decision, const std::string& now,
+                                bool guarded);
+  Status writeEffects(const Inbound& inbound, Decision& decision, const std::string& now);
+  Result<std::uint64_t> appendJournal(const Inbound& inbound, const Decision& decision,
+                                      const std::string& now);
+  Status saveLicence(const std::optional<Licence>& before, const Licence& after,
+                     std::uint64_t sequence);
+
+  // Numbers (sqlite_store_numbers.cpp). Counters are read once per batch
+  // under the write lock, advanced in memory and written back just before
+  // COMMIT, so a batch of issues costs one counter write, not one per issue.
+  Result<std::string> allocateLicenceNumber(const Event& event);
+  Result<std::uint32_t> nextSequence(const std::string& scope, std::uint32_t max);
+  Result<bool> isNumberHeld(const std::string& number);
+  void undoAllocation();
+  Status flushCounters();
+
+  StoreOptions options_;
+  std::mutex write_mutex_;
+  std::unique_ptr<SqliteConnection> writer_;
+  std::map<std::string, Counter, std::less<>> counters_;         // of the open batch
+  std::optional<std::pair<std::string, Counter>> counter_undo_;  // of the open message
+  bool write_failed_midway_ = false;  // the batch must run again, guarded
+  std::mutex read_mutex_;
+  std::unique_ptr<SqliteConnection> reader_;
+};
+
+}  // namespace licgate::registry

@@ -1,0 +1,264 @@
+// Conversions between the registry store's rows and register values.
+#include "registry/store_rows.hpp"
+
+#include <ctime>
+
+namespace licgate::registry {
+
+const char* const kLicenceColumns =
+    "number, kind, licensor, activity_code, holder_scheme, holder_id, holder_name, "
+    "holder_address, holder_legal_form, holder_country, issued_on, valid_from, valid_until, "
+    "status, revision, source_version, suspended_until";
+
+const char* const kJournalColumns =
+    "sequence, type, licensor, licence_number, annex_number, sender_system, message_id, "
+    "recorded_at, payload";
+
+namespace {
+
+// A stored value that does not parse means the file was changed behind
+// licgate's back: an internal fault, named with the column.
+Error corrupt(const std::string& where, const Error& error) {
+  return makeError(ErrorCode::kInternal, "registry store: " + where + ": " + error.message);
+}
+
+template <typename T>
+Status readInto(T& out, Result<T> parsed, const std::string& where) {
+  if (!parsed) {
+    return corrupt(where, parsed.error());
+  }
+  out = std::move(*parsed);
+  return {};
+}
+
+Status readOptionalDate(std::optional<Date>& out, const std::optional<std::string>& text,
+                        const std::string& where) {
+  if (!text) {
+    out.reset();
+    return {};
+  }
+  Date date{};
+  LICGATE_RETURN_IF_ERROR(readInto(date, parseIsoDate(*text, where), where));
+  out = date;
+  return {};
+}
+
+Status readHolder(const SqliteQuery& query, Holder& holder, const std::string& where) {
+  if (!query.isNull(4)) {
+    HolderId id{IdScheme::kKzIin, query.text(5)};
+    LICGATE_RETURN_IF_ERROR(readInto(id.scheme, parseIdScheme(query.text(4)), where));
+    holder.id = std::move(id);
+  }
+  holder.name = query.text(6);
+  holder.address = query.text(7);
+  holder.legal_form = query.text(8);
+  holder.country = query.text(9);
+  return {};
+}
+
+std::optional<std::string> formatOptionalDate(const std::optional<Date>& date) {
+  if (!date) {
+    return std::nullopt;
+  }
+  return formatIsoDate(*date);
+}
+
+Result<Disposition> parseDisposition(std::string_view name) {
+  for (auto disposition : {Disposition::kApplied, Disposition::kDuplicate, Disposition::kUnchanged,
+                           Disposition::kRejected}) {
+    if (dispositionName(disposition) == name) {
+      return disposition;
+    }
+  }
+  return makeError(ErrorCode::kInternal,
+                   "registry store: disposition \"" + std::string(name) + "\" is unknown");
+}
+
+Result<Outcome> readInboundRow(const SqliteQuery& query) {
+  Outcome outcome;
+  std::string where = "inbound message " + query.text(6);
+  LICGATE_RETURN_IF_ERROR(readInto(outcome.disposition, parseDisposition(query.text(0)), where));
+  outcome.sequence = static_cast<std::uint64_t>(query.integer(1));
+  outcome.licence_number = query.text(4);
+  outcome.annex_number = query.text(5);
+  if (!query.isNull(2)) {
+    Error error{ErrorCode::kInternal, query.text(3)};
+    LICGATE_RETURN_IF_ERROR(readInto(error.code, parseErrorCode(query.text(2)), where));
+    outcome.error = std::move(error);
+  }
+  return outcome;
+}
+
+}  // namespace
+
+Result<Licence> readLicenceRow(const SqliteQuery& query) {
+  Licence licence;
+  licence.number = query.text(0);
+  std::string where = "licence " + licence.number;
+  LICGATE_RETURN_IF_ERROR(readInto(licence.kind, parseNumberKind(query.text(1)), where));
+  licence.licensor = query.text(2);
+  licence.activity_code = query.text(3);
+  LICGATE_RETURN_IF_ERROR(readHolder(query, licence.holder, where));
+  LICGATE_RETURN_IF_ERROR(readInto(licence.issued_on, parseIsoDate(query.text(10), where), where));
+  LICGATE_RETURN_IF_ERROR(readInto(licence.valid_from, parseIsoDate(query.text(11), where), where));
+  LICGATE_RETURN_IF_ERROR(readOptionalDate(licence.valid_until, query.optionalText(12), where));
+  LICGATE_RETURN_IF_ERROR(readInto(licence.status, parseStatus(query.text(13)), where));
+  licence.revision = static_cast<int>(query.integer(14));
+  licence.source_version = query.text(15);
+  LICGATE_RETURN_IF_ERROR(readOptionalDate(licence.suspended_until, query.optionalText(16), where));
+  return licence;
+}
+
+JournalEntry readJournalRow(const SqliteQuery& query) {
+  JournalEntry entry;
+  entry.sequence = static_cast<std::uint64_t>(query.integer(0));
+  auto type = parseEventType(query.text(1));
+  entry.type = type ? *type : EventType::kIssue;
+  entry.licensor = query.text(2);
+  entry.licence_number = query.text(3);
+  entry.annex_number = query.text(4);
+  entry.sender_system = query.text(5);
+  entry.message_id = query.text(6);
+  entry.recorded_at = query.text(7);
+  entry.payload = query.text(8);
+  return entry;
+}
+
+Result<std::vector<Annex>> loadAnnexes(SqliteConnection& connection, const std::string& number) {
+  auto query = connection.prepare(
+      "SELECT number, name, address, status, issued_on FROM annexes "
+      "WHERE licence_number = ?1 ORDER BY number");
+  if (!query) {
+    return query.takeError();
+  }
+  query->bind(1, number);
+  std::vector<Annex> annexes;
+  while (true) {
+    auto row = query->step();
+    if (!row) {
+      return row.takeError();
+    }
+    if (!*row) {
+      return annexes;
+    }
+    Annex annex{query->text(0), query->text(1), query->text(2), LicenceStatus::kActive, Date{}};
+    std::string where = "annex " + annex.number + " of licence " + number;
+    LICGATE_RETURN_IF_ERROR(readInto(annex.status, parseStatus(query->text(3)), where));
+    LICGATE_RETURN_IF_ERROR(readInto(annex.issued_on, parseIsoDate(query->text(4), where), where));
+    annexes.push_back(std::move(annex));
+  }
+}
+
+Result<std::optional<Licence>> loadLicence(SqliteConnection& connection,
+                                           const std::string& number) {
+  static const std::string kSql =
+      std::string("SELECT ") + kLicenceColumns + " FROM licences WHERE number = ?1";
+  auto query = connection.prepare(kSql);
+  if (!query) {
+    return query.takeError();
+  }
+  query->bind(1, number);
+  auto row = query->step();
+  if (!row) {
+    return row.takeError();
+  }
+  if (!*row) {
+    return std::optional<Licence>{};
+  }
+  auto licence = readLicenceRow(*query);
+  if (!licence) {
+    return licence.takeError();
+  }
+  auto annexes = loadAnnexes(connection, number);
+  if (!annexes) {
+    return annexes.takeError();
+  }
+  licence->annexes = std::move(*annexes);
+  return std::optional<Licence>(std::move(*licence));
+}
+
+Status saveLicenceRow(SqliteConnection& connection, const Licence& licence,
+                      std::uint64_t last_sequence) {
+  static const std::string kSql =
+      std::string("INSERT OR REPLACE INTO licences (") + kLicenceColumns +
+      ", last_sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+      "?15, ?16, ?17, ?18)";
+  auto query = connection.prepare(kSql);
+  if (!query) {
+    return query.takeError();
+  }
+  const Holder& holder = licence.holder;
+  query->bind(1, licence.number).bind(2, numberKindName(licence.kind)).bind(3, licence.licensor);
+  query->bind(4, licence.activity_code);
+  if (holder.id) {
+    query->bind(5, idSchemeName(holder.id->scheme)).bind(6, holder.id->value);
+  }
+  query->bind(7, holder.name).bind(8, holder.address).bind(9, holder.legal_form);
+  query->bind(10, holder.country).bind(11, formatIsoDate(licence.issued_on));
+  query->bind(12, formatIsoDate(licence.valid_from));
+  query->bindOptional(13, formatOptionalDate(licence.valid_until));
+  query->bind(14, statusName(licence.status)).bind(15, std::int64_t{licence.revision});
+  query->bind(16, licence.source_version);
+  query->bindOptional(17, formatOptionalDate(licence.suspended_until));
+  query->bind(18, static_cast<std::int64_t>(last_sequence));
+  return query->run();
+}
+
+Status saveAnnexRow(SqliteConnection& connection, const std::string& licence_number,
+                    const Annex& annex) {
+  auto query = connection.prepare(
+      "INSERT OR REPLACE INTO annexes (licence_number, number, name, address, status, "
+      "issued_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!query) {
+    return query.takeError();
+  }
+  query->bind(1, licence_number).bind(2, annex.number).bind(3, annex.name);
+  query->bind(4, annex.address).bind(5, statusName(annex.status));
+  query->bind(6, formatIsoDate(annex.issued_on));
+  return query->run();
+}
+
+Result<std::optional<Outcome>> loadInbound(SqliteConnection& connection,
+                                           const std::string& sender_system,
+                                           const std::string& message_id) {
+  auto query = connection.prepare(
+      "SELECT disposition, sequence, error_code, error_message, licence_number, annex_number, "
+      "message_id FROM inbound WHERE sender_system = ?1 AND message_id = ?2");
+  if (!query) {
+    return query.takeError();
+  }
+  query->bind(1, sender_system).bind(2, message_id);
+  auto row = query->step();
+  if (!row) {
+    return row.takeError();
+  }
+  if (!*row) {
+    return std::optional<Outcome>{};
+  }
+  auto outcome = readInboundRow(*query);
+  if (!outcome) {
+    return outcome.takeError();
+  }
+  return std::optional<Outcome>(std::move(*outcome));
+}
+
+Result<ErrorCode> parseErrorCode(std::string_view name) {
+  for (int code = 0; code <= static_cast<int>(ErrorCode::kInternal); ++code) {
+    if (errorCodeName(static_cast<ErrorCode>(code)) == name) {
+      return static_cast<ErrorCode>(code);
+    }
+  }
+  return makeError(ErrorCode::kInternal,
+                   "registry store: error code \"" + std::string(name) + "\" is unknown");
+}
+
+std::string formatTimestamp(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
+
+}  // namespace licgate::registry

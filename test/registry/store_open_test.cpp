@@ -1,0 +1,112 @@
+// Opening the store: schema creation and version, WAL, files it cannot use,
+// and a write lock held by another process.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "registry/sqlite_connection.hpp"
+#include "registry/store_schema.hpp"
+#include "test/registry/store_fixture.hpp"
+
+namespace licgate::registry {
+namespace {
+
+std::string pragmaOf(const std::string& path, const std::string& pragma) {
+  auto connection = SqliteConnection::open(path, 1000);
+  auto query = (*connection)->prepare("PRAGMA " + pragma);
+  auto row = query->step();
+  return row.ok() && *row ? query->text(0) : std::string("?");
+}
+
+TEST_F(StoreTest, CreatesSchemaAtLatestVersionInWalMode) {
+  std::string version = pragmaOf(options_.path, "user_version");
+  std::string mode = pragmaOf(options_.path, "journal_mode");
+
+  EXPECT_EQ(version, std::to_string(latestSchemaVersion()));
+  EXPECT_EQ(version, "1");
+  EXPECT_EQ(mode, "wal");
+}
+
+TEST_F(StoreTest, RefusesFileOfANewerSchema) {
+  store_.reset();
+  auto connection = SqliteConnection::open(options_.path, 1000);
+  ASSERT_TRUE((*connection)->exec("PRAGMA user_version = 7").ok());
+
+  auto store = openSqliteStore(options_);
+
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(store.error().message, "registry store " + options_.path +
+                                       ": schema version 7 is newer than this licgate knows (1)");
+}
+
+TEST_F(StoreTest, RefusesFileThatIsNotADatabase) {
+  std::string path = (dir_ / "not-a-register.db").string();
+  std::ofstream(path) << "licence list, one per line, not a database at all......................"
+                      << std::string(200, '.');
+  StoreOptions options = options_;
+  options.path = path;
+
+  auto store = openSqliteStore(options);
+
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(store.error().message.find(path), std::string::npos) << store.error().message;
+}
+
+TEST_F(StoreTest, RefusesPathInMissingDirectory) {
+  StoreOptions options = options_;
+  options.path = (dir_ / "missing" / "register.db").string();
+
+  auto store = openSqliteStore(options);
+
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(store.error().message,
+            "registry store " + options.path + ": cannot open: unable to open database file");
+}
+
+TEST_F(StoreTest, BatchFailsWholeWhenAnotherWriterHoldsTheLock) {
+  options_.busy_timeout_ms = 100;
+  store_ = openStore();
+  auto other = SqliteConnection::open(options_.path, 100);
+  ASSERT_TRUE((*other)->exec("BEGIN IMMEDIATE").ok());
+
+  auto outcomes = store_->applyBatch(std::vector<Inbound>{message("m-1", samples::issueEvent())});
+
+  ASSERT_FALSE(outcomes.ok());
+  EXPECT_EQ(outcomes.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(outcomes.error().message.find("could not start a write within 100 ms"),
+            std::string::npos)
+      << outcomes.error().message;
+  ASSERT_TRUE((*other)->exec("ROLLBACK").ok());
+  EXPECT_EQ(counts().last_sequence, 0u);
+  EXPECT_FALSE(store_->findInbound("kz-energy-portal", "m-1")->has_value());
+}
+
+TEST_F(StoreTest, ReadsAreNotBlockedByAWriter) {
+  issue("m-1");
+  auto other = SqliteConnection::open(options_.path, 100);
+  ASSERT_TRUE((*other)->exec("BEGIN IMMEDIATE").ok());
+  ASSERT_TRUE((*other)->exec("DELETE FROM licences").ok());
+
+  auto licence = store_->findLicence("26000001");
+
+  ASSERT_TRUE(licence.ok()) << licence.error().message;
+  EXPECT_EQ(licence->number, "26000001");
+  ASSERT_TRUE((*other)->exec("ROLLBACK").ok());
+}
+
+TEST_F(StoreTest, AppliesWithFullSynchronousCommits) {
+  store_.reset();
+  options_.synchronous_full = true;
+  store_ = openStore();
+
+  std::string number = issue("m-1");
+
+  EXPECT_EQ(number, "26000001");
+  EXPECT_EQ(pragmaOf(options_.path, "journal_mode"), "wal");
+}
+
+}  // namespace
+}  // namespace licgate::registry
