@@ -46,11 +46,19 @@ struct Options {
   bool verbose = false;
 };
 
+// What licgate says it did, from GET /api/v1/stats (docs/http-api.md).
+struct RegisterStats {
+  std::uint64_t applied = 0;        // intake.applied: events applied by this process
+  std::uint64_t active = 0;         // register.licences.active
+  std::uint64_t last_sequence = 0;  // register.last_sequence
+  std::uint64_t batches = 0;        // intake.batches: store transactions
+};
+
 // What the licgate half measured besides the load itself.
 struct LicgateFigures {
   LoadResult load;
   std::uint64_t peak_rss_bytes = 0;
-  std::uint64_t applied = 0;
+  RegisterStats stats;
   double cpu_s = 0;
 };
 
@@ -266,24 +274,27 @@ double readCpuSeconds(pid_t pid) {
 namespace licgate::bench {
 namespace {
 
-// How many events the register holds, read back over HTTP from the journal:
-// the entry after sequence `expected - 1` must be `expected` and be the last.
-registry::Result<std::uint64_t> readAppliedCount(int http_port, std::uint64_t expected) {
-  std::string target = "/api/v1/changes?after=" + std::to_string(expected - 1) + "&limit=10";
+registry::Result<RegisterStats> readStats(int http_port) {
+  const std::string target = "/api/v1/stats";
   auto reply = httpGet(http_port, target, std::chrono::seconds(10));
   if (!reply) {
     return reply.takeError();
   }
   auto json = nlohmann::json::parse(reply->body, nullptr, false);
-  if (reply->status != 200 || json.is_discarded()) {
+  if (reply->status != 200 || !json.is_object()) {
     return makeError(ErrorCode::kMalformed, "GET " + target + ": status " +
                                                 std::to_string(reply->status) + ": " + reply->body);
   }
-  const nlohmann::json& entries = json.is_array() ? json : json.value("changes", nlohmann::json());
-  if (!entries.is_array() || entries.empty()) {
-    return std::uint64_t{expected - 1};
+  try {
+    RegisterStats stats;
+    stats.applied = json.at("intake").at("applied").get<std::uint64_t>();
+    stats.batches = json.at("intake").at("batches").get<std::uint64_t>();
+    stats.active = json.at("register").at("licences").at("active").get<std::uint64_t>();
+    stats.last_sequence = json.at("register").at("last_sequence").get<std::uint64_t>();
+    return stats;
+  } catch (const nlohmann::json::exception& error) {
+    return makeError(ErrorCode::kMalformed, "GET " + target + ": " + error.what());
   }
-  return entries.back().value("sequence", std::uint64_t{0});
 }
 
 // Sends the load to a running licgate and reads back what it did, before
@@ -304,11 +315,11 @@ registry::Result<LicgateFigures> measureLicgate(const Options& options, ChildPro
 
   LicgateFigures figures;
   figures.load = std::move(*load);
-  auto applied = readAppliedCount(ports.http, messages.size());
-  if (!applied) {
-    return applied.takeError();
+  auto stats = readStats(ports.http);
+  if (!stats) {
+    return stats.takeError();
   }
-  figures.applied = *applied;
+  figures.stats = *stats;
   auto rss = readPeakRss(licgate.pid());
   if (!rss) {
     return rss.takeError();
@@ -373,8 +384,11 @@ void printSummary(const Options& options, LicgateFigures& licgate, const LoadRes
   if (options.verbose) {
     describeLoad("bare", bare);
     describeLoad("licgate", licgate.load);
-    std::fprintf(stderr, "bench: licgate applied=%" PRIu64 " cpu_s=%.2f cpu_us_per_event=%.1f\n",
-                 licgate.applied, licgate.cpu_s,
+    const RegisterStats& stats = licgate.stats;
+    std::fprintf(stderr,
+                 "bench: licgate applied=%" PRIu64 " active=%" PRIu64 " last_sequence=%" PRIu64
+                 " batches=%" PRIu64 " cpu_s=%.2f cpu_us_per_event=%.1f\n",
+                 stats.applied, stats.active, stats.last_sequence, stats.batches, licgate.cpu_s,
                  licgate.cpu_s * 1e6 / static_cast<double>(options.events));
   }
   double rate = eventsPerSecond(licgate.load);
@@ -410,10 +424,14 @@ registry::Status runBenchmark(const Options& options) {
   if (!licgate) {
     return licgate.takeError();
   }
-  if (licgate->applied != options.events) {
-    return makeError(ErrorCode::kInternal, "licgate accepted every event but the register holds " +
-                                               std::to_string(licgate->applied) + " of " +
-                                               std::to_string(options.events));
+  // Accepted is not enough: each event must have been applied once, and the
+  // fresh register must hold exactly one active licence per event.
+  const RegisterStats& stats = licgate->stats;
+  if (stats.applied != options.events || stats.active != options.events) {
+    return makeError(ErrorCode::kInternal,
+                     "licgate accepted every event but applied " + std::to_string(stats.applied) +
+                         " and holds " + std::to_string(stats.active) + " active licences, of " +
+                         std::to_string(options.events));
   }
   printSummary(options, *licgate, *bare);
   return {};
