@@ -10,6 +10,7 @@
 #include <proton/container.hpp>
 #include <proton/work_queue.hpp>
 
+#include <pthread.h>
 #include <algorithm>
 #include <chrono>
 #include <future>
@@ -136,6 +137,7 @@ Status ProtonIntakeServer::listen(const std::string& address, std::future<Listen
 }
 
 void ProtonIntakeServer::runLoop() {
+  pthread_setname_np(pthread_self(), "amqp-loop");
   try {
     container_->run();
   } catch (const std::exception& error) {
@@ -185,6 +187,7 @@ IntakeStats ProtonIntakeServer::stats() const {
 }
 
 void ProtonIntakeServer::runWorker() {
+  pthread_setname_np(pthread_self(), "amqp-worker");
   std::vector<Job> jobs;
   std::vector<Delivery> deliveries;
   while (jobs_.popBatch(jobs, std::max<std::size_t>(options_.max_batch, 1))) {

@@ -21,14 +21,21 @@ class JobQueue {
 
   // False when the queue is full or closed; the caller keeps the job.
   bool push(Job& job) {
+    bool was_empty = false;
     {
       std::lock_guard lock(mutex_);
       if (closed_ || jobs_.size() >= capacity_) {
         return false;
       }
+      was_empty = jobs_.empty();
       jobs_.push_back(std::move(job));
     }
-    ready_.notify_one();
+    // The worker waits only on an empty queue, so only the first job after
+    // it emptied needs to wake it: a futex call per message would cost
+    // more than the rest of the hand-over.
+    if (was_empty) {
+      ready_.notify_one();
+    }
     return true;
   }
 

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <pthread.h>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -298,7 +299,10 @@ registry::Status BeastServer::start() {
 
   doAccept();
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] { io_context_->run(); });
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "http");
+      io_context_->run();
+    });
   }
   running_ = true;
   logger_->info("HTTP server listening on {}:{} with {} threads", options_.host, bound_port_.load(),
