@@ -65,7 +65,7 @@ SqliteQuery& SqliteQuery::bindNull(int index) {
 }
 
 SqliteQuery& SqliteQuery::bindOptional(int index, const std::optional<std::string>& text) {
-  return text ? bind(index, *text) : bindNull(index);
+  return text ? bind(index, std::string_view(*text)) : bindNull(index);
 }
 
 Result<bool> SqliteQuery::step() {

@@ -36,8 +36,13 @@ class SqliteQuery {
   SqliteQuery& operator=(SqliteQuery&&) = delete;
 
   // A bind that fails (a value over SQLite's limits) is reported by the next
-  // step() or run().
+  // step() or run(). Text given as a string_view or a temporary is copied;
+  // a named std::string is not, and must outlive the query's last step (as
+  // it does when bind and run sit in one function).
   SqliteQuery& bind(int index, std::string_view text);
+  SqliteQuery& bind(int index, const std::string& text) { return bindStatic(index, text); }
+  SqliteQuery& bind(int index, std::string&& text) { return bind(index, std::string_view(text)); }
+  SqliteQuery& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
   SqliteQuery& bind(int index, std::int64_t value);
   // Binds without copying: `text` must stay alive and unchanged until the
   // query is stepped to its end. For large values (journal payloads).

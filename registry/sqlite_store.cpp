@@ -74,7 +74,12 @@ Status applyPragmas(SqliteConnection& connection, const StoreOptions& options) {
 
   // Each message's savepoint copies the pages it first touches into the
   // statement journal; in memory that is a copy, on disk a write per page.
-  return connection.exec("PRAGMA temp_store = MEMORY");
+  LICGATE_RETURN_IF_ERROR(connection.exec("PRAGMA temp_store = MEMORY"));
+
+  // A checkpoint copies each page once however often it changed since the
+  // last one, so fewer, larger checkpoints write less (the WAL grows to
+  // about 16 MB between them).
+  return connection.exec("PRAGMA wal_autocheckpoint = 4000");
 }
 
 Status withPath(Status status, const std::string& path) {

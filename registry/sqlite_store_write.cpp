@@ -174,7 +174,7 @@ bool SqliteStore::isStoreFault(const Error& error) const {
 Result<Outcome> SqliteStore::rejectMessage(const Inbound& inbound, Error error,
                                            const std::string& now) {
   auto query = writer_->prepare(
-      "INSERT INTO dead_letters (sender_system, message_id, content_type, received_at, "
+      "INSERT OR FAIL INTO dead_letters (sender_system, message_id, content_type, received_at, "
       "error_code, reason, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
   if (!query) {
     return query.takeError();
@@ -200,7 +200,7 @@ Result<Outcome> SqliteStore::rejectMessage(const Inbound& inbound, Error error,
 Status SqliteStore::recordInbound(const Inbound& inbound, const Outcome& outcome,
                                   const std::string& now) {
   auto query = writer_->prepare(
-      "INSERT INTO inbound (sender_system, message_id, disposition, sequence, error_code, "
+      "INSERT OR FAIL INTO inbound (sender_system, message_id, disposition, sequence, error_code, "
       "error_message, licence_number, annex_number, recorded_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   if (!query) {
@@ -313,7 +313,7 @@ Result<std::uint64_t> SqliteStore::appendJournal(const Inbound& inbound, const D
                                                  const std::string& now) {
   const Event& event = decision.event;
   auto query = writer_->prepare(
-      "INSERT INTO journal (type, licensor, licence_number, annex_number, sender_system, "
+      "INSERT OR FAIL INTO journal (type, licensor, licence_number, annex_number, sender_system, "
       "message_id, recorded_at, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   if (!query) {
     return query.takeError();
@@ -329,7 +329,7 @@ Result<std::uint64_t> SqliteStore::appendJournal(const Inbound& inbound, const D
 // Writes the licence row and only the annexes the event changed.
 Status SqliteStore::saveLicence(const std::optional<Licence>& before, const Licence& after,
                                 std::uint64_t sequence) {
-  LICGATE_RETURN_IF_ERROR(saveLicenceRow(*writer_, after, sequence));
+  LICGATE_RETURN_IF_ERROR(saveLicenceRow(*writer_, after, sequence, before.has_value()));
   for (const Annex& annex : after.annexes) {
     if (!before || !containsAnnex(before->annexes, annex)) {
       LICGATE_RETURN_IF_ERROR(saveAnnexRow(*writer_, after.number, annex));

@@ -177,13 +177,23 @@ Result<std::optional<Licence>> loadLicence(SqliteConnection& connection,
   return std::optional<Licence>(std::move(*licence));
 }
 
+// OR FAIL: a failing statement keeps its partial changes instead of
+// rolling them back itself, which spares SQLite a statement journal on every
+// write. The store never continues after such a failure: it rolls back the
+// message's savepoint or the whole batch (sqlite_store_write.cpp).
 Status saveLicenceRow(SqliteConnection& connection, const Licence& licence,
-                      std::uint64_t last_sequence) {
-  static const std::string kSql =
-      std::string("INSERT OR REPLACE INTO licences (") + kLicenceColumns +
+                      std::uint64_t last_sequence, bool exists) {
+  static const std::string kInsert =
+      std::string("INSERT OR FAIL INTO licences (") + kLicenceColumns +
       ", last_sequence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
       "?15, ?16, ?17, ?18)";
-  auto query = connection.prepare(kSql);
+  static const std::string kUpdate =
+      "UPDATE OR FAIL licences SET kind = ?2, licensor = ?3, activity_code = ?4, "
+      "holder_scheme = ?5, holder_id = ?6, holder_name = ?7, holder_address = ?8, "
+      "holder_legal_form = ?9, holder_country = ?10, issued_on = ?11, valid_from = ?12, "
+      "valid_until = ?13, status = ?14, revision = ?15, source_version = ?16, "
+      "suspended_until = ?17, last_sequence = ?18 WHERE number = ?1";
+  auto query = connection.prepare(exists ? kUpdate : kInsert);
   if (!query) {
     return query.takeError();
   }

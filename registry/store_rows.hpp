@@ -25,10 +25,10 @@ Result<std::optional<Licence>> loadLicence(SqliteConnection& connection, const s
 // The annexes of one licence, ordered by number.
 Result<std::vector<Annex>> loadAnnexes(SqliteConnection& connection, const std::string& number);
 
-// Inserts or replaces the licence row; `last_sequence` is the journal entry
-// that left it in this state.
+// Inserts the licence row, or updates it when it `exists`; `last_sequence`
+// is the journal entry that left it in this state.
 Status saveLicenceRow(SqliteConnection& connection, const Licence& licence,
-                      std::uint64_t last_sequence);
+                      std::uint64_t last_sequence, bool exists);
 
 Status saveAnnexRow(SqliteConnection& connection, const std::string& licence_number,
                     const Annex& annex);
