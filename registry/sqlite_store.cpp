@@ -64,6 +64,44 @@ std::string searchSql(const LicenceQuery& query) {
   return sql + " ORDER BY number LIMIT ?6";
 }
 
+// One row more than the limit is read: its presence is what says that
+// another page follows.
+Result<LicencePage> readPage(SqliteConnection& connection, const LicenceQuery& query) {
+  auto select = connection.prepare(searchSql(query));
+  if (!select) {
+    return select.takeError();
+  }
+  select->bind(1, query.after_number);
+  if (query.holder) {
+    select->bind(2, idSchemeName(query.holder->scheme)).bind(3, query.holder->value);
+  }
+  select->bind(4, query.licensor);
+  if (query.status) {
+    select->bind(5, statusName(*query.status));
+  }
+  select->bind(6, std::int64_t{query.limit} + 1);
+
+  LicencePage page;
+  while (true) {
+    auto row = select->step();
+    if (!row) {
+      return row.takeError();
+    }
+    if (!*row) {
+      return page;
+    }
+    if (page.licences.size() == static_cast<std::size_t>(query.limit)) {
+      page.next_after = page.licences.back().number;
+      return page;
+    }
+    auto licence = readLicenceRow(*select);
+    if (!licence) {
+      return licence.takeError();
+    }
+    page.licences.push_back(std::move(*licence));
+  }
+}
+
 Status applyPragmas(SqliteConnection& connection, const StoreOptions& options) {
   // FULL syncs the WAL at every commit (a committed batch survives power
   // loss); NORMAL syncs at checkpoints only (it survives a crash of licgate,
@@ -141,40 +179,11 @@ Result<LicencePage> SqliteStore::searchLicences(const LicenceQuery& query) {
   LICGATE_RETURN_IF_ERROR(checkLimit(query.limit, "licence search"));
   std::lock_guard lock(read_mutex_);
   return readSnapshot<LicencePage>(*reader_, [&]() -> Result<LicencePage> {
-    auto select = reader_->prepare(searchSql(query));
-    if (!select) {
-      return select.takeError();
+    auto page = readPage(*reader_, query);
+    if (!page) {
+      return page;
     }
-    select->bind(1, query.after_number);
-    if (query.holder) {
-      select->bind(2, idSchemeName(query.holder->scheme)).bind(3, query.holder->value);
-    }
-    select->bind(4, query.licensor);
-    if (query.status) {
-      select->bind(5, statusName(*query.status));
-    }
-    select->bind(6, std::int64_t{query.limit} + 1);
-
-    LicencePage page;
-    while (true) {
-      auto row = select->step();
-      if (!row) {
-        return row.takeError();
-      }
-      if (!*row) {
-        break;
-      }
-      if (page.licences.size() == static_cast<std::size_t>(query.limit)) {
-        page.next_after = page.licences.back().number;
-        break;
-      }
-      auto licence = readLicenceRow(*select);
-      if (!licence) {
-        return licence.takeError();
-      }
-      page.licences.push_back(std::move(*licence));
-    }
-    for (Licence& licence : page.licences) {
+    for (Licence& licence : page->licences) {
       auto annexes = loadAnnexes(*reader_, licence.number);
       if (!annexes) {
         return annexes.takeError();

@@ -1,10 +1,10 @@
-// The write path of the SQLite registry store: one transaction per batch,
-// one savepoint per message (docs/store.md, "Transactions").
+// The write path of the SQLite registry store: one transaction per batch
+// (docs/store.md, "Transactions").
 //
 // Each message is first decided (validated, numbered, run through the
-// lifecycle, encoded) without writing; only an accepted one is written, in
-// its savepoint. A rejection therefore costs no rollback, and the savepoint
-// only guards against a write that fails half-way.
+// lifecycle, encoded) without writing, and only then written. A rejection
+// therefore needs no rollback; per-message savepoints are only used when a
+// batch has to be replayed because a write failed half-way.
 #include <algorithm>
 #include <chrono>
 #include <exception>
@@ -110,6 +110,11 @@ Result<std::vector<Outcome>> SqliteStore::runBatch(std::span<const Inbound> batc
   // Outcomes leave only after COMMIT returned: a caller settles on them.
   if (status.ok()) {
     status = writer_->run("COMMIT");
+    if (!status.ok()) {
+      Error error = status.takeError();
+      error.code = ErrorCode::kUnavailable;
+      status = std::move(error);
+    }
   }
   counters_.clear();
   if (!status.ok()) {

@@ -190,6 +190,14 @@ TEST(HolderId, AppliesRuleOfItsScheme) {
   EXPECT_EQ(status.error().message, "IČ 900101300017: has 12 characters, not 8 digits");
 }
 
+TEST(HolderId, ReportsSchemeWithoutRuleAsInternal) {
+  Status status = checkHolderId({static_cast<IdScheme>(9), "1"});
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kInternal);
+  EXPECT_EQ(status.error().message, "holder id scheme 9 has no check");
+}
+
 TEST(HolderId, QuotesInvalidBytesEscaped) {
   Status status = checkIin("90010130\xff\x01z");
 

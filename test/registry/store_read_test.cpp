@@ -195,8 +195,9 @@ TEST_F(StoreReadTest, DeadLettersPageById) {
 }
 
 TEST_F(StoreReadTest, FindInboundReturnsTheFirstOutcome) {
-  auto applied = store_->findInbound("kz-energy-portal", "issue-2");
   apply("bad", anyEvent(EventType::kResume, "26000001"));
+
+  auto applied = store_->findInbound("kz-energy-portal", "issue-2");
   auto rejected = store_->findInbound("kz-energy-portal", "bad");
   auto unknown = store_->findInbound("kz-energy-portal", "never-sent");
 
