@@ -310,6 +310,33 @@ registry::Result<std::uint64_t> readPeakRss(pid_t pid) {
   return makeError(ErrorCode::kUnavailable, "no VmHWM in " + path);
 }
 
+registry::Result<std::vector<ThreadTimes>> readThreadTimes(pid_t pid) {
+  std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code error;
+  std::filesystem::directory_iterator entries(tasks, error);
+  if (error) {
+    return makeError(ErrorCode::kUnavailable, "cannot list " + tasks + ": " + error.message());
+  }
+  std::vector<ThreadTimes> threads;
+  for (const auto& entry : entries) {
+    auto name = readFile(entry.path().string() + "/comm");
+    auto schedstat = readFile(entry.path().string() + "/schedstat");
+    if (!name || !schedstat) {
+      continue;
+    }
+    ThreadTimes times;
+    times.name = name->substr(0, name->find('\n'));
+    std::istringstream fields(*schedstat);
+    std::uint64_t on_cpu_ns = 0;
+    std::uint64_t waiting_ns = 0;
+    fields >> on_cpu_ns >> waiting_ns;
+    times.cpu_s = static_cast<double>(on_cpu_ns) / 1e9;
+    times.runqueue_s = static_cast<double>(waiting_ns) / 1e9;
+    threads.push_back(times);
+  }
+  return threads;
+}
+
 registry::Result<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {

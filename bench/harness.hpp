@@ -94,6 +94,20 @@ registry::Result<HttpReply> httpGet(int port, const std::string& target,
 // /proc/PID/status (proc(5)). Errors: kUnavailable naming the pid.
 registry::Result<std::uint64_t> readPeakRss(pid_t pid);
 
+// Where one thread of a process spent its time, from /proc/PID/task/TID:
+// comm (its name) and schedstat (time on a CPU and time waiting for one,
+// in nanoseconds; see the kernel's sched-stats documentation). The rest of
+// its life it was blocked: on I/O, a lock, or waiting for work.
+struct ThreadTimes {
+  std::string name;
+  double cpu_s = 0;
+  double runqueue_s = 0;
+};
+
+// Every thread of a live process; threads that end while it reads are
+// skipped. Errors: kUnavailable naming the pid.
+registry::Result<std::vector<ThreadTimes>> readThreadTimes(pid_t pid);
+
 // The whole file as text. Errors: kUnavailable naming the path.
 registry::Result<std::string> readFile(const std::string& path);
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,6 +41,8 @@ struct Options {
   std::string synchronous = "full";
   std::string licgate;
   std::string redis_server = "redis-server";
+  bool no_redis = false;
+  std::string wrapper;
   int timeout_s = 900;
   bool bare_only = false;
   bool keep = false;
@@ -60,6 +63,7 @@ struct LicgateFigures {
   std::uint64_t peak_rss_bytes = 0;
   RegisterStats stats;
   double cpu_s = 0;
+  std::vector<ThreadTimes> threads;
 };
 
 // KZ BIN check digit by the two-pass mod-11 rule: weights 1..11, and when
@@ -215,6 +219,15 @@ std::string makeConfig(const Options& options, int redis_port) {
   return yaml;
 }
 
+std::vector<std::string> splitWords(const std::string& text) {
+  std::istringstream words(text);
+  std::vector<std::string> out;
+  for (std::string word; words >> word;) {
+    out.push_back(word);
+  }
+  return out;
+}
+
 registry::Result<ChildProcess> startRedis(const Options& options, const TempDir& dir, int port) {
   auto redis = ChildProcess::spawn(
       {options.redis_server, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
@@ -326,27 +339,24 @@ registry::Result<LicgateFigures> measureLicgate(const Options& options, ChildPro
   }
   figures.peak_rss_bytes = *rss;
   figures.cpu_s = readCpuSeconds(licgate.pid());
+  if (auto threads = readThreadTimes(licgate.pid())) {
+    figures.threads = std::move(*threads);
+  }
   return figures;
 }
 
-registry::Result<LicgateFigures> runLicgate(const Options& options,
-                                            const std::vector<LoadMessage>& messages,
-                                            TempDir& dir) {
-  auto redis_port = pickFreePort();
-  if (!redis_port) {
-    return redis_port.takeError();
-  }
-  auto redis = startRedis(options, dir, *redis_port);
-  if (!redis) {
-    return redis.takeError();
-  }
+// Starts licgate with a fresh configuration, waits for its ports, measures
+// it and stops it.
+registry::Result<LicgateFigures> runLicgateWith(const Options& options,
+                                                const std::vector<LoadMessage>& messages,
+                                                TempDir& dir, int redis_port) {
   std::string config_path = dir.path() + "/licgate.yaml";
-  LICGATE_RETURN_IF_ERROR(writeFile(config_path, makeConfig(options, *redis_port)));
-
+  LICGATE_RETURN_IF_ERROR(writeFile(config_path, makeConfig(options, redis_port)));
   std::string ports_path = dir.path() + "/ports.json";
-  auto licgate = ChildProcess::spawn(
-      {options.licgate, "serve", "--config", config_path, "--ports-file", ports_path},
-      dir.path() + "/licgate.log");
+  std::vector<std::string> command = splitWords(options.wrapper);
+  command.insert(command.end(),
+                 {options.licgate, "serve", "--config", config_path, "--ports-file", ports_path});
+  auto licgate = ChildProcess::spawn(command, dir.path() + "/licgate.log");
   if (!licgate) {
     return licgate.takeError();
   }
@@ -354,13 +364,34 @@ registry::Result<LicgateFigures> runLicgate(const Options& options,
   if (!ports) {
     return ports.takeError();
   }
+
   auto figures = measureLicgate(options, *licgate, *ports, messages);
   int status = licgate->stop(std::chrono::seconds(10));
-  redis->stop(std::chrono::seconds(5));
   if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
     std::fprintf(stderr, "bench: warning: licgate did not exit 0 on SIGTERM (wait status %d)\n",
                  status);
   }
+  return figures;
+}
+
+// The run's own redis-server lives exactly as long as this call.
+registry::Result<LicgateFigures> runLicgate(const Options& options,
+                                            const std::vector<LoadMessage>& messages,
+                                            TempDir& dir) {
+  auto redis_port = pickFreePort();
+  if (!redis_port) {
+    return redis_port.takeError();
+  }
+  ChildProcess redis;
+  if (!options.no_redis) {
+    auto started = startRedis(options, dir, *redis_port);
+    if (!started) {
+      return started.takeError();
+    }
+    redis = std::move(*started);
+  }
+  auto figures = runLicgateWith(options, messages, dir, *redis_port);
+  redis.stop(std::chrono::seconds(5));
   return figures;
 }
 
@@ -390,6 +421,10 @@ void printSummary(const Options& options, LicgateFigures& licgate, const LoadRes
                  " batches=%" PRIu64 " cpu_s=%.2f cpu_us_per_event=%.1f\n",
                  stats.applied, stats.active, stats.last_sequence, stats.batches, licgate.cpu_s,
                  licgate.cpu_s * 1e6 / static_cast<double>(options.events));
+    for (const ThreadTimes& thread : licgate.threads) {
+      std::fprintf(stderr, "bench: licgate thread=%s cpu_s=%.2f runqueue_s=%.2f\n",
+                   thread.name.c_str(), thread.cpu_s, thread.runqueue_s);
+    }
   }
   double rate = eventsPerSecond(licgate.load);
   double bare_rate = eventsPerSecond(bare);
@@ -452,6 +487,11 @@ void addOptions(CLI::App& app, Options& options) {
   app.add_option("--redis-server", options.redis_server, "the redis-server program");
   app.add_option("--timeout-s", options.timeout_s, "give up each load after this long")
       ->check(CLI::Range(1, 86'400));
+  app.add_flag("--no-redis", options.no_redis,
+               "licgate: redis.enabled false (the store's duplicate check alone)");
+  app.add_option("--wrapper", options.wrapper,
+                 "run licgate under this command, e.g. \"perf record -g --\" (rss_mb is then "
+                 "the wrapper's)");
   app.add_flag("--bare-only", options.bare_only, "measure the bare receiver alone");
   app.add_flag("--keep", options.keep, "keep the run directory (store, config, logs)");
   app.add_flag("-v,--verbose", options.verbose, "details of both runs on stderr");
