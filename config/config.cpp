@@ -54,6 +54,7 @@ constexpr Range kThreads{1, 64, "a number of threads"};
 constexpr Range kBytes{1024, 64LL << 20, "a size in bytes"};
 constexpr Range kCredit{1, 100'000, "a credit window"};
 constexpr Range kBatch{1, 10'000, "a batch size"};
+constexpr Range kInFlight{1, 1'000'000, "a number of deliveries"};
 
 // The addresses licgate knows what to do with; anything else would take
 // deliveries that no flow handles.
@@ -279,14 +280,20 @@ void readAmqp(Reader& reader, const YAML::Node& node, adapters::amqp::IntakeOpti
     return;
   }
   if (!reader.checkMap(node, path,
-                       {"host", "port", "container_id", "credit_window", "max_message_bytes",
-                        "max_batch", "addresses"})) {
+                       {"host", "port", "container_id", "credit_window", "max_in_flight",
+                        "max_message_bytes", "max_batch", "addresses"})) {
     return;
   }
   reader.readString(node, path, "host", amqp.host);
   reader.readInteger(node, path, "port", kPort, amqp.port);
   reader.readString(node, path, "container_id", amqp.container_id);
   reader.readInteger(node, path, "credit_window", kCredit, amqp.credit_window);
+  reader.readInteger(node, path, "max_in_flight", kInFlight, amqp.max_in_flight);
+  if (amqp.max_in_flight < static_cast<std::size_t>(amqp.credit_window)) {
+    reader.fail(path + ".max_in_flight",
+                std::to_string(amqp.max_in_flight) + " is less than credit_window (" +
+                    std::to_string(amqp.credit_window) + "): no link could be given its window");
+  }
   reader.readInteger(node, path, "max_message_bytes", kBytes, amqp.max_message_bytes);
   reader.readInteger(node, path, "max_batch", kBatch, amqp.max_batch);
   reader.readStringList(node, path, "addresses", amqp.addresses);

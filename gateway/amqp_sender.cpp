@@ -21,6 +21,7 @@
 
 #include <charconv>
 #include <deque>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -29,6 +30,8 @@ namespace licgate::gateway {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+constexpr std::int64_t kTickMs = 100;
 
 // A reply address of our own, so that outcome messages of two senders on
 // one licgate never cross.
@@ -88,7 +91,7 @@ class SendHandler final : public proton::messaging_handler {
       replies_ready_ = true;
     }
     sender_ = connection_.open_sender(options_.address);
-    scheduleWatchdog();
+    scheduleTick();
   }
 
   void on_receiver_open(proton::receiver&) override {
@@ -152,13 +155,21 @@ class SendHandler final : public proton::messaging_handler {
     fail(connection.error().what());
   }
 
+  // Proton reports a transport that ends with an error here instead of in
+  // on_transport_close. closing_ stops the tick, whose timer would
+  // otherwise keep the container running.
   void on_transport_error(proton::transport& transport) override {
     if (report_.transport_error.empty()) {
       report_.transport_error = transport.error().what();
     }
+    closing_ = true;
+    container_->stop();
   }
 
-  void on_transport_close(proton::transport&) override { container_->stop(); }
+  void on_transport_close(proton::transport&) override {
+    closing_ = true;
+    container_->stop();
+  }
 
  private:
   void sendWhatFits() {
@@ -205,10 +216,7 @@ class SendHandler final : public proton::messaging_handler {
     last_progress_ = Clock::now();
     MessageResult& result = report_.results[index];
     if (settlement == Settlement::kReleased && result.attempts < options_.max_attempts) {
-      container_->schedule(proton::duration(options_.retry_delay.count()), [this, index] {
-        queue_.push_back(index);
-        sendWhatFits();
-      });
+      retries_.push_back({Clock::now() + options_.retry_delay, index});
       return;
     }
     result.settlement = settlement;
@@ -234,13 +242,10 @@ class SendHandler final : public proton::messaging_handler {
     if (closing_ || settled_ < messages_.size()) {
       return;
     }
-    if (!repliesComplete() && !grace_started_) {
-      grace_started_ = true;
-      container_->schedule(proton::duration(options_.reply_grace.count()), [this] { close(); });
-      return;
-    }
     if (repliesComplete()) {
       close();
+    } else if (!grace_deadline_) {
+      grace_deadline_ = Clock::now() + options_.reply_grace;
     }
   }
 
@@ -259,20 +264,34 @@ class SendHandler final : public proton::messaging_handler {
     close();
   }
 
-  // Gives up when licgate stops answering, so that a stuck run ends with an
-  // error instead of hanging.
-  void scheduleWatchdog() {
-    container_->schedule(proton::duration(1000), [this] {
-      if (closing_) {
-        return;
-      }
-      if (Clock::now() - last_progress_ > options_.idle_timeout) {
-        fail("no settlement from " + options_.host + ":" + std::to_string(options_.port) + " for " +
-             std::to_string(options_.idle_timeout.count()) + " ms");
-        return;
-      }
-      scheduleWatchdog();
-    });
+  // One short periodic tick does all the waiting (resends after a release,
+  // the grace for late outcome messages, giving up when licgate stops
+  // answering): the container does not return from run() while a timer is
+  // pending, so long timers would hold the run open after the last answer.
+  void scheduleTick() {
+    container_->schedule(proton::duration(kTickMs), [this] { tick(); });
+  }
+
+  void tick() {
+    if (closing_) {
+      return;
+    }
+    const auto now = Clock::now();
+    while (!retries_.empty() && retries_.front().first <= now) {
+      queue_.push_back(retries_.front().second);
+      retries_.pop_front();
+    }
+    sendWhatFits();
+    if (grace_deadline_ && now >= *grace_deadline_) {
+      close();
+      return;
+    }
+    if (now - last_progress_ > options_.idle_timeout) {
+      fail("no settlement from " + options_.host + ":" + std::to_string(options_.port) + " for " +
+           std::to_string(options_.idle_timeout.count()) + " ms");
+      return;
+    }
+    scheduleTick();
   }
 
   const SendOptions& options_;
@@ -289,8 +308,9 @@ class SendHandler final : public proton::messaging_handler {
   std::unordered_map<std::string, std::size_t> index_by_id_;
   std::size_t settled_ = 0;
   std::size_t replies_ = 0;
+  std::deque<std::pair<Clock::time_point, std::size_t>> retries_;  // due time, message
+  std::optional<Clock::time_point> grace_deadline_;
   bool replies_ready_ = false;
-  bool grace_started_ = false;
   bool closing_ = false;
   Clock::time_point last_progress_;
 };

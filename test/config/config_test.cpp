@@ -72,6 +72,15 @@ TEST(ConfigLoader, RejectsPortOutOfRange) {
   EXPECT_EQ(config.error().message, "test.yaml: amqp.port: 70000 is not a port (0..65535)");
 }
 
+TEST(ConfigLoader, RejectsInFlightLimitBelowOneWindow) {
+  auto config = parse(kMinimal + "amqp:\n  credit_window: 500\n  max_in_flight: 100\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: amqp.max_in_flight: 100 is less than credit_window (500): no link could "
+            "be given its window");
+}
+
 TEST(ConfigLoader, RejectsTextWhereANumberIsExpected) {
   auto config = parse(kMinimal + "http:\n  threads: many\n");
 

@@ -1,0 +1,275 @@
+// Tests of the HTTP API routes on a real SQLite store. The routes are called
+// as the HTTP server calls them; the server itself on a socket is exercised
+// in licgate_program_test.cpp.
+#include "gateway/http_api.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test/gateway/gateway_samples.hpp"
+#include "test/gateway/test_support.hpp"
+
+namespace licgate::gateway {
+namespace {
+
+using adapters::http::Request;
+using adapters::http::Response;
+using nlohmann::json;
+using registry::EventType;
+using testing::delivery;
+using testing::importEvent;
+using testing::licenceEvent;
+
+Request get(const std::string& path, std::map<std::string, std::string> query = {}) {
+  Request request;
+  request.method = "GET";
+  request.path = path;
+  request.target = path;
+  request.query = std::move(query);
+  return request;
+}
+
+ApiSources sources(registry::Store* store, const IntakeFlow* flow, RedisHealth* health,
+                   adapters::redis::SeenIds* probe = nullptr) {
+  ApiSources sources;
+  sources.store = store;
+  sources.intake = flow;
+  sources.redis_health = health;
+  sources.redis_probe = probe;
+  return sources;
+}
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    registry::StoreOptions options;
+    options.path = dir_.file("register.db");
+    options.synchronous_full = false;
+    auto store = registry::openSqliteStore(options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    flow_ = std::make_unique<IntakeFlow>(config_, *store_, nullptr, redis_health_);
+    api_ = std::make_unique<HttpApi>(sources(store_.get(), flow_.get(), &redis_health_));
+  }
+
+  void send(std::vector<adapters::amqp::Delivery> batch) { flow_->processBatch(batch); }
+
+  // A register of three licences, one suspended, and one dead letter.
+  void fillRegister() {
+    send({delivery("eru-export", "m-1", importEvent("310100016")),
+          delivery("eru-export", "m-2", importEvent("310100017")),
+          delivery("eru-export", "m-3", importEvent("310100018")),
+          delivery("eru-export", "m-4", licenceEvent(EventType::kSuspend, "310100017")),
+          delivery("eru-export", "m-5", licenceEvent(EventType::kResume, "310100018"))});
+  }
+
+  testing::TempDir dir_;
+  config::Config config_ = testing::sampleConfig();
+  RedisHealth redis_health_{false};
+  std::unique_ptr<registry::Store> store_;
+  std::unique_ptr<IntakeFlow> flow_;
+  std::unique_ptr<HttpApi> api_;
+};
+
+TEST_F(HttpApiTest, ReturnsLicenceWithHistory) {
+  fillRegister();
+
+  Response response = api_->handle(get("/api/v1/licences/310100017"));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_NE(response.body.find("\"310100017\""), std::string::npos);
+  EXPECT_NE(response.body.find("Obec Velký Karlov"), std::string::npos);
+  EXPECT_NE(response.body.find("suspend"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, AnswersUnknownLicenceWith404) {
+  Response response = api_->handle(get("/api/v1/licences/99999999"));
+
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(json::parse(response.body).at("error"), "not-found");
+}
+
+TEST_F(HttpApiTest, SearchesByHolderAndStatus) {
+  fillRegister();
+
+  Response response = api_->handle(
+      get("/api/v1/licences", {{"holder", "cz-ico:00637076"}, {"status", "suspended"}}));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_NE(response.body.find("310100017"), std::string::npos);
+  EXPECT_EQ(response.body.find("310100016"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, PagesSearchResults) {
+  fillRegister();
+
+  Response first = api_->handle(get("/api/v1/licences", {{"limit", "2"}}));
+  Response second = api_->handle(get("/api/v1/licences", {{"limit", "2"}, {"after", "310100017"}}));
+
+  EXPECT_NE(first.body.find("310100017"), std::string::npos);
+  EXPECT_EQ(first.body.find("310100018"), std::string::npos);
+  EXPECT_NE(second.body.find("310100018"), std::string::npos);
+  EXPECT_EQ(second.body.find("310100016"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, RejectsLimitOutOfRangeNamingIt) {
+  Response response = api_->handle(get("/api/v1/licences", {{"limit", "0"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter limit: \"0\" is not a whole number in 1..1000");
+}
+
+TEST_F(HttpApiTest, RejectsHolderWithoutScheme) {
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "00637076"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holder: \"00637076\" is not SCHEME:ID, e.g. cz-ico:00216224");
+}
+
+TEST_F(HttpApiTest, RejectsUnknownHolderScheme) {
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "de-hrb:123"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holder: \"de-hrb\" is not a holder id scheme (kz-iin, kz-bin, cz-ico)");
+}
+
+TEST_F(HttpApiTest, RejectsUnknownStatus) {
+  Response response = api_->handle(get("/api/v1/licences", {{"status", "revoked"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter status: \"revoked\" is not a status (active, suspended, terminated)");
+}
+
+TEST_F(HttpApiTest, RejectsUnknownParameter) {
+  Response response = api_->handle(get("/api/v1/licences", {{"holdr", "cz-ico:00637076"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holdr: unknown (known: holder, licensor, status, after, limit)");
+}
+
+TEST_F(HttpApiTest, FollowsTheChangeFeedFromACursor) {
+  fillRegister();
+
+  Response response = api_->handle(get("/api/v1/changes", {{"after", "2"}, {"limit", "10"}}));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body.find("310100016"), std::string::npos);
+  EXPECT_NE(response.body.find("310100018"), std::string::npos);
+  EXPECT_NE(response.body.find("310100017"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, RejectsNegativeCursor) {
+  Response response = api_->handle(get("/api/v1/changes", {{"after", "-1"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_NE(json::parse(response.body).at("message").get<std::string>().find("parameter after"),
+            std::string::npos);
+}
+
+TEST_F(HttpApiTest, ListsDeadLetters) {
+  fillRegister();
+
+  Response response = api_->handle(get("/api/v1/dead-letters"));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_NE(response.body.find("m-5"), std::string::npos);
+  EXPECT_EQ(response.body.find("m-4"), std::string::npos);
+}
+
+TEST_F(HttpApiTest, ReportsStatsWithIntakeCounters) {
+  fillRegister();
+
+  json stats = json::parse(api_->handle(get("/api/v1/stats")).body);
+
+  EXPECT_EQ(stats["register"]["licences"]["active"], 2);
+  EXPECT_EQ(stats["register"]["licences"]["suspended"], 1);
+  EXPECT_EQ(stats["register"]["dead_letters"], 1);
+  EXPECT_EQ(stats["intake"]["applied"], 4);
+  EXPECT_EQ(stats["intake"]["rejected_by_reason"]["illegal-transition"], 1);
+  EXPECT_EQ(stats["redis"]["state"], "disabled");
+}
+
+TEST_F(HttpApiTest, AnswersHealthz) {
+  Response response = api_->handle(get("/healthz"));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(json::parse(response.body).at("status"), "up");
+}
+
+TEST_F(HttpApiTest, IsReadyWithoutRedisWhenRedisIsNotConfigured) {
+  Response response = api_->handle(get("/readyz"));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(json::parse(response.body).at("redis"), "disabled");
+}
+
+TEST_F(HttpApiTest, IsReadyButDegradedWhenRedisDoesNotAnswer) {
+  adapters::redis::RedisOptions options;
+  options.port = testing::pickFreePort();
+  auto probe = adapters::redis::makeSeenIds(options);
+  RedisHealth health(true);
+  HttpApi api(sources(store_.get(), flow_.get(), &health, probe.get()));
+
+  Response response = api.handle(get("/readyz"));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(json::parse(response.body).at("redis"), "degraded");
+  EXPECT_TRUE(health.degraded());
+}
+
+TEST_F(HttpApiTest, IsReadyWithRedisUp) {
+  testing::RedisServer redis(dir_.path());
+  redis.start();
+  adapters::redis::RedisOptions options;
+  options.port = redis.port();
+  auto probe = adapters::redis::makeSeenIds(options);
+  RedisHealth health(true);
+  HttpApi api(sources(store_.get(), flow_.get(), &health, probe.get()));
+
+  Response response = api.handle(get("/readyz"));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(json::parse(response.body).at("redis"), "up");
+}
+
+TEST_F(HttpApiTest, ExportsPrometheusMetrics) {
+  fillRegister();
+
+  Response response = api_->handle(get("/metrics"));
+
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.content_type, "text/plain; version=0.0.4");
+  EXPECT_NE(response.body.find("licgate_intake_messages_total{disposition=\"applied\"} 4\n"),
+            std::string::npos);
+  EXPECT_NE(response.body.find("licgate_intake_rejections_total{reason=\"illegal-transition\"} 1"),
+            std::string::npos);
+  EXPECT_NE(response.body.find("licgate_redis_degraded 0\n"), std::string::npos);
+  EXPECT_NE(response.body.find("licgate_register_licences{status=\"suspended\"} 1\n"),
+            std::string::npos);
+}
+
+TEST_F(HttpApiTest, AnswersUnknownPathWith404) {
+  Response response = api_->handle(get("/api/v2/licences"));
+
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(json::parse(response.body).at("message"), "no resource at /api/v2/licences");
+}
+
+TEST_F(HttpApiTest, RefusesMethodsOtherThanGet) {
+  Request request = get("/api/v1/licences/310100016");
+  request.method = "DELETE";
+
+  Response response = api_->handle(request);
+
+  EXPECT_EQ(response.status, 405);
+}
+
+}  // namespace
+}  // namespace licgate::gateway

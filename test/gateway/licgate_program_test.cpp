@@ -1,0 +1,498 @@
+// End-to-end tests of the licgate program: the real binary started as a
+// child process with its own redis-server, fed by the Proton sender over
+// loopback AMQP, read back over HTTP and from its SQLite file.
+//
+// Suites named *Slow send thousands of messages or kill processes and are
+// labelled slow (test/CMakeLists.txt).
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "gateway/amqp_sender.hpp"
+#include "registry/event_codec.hpp"
+#include "registry/store.hpp"
+#include "test/gateway/gateway_samples.hpp"
+#include "test/gateway/test_support.hpp"
+
+namespace licgate::gateway {
+namespace {
+
+using nlohmann::json;
+using registry::EventType;
+using registry::LicenceStatus;
+using testing::TempDir;
+
+// Writes a configuration for a fresh register in `dir`; redis_port 0 leaves
+// Redis out.
+std::string writeConfig(const TempDir& dir, int redis_port) {
+  std::string text = "store:\n  path: register.db\n  synchronous: normal\n";
+  if (redis_port != 0) {
+    text += "redis:\n  port: " + std::to_string(redis_port) +
+            "\n  timeout_ms: 200\n  retry_after_ms: 200\n";
+  }
+  text += R"(amqp:
+  port: 0
+  max_batch: 128
+http:
+  port: 0
+licensors:
+  - code: CZ-ERU
+    name: Energetický regulační úřad
+  - code: KZ-MIIR
+    name: Ministry of Industry
+systems:
+  - id: eru-export
+    name: ERU export
+    licensors: [CZ-ERU]
+  - id: portal
+    name: Portal
+    licensors: ["*"]
+log:
+  level: info
+  format: json
+)";
+  const std::string path = dir.file("licgate.yaml");
+  testing::writeFile(path, text);
+  return path;
+}
+
+OutgoingMessage xmlMessage(const std::string& id, const registry::Event& event) {
+  return {id, "application/xml", mapping::writeEventXml(event), id};
+}
+
+OutgoingMessage jsonMessage(const std::string& id, const registry::Event& event) {
+  return {id, "application/json", registry::encodeEvent(event), id};
+}
+
+std::string legacyNumber(int i) {
+  char text[16];
+  std::snprintf(text, sizeof text, "T-%06d", i);
+  return text;
+}
+
+// A stream of licence events for CZ-ERU with a known end state: imports,
+// then suspensions, resumptions, terminations and copies, with invalid
+// messages of five kinds among them. `expected` gets the outcome each
+// message must have.
+struct Plan {
+  std::vector<OutgoingMessage> messages;
+  std::vector<std::string> expected;  // "applied" or the error code name
+  std::map<std::string, LicenceStatus> statuses;
+  int applied = 0;
+  int rejected = 0;
+
+  void add(OutgoingMessage message, std::string outcome) {
+    applied += outcome == "applied" ? 1 : 0;
+    rejected += outcome == "applied" ? 0 : 1;
+    messages.push_back(std::move(message));
+    expected.push_back(std::move(outcome));
+  }
+};
+
+Plan planStream(int licences, const std::string& prefix) {
+  Plan plan;
+  auto id = [&](const std::string& kind, int i) { return prefix + kind + "-" + std::to_string(i); };
+  for (int i = 0; i < licences; ++i) {
+    auto event = testing::importEvent(legacyNumber(i));
+    plan.add(i % 2 == 0 ? xmlMessage(id("import", i), event) : jsonMessage(id("import", i), event),
+             "applied");
+    plan.statuses[legacyNumber(i)] = LicenceStatus::kActive;
+  }
+  for (int i = 0; i < licences; ++i) {
+    const std::string number = legacyNumber(i);
+    if (i % 4 == 1) {
+      plan.add(xmlMessage(id("suspend", i), testing::licenceEvent(EventType::kSuspend, number)),
+               "applied");
+      plan.statuses[number] = LicenceStatus::kSuspended;
+    } else if (i % 4 == 2) {
+      plan.add(xmlMessage(id("terminate", i), testing::licenceEvent(EventType::kTerminate, number)),
+               "applied");
+      plan.statuses[number] = LicenceStatus::kTerminated;
+    } else if (i % 20 == 3) {
+      plan.add(xmlMessage(id("copy", i), testing::licenceEvent(EventType::kDuplicate, number)),
+               "applied");
+    } else if (i % 8 == 0) {
+      plan.add(
+          xmlMessage(id("resume-active", i), testing::licenceEvent(EventType::kResume, number)),
+          "illegal-transition");
+    }
+  }
+  for (int i = 1; i < licences; i += 8) {
+    plan.add(
+        xmlMessage(id("resume", i), testing::licenceEvent(EventType::kResume, legacyNumber(i))),
+        "applied");
+    plan.statuses[legacyNumber(i)] = LicenceStatus::kActive;
+  }
+  return plan;
+}
+
+// Invalid messages of four more kinds, `each` of every kind.
+void addInvalid(Plan& plan, int each, const std::string& prefix) {
+  for (int i = 0; i < each; ++i) {
+    const std::string n = std::to_string(i);
+    plan.add(xmlMessage(prefix + "unknown-" + n,
+                        testing::licenceEvent(EventType::kSuspend, "NOT-HELD-" + n)),
+             "unknown-licence");
+    OutgoingMessage broken = xmlMessage(prefix + "malformed-" + n, testing::importEvent("X"));
+    broken.body = broken.body.substr(0, broken.body.size() / 2);
+    plan.add(broken, "malformed");
+    auto bad_id = testing::importEvent("BAD-" + n);
+    bad_id.holder->id->value = "00637077";
+    plan.add(xmlMessage(prefix + "check-digit-" + n, bad_id), "invalid-field");
+    auto foreign = testing::importEvent("KZ-" + n);
+    foreign.licensor = testing::kKzLicensor;
+    plan.add(xmlMessage(prefix + "foreign-" + n, foreign), "not-authorised");
+  }
+}
+
+SendOptions senderTo(int port, const std::string& system) {
+  SendOptions options;
+  options.port = port;
+  options.system = system;
+  options.idle_timeout = std::chrono::seconds(60);
+  return options;
+}
+
+// Every message ended as planned: accepted with "applied", or rejected
+// with the planned error code.
+void expectOutcomes(const Plan& plan, const SendReport& report) {
+  ASSERT_EQ(report.results.size(), plan.messages.size());
+  int mismatches = 0;
+  for (std::size_t i = 0; i < plan.messages.size() && mismatches < 5; ++i) {
+    const MessageResult& result = report.results[i];
+    const std::string got = result.outcome == "rejected" ? result.error_code : result.outcome;
+    if (got != plan.expected[i]) {
+      ADD_FAILURE() << plan.messages[i].message_id << ": expected " << plan.expected[i] << ", got "
+                    << got << " (" << result.description << ")";
+      mismatches += 1;
+    }
+  }
+}
+
+std::unique_ptr<registry::Store> openStore(const TempDir& dir) {
+  registry::StoreOptions options;
+  options.path = dir.file("register.db");
+  auto store = registry::openSqliteStore(options);
+  if (!store.ok()) {
+    ADD_FAILURE() << store.error().message;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+// The status of every licence of `licensor` in the register.
+std::map<std::string, LicenceStatus> registerStatuses(registry::Store& store,
+                                                      const std::string& licensor) {
+  std::map<std::string, LicenceStatus> statuses;
+  registry::LicenceQuery query;
+  query.licensor = licensor;
+  query.limit = 1000;
+  while (true) {
+    auto page = store.searchLicences(query);
+    if (!page.ok()) {
+      ADD_FAILURE() << page.error().message;
+      return statuses;
+    }
+    for (const auto& licence : page->licences) {
+      statuses[licence.number] = licence.status;
+    }
+    if (page->next_after.empty()) {
+      return statuses;
+    }
+    query.after_number = page->next_after;
+  }
+}
+
+json getJson(int port, const std::string& target, int expected_status = 200) {
+  auto reply = testing::httpGet(port, target);
+  EXPECT_EQ(reply.status, expected_status) << target << ": " << reply.body;
+  return json::parse(reply.body, nullptr, false);
+}
+
+class LicgateProgram : public ::testing::Test {
+ protected:
+  void startWithRedis() {
+    redis_ = std::make_unique<testing::RedisServer>(dir_.path());
+    redis_->start();
+    start(redis_->port());
+  }
+
+  void start(int redis_port) {
+    config_path_ = writeConfig(dir_, redis_port);
+    licgate_ =
+        std::make_unique<testing::LicgateProcess>(LICGATE_PROGRAM, config_path_, dir_.path());
+    licgate_->start();
+  }
+
+  TempDir dir_;
+  std::string config_path_;
+  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<testing::LicgateProcess> licgate_;
+};
+
+TEST_F(LicgateProgram, ServesLicencesOverHttpAfterAmqpIntake) {
+  startWithRedis();
+  std::vector<OutgoingMessage> messages = {
+      xmlMessage("m-1", testing::importEvent("310100016")),
+      xmlMessage("m-2", testing::licenceEvent(EventType::kSuspend, "310100016"))};
+
+  SendReport report = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), messages);
+  json licence = getJson(licgate_->httpPort(), "/api/v1/licences/310100016");
+  auto missing = testing::httpGet(licgate_->httpPort(), "/api/v1/licences/310199999");
+
+  EXPECT_EQ(report.accepted, 2u);
+  EXPECT_EQ(report.applied, 2u);
+  EXPECT_NE(licence.dump().find("Obec Velký Karlov"), std::string::npos);
+  EXPECT_NE(licence.dump().find("suspended"), std::string::npos);
+  EXPECT_EQ(missing.status, 404);
+}
+
+TEST_F(LicgateProgram, StopsCleanlyOnSigterm) {
+  startWithRedis();
+
+  int status = licgate_->stop(SIGTERM);
+
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(licgate_->log().find("\"message\":\"stopped\""), std::string::npos) << licgate_->log();
+}
+
+TEST_F(LicgateProgram, LogsListeningLinesAsJson) {
+  startWithRedis();
+
+  const std::string log = licgate_->log();
+
+  EXPECT_NE(log.find("\"message\":\"amqp listening on 127.0.0.1:" +
+                     std::to_string(licgate_->amqpPort()) + "\""),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("\"message\":\"http listening on http://127.0.0.1:" +
+                     std::to_string(licgate_->httpPort()) + "\""),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(LicgateProgram, CheckConfigNamesTheBadKey) {
+  testing::writeFile(dir_.file("bad.yaml"), "amqp:\n  port: 70000\n");
+
+  int code = testing::runProgram({LICGATE_PROGRAM, "check-config", dir_.file("bad.yaml")},
+                                 dir_.file("out.txt"));
+
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(testing::readFile(dir_.file("out.txt")).find("amqp.port: 70000 is not a port"),
+            std::string::npos);
+}
+
+TEST_F(LicgateProgram, RefusesToServeWithABadConfiguration) {
+  testing::writeFile(dir_.file("bad.yaml"), "store:\n  path: x.db\n");
+
+  int code = testing::runProgram({LICGATE_PROGRAM, "serve", "--config", dir_.file("bad.yaml")},
+                                 dir_.file("out.txt"));
+
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(testing::readFile(dir_.file("out.txt")).find("licensors: needs a list"),
+            std::string::npos);
+}
+
+TEST_F(LicgateProgram, SendCommandRecognisesAFileSentTwice) {
+  startWithRedis();
+  testing::writeFile(dir_.file("event.xml"),
+                     mapping::writeEventXml(testing::importEvent("310100016")));
+  const std::vector<std::string> send = {LICGATE_PROGRAM,
+                                         "send",
+                                         "--url",
+                                         "amqp://127.0.0.1:" + std::to_string(licgate_->amqpPort()),
+                                         "--system",
+                                         "eru-export",
+                                         "--format",
+                                         "xml",
+                                         dir_.file("event.xml")};
+
+  int first = testing::runProgram(send, dir_.file("first.txt"));
+  int again = testing::runProgram(send, dir_.file("again.txt"));
+
+  EXPECT_EQ(first, 0);
+  EXPECT_EQ(again, 0);
+  EXPECT_NE(testing::readFile(dir_.file("first.txt")).find("accepted=1 "), std::string::npos);
+  EXPECT_NE(testing::readFile(dir_.file("first.txt")).find("applied=1 "), std::string::npos);
+  EXPECT_NE(testing::readFile(dir_.file("again.txt")).find("duplicate=1 "), std::string::npos)
+      << testing::readFile(dir_.file("again.txt"));
+}
+
+TEST_F(LicgateProgram, ReportsRedisDegradedWhenRedisDies) {
+  startWithRedis();
+  ASSERT_EQ(getJson(licgate_->httpPort(), "/readyz").at("redis"), "up");
+
+  redis_->stop();
+  json ready = getJson(licgate_->httpPort(), "/readyz");
+  SendReport report = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"),
+                                   {xmlMessage("m-1", testing::importEvent("310100016"))});
+  auto metrics = testing::httpGet(licgate_->httpPort(), "/metrics");
+
+  EXPECT_EQ(ready.at("status"), "ready");
+  EXPECT_EQ(ready.at("redis"), "degraded");
+  EXPECT_EQ(report.applied, 1u);
+  EXPECT_NE(metrics.body.find("licgate_redis_degraded 1\n"), std::string::npos);
+}
+
+class LicgateProgramSlow : public LicgateProgram {
+ protected:
+  // Waits until the register's journal has reached `sequence`.
+  bool waitForSequence(std::uint64_t sequence) {
+    return testing::waitFor(
+        [&] {
+          auto reply = testing::httpGet(licgate_->httpPort(), "/api/v1/stats");
+          auto stats = json::parse(reply.body, nullptr, false);
+          return reply.status == 200 &&
+                 stats["register"]["last_sequence"].get<std::uint64_t>() >= sequence;
+        },
+        std::chrono::seconds(60));
+  }
+
+  // Every journal entry's message id, checking that none appears twice.
+  std::set<std::string> journalMessageIds(registry::Store& store) {
+    std::set<std::string> ids;
+    std::uint64_t after = 0;
+    while (true) {
+      auto entries = store.changesAfter(after, 1000);
+      if (!entries.ok() || entries->empty()) {
+        return ids;
+      }
+      for (const auto& entry : *entries) {
+        EXPECT_TRUE(ids.insert(entry.message_id).second) << entry.message_id << " applied twice";
+        after = entry.sequence;
+      }
+    }
+  }
+};
+
+// 10,000 messages: 8,000 events of one system with invalid ones among them,
+// 1,000 issues from another system on a second connection at the same time,
+// and 1,000 sent again. The register must hold exactly the planned state.
+TEST_F(LicgateProgramSlow, AppliesTenThousandMessagesExactly) {
+  startWithRedis();
+  Plan plan = planStream(4000, "s-");
+  addInvalid(plan, 200, "s-");
+  std::vector<OutgoingMessage> issues;
+  for (int i = 0; i < 1000; ++i) {
+    issues.push_back(xmlMessage("issue-" + std::to_string(i), testing::issueEvent()));
+  }
+  Plan resend;
+  for (int i = 0; i < 800; ++i) {
+    resend.add(plan.messages[static_cast<std::size_t>(i)], "duplicate");
+  }
+  for (std::size_t i = 0; i < plan.messages.size(); ++i) {
+    if (plan.expected[i] == "malformed") {
+      resend.add(plan.messages[i], "malformed");
+    }
+  }
+  ASSERT_EQ(plan.messages.size() + issues.size() + resend.messages.size(), 10'000u);
+
+  SendReport issued;
+  std::thread portal(
+      [&] { issued = sendMessages(senderTo(licgate_->amqpPort(), "portal"), issues); });
+  SendReport stream = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), plan.messages);
+  portal.join();
+  SendReport again = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), resend.messages);
+  json stats = getJson(licgate_->httpPort(), "/api/v1/stats");
+  licgate_->stop(SIGTERM);
+  auto store = openStore(dir_);
+  ASSERT_NE(store, nullptr);
+
+  expectOutcomes(plan, stream);
+  expectOutcomes(resend, again);
+  EXPECT_EQ(stream.accepted, static_cast<std::uint64_t>(plan.applied));
+  EXPECT_EQ(stream.rejected, static_cast<std::uint64_t>(plan.rejected));
+  EXPECT_EQ(issued.applied, 1000u);
+  std::set<std::string> numbers;
+  for (const auto& result : issued.results) {
+    EXPECT_EQ(result.licence_number.size(), 8u) << result.licence_number;
+    numbers.insert(result.licence_number);
+  }
+  EXPECT_EQ(numbers.size(), 1000u);
+  EXPECT_EQ(registerStatuses(*store, testing::kCzLicensor), plan.statuses);
+  EXPECT_EQ(registerStatuses(*store, testing::kKzLicensor).size(), 1000u);
+  auto counts = store->counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->last_sequence, static_cast<std::uint64_t>(plan.applied + 1000));
+  EXPECT_EQ(counts->dead_letters, static_cast<std::uint64_t>(plan.rejected));
+  EXPECT_EQ(journalMessageIds(*store).size(), counts->last_sequence);
+  EXPECT_EQ(stats["intake"]["applied"], plan.applied + 1000);
+  EXPECT_EQ(stats["intake"]["duplicate"], 800);
+  EXPECT_EQ(stats["intake"]["rejected"], plan.rejected + 200);
+  EXPECT_EQ(stats["intake"]["rejected_by_reason"]["not-authorised"], 200);
+}
+
+// SIGKILL in the middle of a stream, a restart on the same files, and every
+// message not settled sent again: nothing lost, nothing applied twice.
+TEST_F(LicgateProgramSlow, LosesNothingWhenKilledMidStream) {
+  startWithRedis();
+  Plan plan = planStream(2000, "k-");
+  SendReport first;
+  std::thread sender(
+      [&] { first = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), plan.messages); });
+  ASSERT_TRUE(waitForSequence(500));
+  licgate_->stop(SIGKILL);
+  sender.join();
+  licgate_->start();
+  std::vector<std::size_t> unsettled;
+  std::vector<OutgoingMessage> resend;
+  for (std::size_t i = 0; i < plan.messages.size(); ++i) {
+    const Settlement settlement = first.results[i].settlement;
+    if (settlement != Settlement::kAccepted && settlement != Settlement::kRejected) {
+      unsettled.push_back(i);
+      resend.push_back(plan.messages[i]);
+    }
+  }
+
+  SendReport second = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), resend);
+  licgate_->stop(SIGTERM);
+  auto store = openStore(dir_);
+  ASSERT_NE(store, nullptr);
+
+  EXPECT_FALSE(first.transport_error.empty());
+  EXPECT_GT(unsettled.size(), 0u);
+  EXPECT_EQ(second.unsettled + second.released, 0u);
+  for (std::size_t k = 0; k < unsettled.size(); ++k) {
+    const MessageResult& result = second.results[k];
+    const std::string& expected = plan.expected[unsettled[k]];
+    if (expected == "applied") {
+      EXPECT_TRUE(result.outcome == "applied" || result.outcome == "duplicate") << result.outcome;
+    } else {
+      EXPECT_EQ(result.error_code, expected);
+    }
+  }
+  EXPECT_EQ(registerStatuses(*store, testing::kCzLicensor), plan.statuses);
+  auto counts = store->counts();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->last_sequence, static_cast<std::uint64_t>(plan.applied));
+  EXPECT_EQ(journalMessageIds(*store).size(), static_cast<std::size_t>(plan.applied));
+}
+
+// Redis killed while a stream flows: the intake goes on with the store's
+// check alone and decides every message as planned.
+TEST_F(LicgateProgramSlow, KeepsTakingEventsWhenRedisDiesMidStream) {
+  startWithRedis();
+  Plan plan = planStream(2000, "r-");
+  SendReport report;
+  std::thread sender(
+      [&] { report = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), plan.messages); });
+  ASSERT_TRUE(waitForSequence(500));
+  redis_->stop();
+  sender.join();
+  std::vector<OutgoingMessage> first_imports(plan.messages.begin(), plan.messages.begin() + 500);
+
+  SendReport again = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), first_imports);
+  json ready = getJson(licgate_->httpPort(), "/readyz");
+
+  expectOutcomes(plan, report);
+  EXPECT_EQ(again.duplicate, 500u);
+  EXPECT_EQ(ready.at("redis"), "degraded");
+  EXPECT_EQ(ready.at("status"), "ready");
+}
+
+}  // namespace
+}  // namespace licgate::gateway
