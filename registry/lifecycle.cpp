@@ -315,24 +315,30 @@ Result<Licence> applyLicenceEvent(const std::optional<Licence>& current, const E
   }
 }
 
-// An annex changes only under a live licence; the one exception is filling
-// in the terminated annexes of a terminated imported licence, which records
-// history without bringing anything back.
+// An annex changes only under a live licence. The one exception is an
+// annex-import under a terminated licence: it records history (an
+// establishment of a revoked licence) and the annex is kept as terminated,
+// since terminating a licence terminates its annexes.
 Status checkAnnexParent(const std::optional<Licence>& current, const Event& event) {
   if (!current) {
     return makeError(ErrorCode::kUnknownLicence, licenceLabel(event) + " is not in the register");
   }
   LICGATE_RETURN_IF_ERROR(checkLicensor(*current, event));
-  if (current->status != LicenceStatus::kTerminated) {
+  if (current->status != LicenceStatus::kTerminated || event.type == EventType::kAnnexImport) {
     return {};
   }
-  bool terminated_import =
-      event.type == EventType::kAnnexImport && event.annex_status == LicenceStatus::kTerminated;
-  if (!terminated_import) {
-    return makeError(ErrorCode::kIllegalTransition,
-                     licenceLabel(event) + " is terminated; its annexes change no more");
+  return makeError(ErrorCode::kIllegalTransition,
+                   licenceLabel(event) + " is terminated; its annexes change no more");
+}
+
+// The annex-import as it applies under `licence`: under a terminated
+// licence the annex can only be terminated, whatever the source says.
+Event effectiveAnnexImport(const Licence& licence, const Event& event) {
+  Event effective = event;
+  if (licence.status == LicenceStatus::kTerminated) {
+    effective.annex_status = LicenceStatus::kTerminated;
   }
-  return {};
+  return effective;
 }
 
 Result<Licence> applyAnnexEvent(const std::optional<Licence>& current, const Event& event) {
@@ -347,12 +353,13 @@ Result<Licence> applyAnnexEvent(const std::optional<Licence>& current, const Eve
 
   Licence licence = *current;
   if (event.type == EventType::kAnnexImport) {
+    Event effective = effectiveAnnexImport(licence, event);
     if (annex && annex->status == LicenceStatus::kTerminated &&
-        event.annex_status != LicenceStatus::kTerminated) {
+        effective.annex_status != LicenceStatus::kTerminated) {
       return makeError(ErrorCode::kIllegalTransition,
                        annexLabel(event) + " is terminated and does not come back");
     }
-    putAnnex(licence, importedAnnex(annex, event));
+    putAnnex(licence, importedAnnex(annex, effective));
     return licence;
   }
   Annex next = annex ? *annex
@@ -383,7 +390,7 @@ Result<Licence> applyEvent(const std::optional<Licence>& current, const Event& e
 bool importChangesNothing(const Licence& current, const Event& event) {
   if (event.type == EventType::kAnnexImport) {
     const Annex* annex = findAnnex(current, event.annex_number);
-    return annex != nullptr && importedAnnex(annex, event) == *annex;
+    return annex != nullptr && importedAnnex(annex, effectiveAnnexImport(current, event)) == *annex;
   }
   if (event.type != EventType::kImport) {
     return false;

@@ -66,10 +66,10 @@ struct Outcome {
 
 struct LicenceQuery {
   std::optional<HolderId> holder;
-  std::string licensor;          // empty: any
+  std::string licensor;                 // empty: any
   std::optional<LicenceStatus> status;  // empty: any
-  std::string after_number;      // paging cursor: numbers greater than this
-  int limit = 50;                // 1..1000
+  std::string after_number;             // paging cursor: numbers greater than this
+  int limit = 50;                       // 1..1000
 };
 
 struct LicencePage {
@@ -100,9 +100,12 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Applies a batch in ONE transaction, each message inside its own
-  // savepoint: a rejected message rolls back only its own changes and is
-  // written as a dead letter; the others commit together. Returns one
+  // Applies a batch in ONE transaction. Each message is decided in full
+  // (validated, numbered, run through the lifecycle) before anything of it
+  // is written, so a rejected message writes only its dead letter and
+  // inbound record; the others commit together. Should a write still fail
+  // half-way, the batch is rolled back and run again with a savepoint per
+  // message, so only that message is lost to a dead letter. Returns one
   // Outcome per message, in order, only after the commit, so a caller that
   // settles on these outcomes never settles what is not stored.
   //
