@@ -91,8 +91,12 @@ class LoadSender : public proton::messaging_handler {
     sendMore(sender);
   }
 
+  // Stopping the container after a timeout aborts the connection; that is
+  // the timeout's doing, not a transport failure.
   void on_transport_error(proton::transport& transport) override {
-    result_.transport_error = transport.error().what();
+    if (!result_.timed_out) {
+      result_.transport_error = transport.error().what();
+    }
   }
 
   void on_transport_close(proton::transport& transport) override {
@@ -100,7 +104,9 @@ class LoadSender : public proton::messaging_handler {
   }
 
   void on_error(const proton::error_condition& condition) override {
-    result_.transport_error = condition.what();
+    if (!result_.timed_out) {
+      result_.transport_error = condition.what();
+    }
   }
 
  private:
@@ -137,7 +143,8 @@ class LoadSender : public proton::messaging_handler {
     if (done_) {
       return;
     }
-    if (Clock::now() < deadline_) {
+    bool interrupted = options_.interrupted != nullptr && options_.interrupted->load();
+    if (!interrupted && Clock::now() < deadline_) {
       scheduleCheck(container);
       return;
     }

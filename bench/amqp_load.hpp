@@ -6,6 +6,7 @@
 // Both use Qpid Proton C++; no Proton type appears here.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,9 @@ struct LoadOptions {
   // resend after a failure.
   std::size_t window = 1000;
   std::chrono::seconds timeout{600};
+  // Checked with the timeout: when it becomes true the load stops early,
+  // as if timed out (set from a signal handler on Ctrl-C).
+  const std::atomic<bool>* interrupted = nullptr;
 };
 
 struct LoadResult {

@@ -42,6 +42,10 @@ std::string describeErrno(const std::string& what) {
   if (getppid() != parent) {
     _exit(126);
   }
+  // Its own process group, so that stop() reaches a wrapper's children too
+  // (a profiler or tracer that runs licgate) and a terminal's Ctrl-C reaches
+  // only the benchmark, which then stops its children in order.
+  setpgid(0, 0);
   int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (log >= 0) {
     dup2(log, STDOUT_FILENO);
@@ -117,6 +121,9 @@ registry::Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string
     execChild(args.data(), log_path.c_str(), parent, report[1]);
   }
   close(report[1]);
+  if (pid > 0) {
+    setpgid(pid, pid);  // as the child does, so stop() works whichever runs first
+  }
   if (pid < 0) {
     close(report[0]);
     return makeError(ErrorCode::kUnavailable, describeErrno("fork for " + argv[0]));
@@ -154,7 +161,7 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
   if (!running()) {
     return status_;
   }
-  kill(pid_, SIGTERM);
+  kill(-pid_, SIGTERM);
   auto deadline = Clock::now() + grace;
   while (Clock::now() < deadline) {
     if (!running()) {
@@ -162,7 +169,7 @@ int ChildProcess::stop(std::chrono::milliseconds grace) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  kill(pid_, SIGKILL);
+  kill(-pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);
   status_ = status;

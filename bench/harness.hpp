@@ -19,9 +19,11 @@ namespace licgate::bench {
 
 using Clock = std::chrono::steady_clock;
 
-// A child process started with fork/exec. Its stdout and stderr go to
-// `log_path`. The child is killed with SIGKILL if the benchmark dies first
-// (PR_SET_PDEATHSIG), so an interrupted run leaves nothing behind.
+// A child process started with fork/exec in a process group of its own.
+// Its stdout and stderr go to `log_path`. The child is killed with SIGKILL
+// if the benchmark dies first (PR_SET_PDEATHSIG), so an interrupted run
+// leaves nothing behind; stop() signals the whole group, which includes
+// what a wrapper (a profiler, a tracer) started.
 class ChildProcess {
  public:
   ChildProcess() = default;

@@ -6,7 +6,9 @@
 //   bench: intake events_per_s=X p50_ms=Y p99_ms=Z bare_events_per_s=B ratio=X/B rss_mb=M
 // Everything runs on 127.0.0.1; the benchmark starts its own redis-server
 // and licgate and stops them, and gives up after --timeout-s.
+#include <atomic>
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -32,6 +34,14 @@ using registry::makeError;
 
 constexpr const char* kLicensor = "KZ-BENCH";
 constexpr const char* kSystem = "bench-sender";
+
+// Set by SIGINT or SIGTERM: the load in progress stops, and the benchmark
+// then stops licgate and redis-server and removes its directory.
+std::atomic<bool> g_interrupted{false};
+
+void noteInterrupt(int) {
+  g_interrupted.store(true);
+}
 
 struct Options {
   std::size_t events = 100'000;
@@ -167,7 +177,8 @@ registry::Status checkAllAccepted(const char* name, const LoadResult& load, std:
                      std::string(name) + ": " + std::to_string(load.accepted) + " of " +
                          std::to_string(count) + " accepted (rejected " +
                          std::to_string(load.rejected) + ", released " +
-                         std::to_string(load.released) + (load.timed_out ? ", timed out)" : ")"));
+                         std::to_string(load.released) +
+                         (load.timed_out ? ", stopped by the timeout or an interrupt)" : ")"));
   }
   return {};
 }
@@ -183,6 +194,7 @@ registry::Result<LoadResult> runBare(const Options& options,
   load_options.system = kSystem;
   load_options.window = options.window;
   load_options.timeout = std::chrono::seconds(options.timeout_s);
+  load_options.interrupted = &g_interrupted;
   auto load = sendLoad(load_options, messages);
   (*receiver)->stop();
   if (!load) {
@@ -320,6 +332,7 @@ registry::Result<LicgateFigures> measureLicgate(const Options& options, ChildPro
   load_options.system = kSystem;
   load_options.window = options.window;
   load_options.timeout = std::chrono::seconds(options.timeout_s);
+  load_options.interrupted = &g_interrupted;
   auto load = sendLoad(load_options, messages);
   if (!load) {
     return load.takeError();
@@ -452,7 +465,7 @@ registry::Status runBenchmark(const Options& options) {
     return dir.takeError();
   }
   auto licgate = runLicgate(options, messages, *dir);
-  if (!licgate || options.keep) {
+  if ((!licgate && !g_interrupted.load()) || options.keep) {
     dir->keep();
     std::fprintf(stderr, "bench: run directory kept: %s\n", dir->path().c_str());
   }
@@ -507,6 +520,8 @@ int main(int argc, char** argv) {
   CLI::App app{"licgate intake benchmark: licgate against a bare AMQP receiver"};
   licgate::bench::addOptions(app, options);
   CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, licgate::bench::noteInterrupt);
+  std::signal(SIGTERM, licgate::bench::noteInterrupt);
 
   auto status = licgate::bench::runBenchmark(options);
   if (!status) {
