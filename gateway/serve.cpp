@@ -90,7 +90,6 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     log->error("amqp intake cannot start: {}", started.error().message);
     return 1;
   }
-  log->info("amqp listening on {}:{}", config.amqp.host, intake->boundPort());
 
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis_probe.get(),
                          [&intake] { return intake->stats(); }});
@@ -100,7 +99,8 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     intake->stop();
     return 1;
   }
-  log->info("http listening on http://{}:{}", config.http.host, http->boundPort());
+  log->info("listening: amqp://{}:{} and http://{}:{}", config.amqp.host, intake->boundPort(),
+            config.http.host, http->boundPort());
 
   if (!options.ports_file.empty()) {
     if (auto written = writePortsFile(options.ports_file, intake->boundPort(), http->boundPort());

@@ -260,17 +260,15 @@ TEST_F(LicgateProgram, StopsCleanlyOnSigterm) {
   EXPECT_NE(licgate_->log().find("\"message\":\"stopped\""), std::string::npos) << licgate_->log();
 }
 
-TEST_F(LicgateProgram, LogsListeningLinesAsJson) {
+TEST_F(LicgateProgram, LogsTheBoundPortsAsJson) {
   startWithRedis();
 
   const std::string log = licgate_->log();
 
-  EXPECT_NE(log.find("\"message\":\"amqp listening on 127.0.0.1:" +
-                     std::to_string(licgate_->amqpPort()) + "\""),
-            std::string::npos)
-      << log;
-  EXPECT_NE(log.find("\"message\":\"http listening on http://127.0.0.1:" +
-                     std::to_string(licgate_->httpPort()) + "\""),
+  EXPECT_NE(log.find("\"level\":\"info\",\"logger\":\"gateway\",\"message\":\"listening: "
+                     "amqp://127.0.0.1:" +
+                     std::to_string(licgate_->amqpPort()) +
+                     " and http://127.0.0.1:" + std::to_string(licgate_->httpPort()) + "\""),
             std::string::npos)
       << log;
 }
