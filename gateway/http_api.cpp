@@ -64,8 +64,10 @@ Result<std::int64_t> readNumber(const Request& request, std::string_view name, s
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min ||
       value > max) {
-    return badParameter(name, "\"" + text + "\" is not a whole number in " + std::to_string(min) +
-                                  ".." + std::to_string(max));
+    const std::string range = max == INT64_MAX
+                                  ? "of at least " + std::to_string(min)
+                                  : "in " + std::to_string(min) + ".." + std::to_string(max);
+    return badParameter(name, "\"" + text + "\" is not a whole number " + range);
   }
   return value;
 }
@@ -193,13 +195,13 @@ nlohmann::ordered_json intakeToJson(const IntakeCounters& intake) {
   json["messages"] = intake.messages;
   json["applied"] = intake.applied;
   json["duplicate"] = intake.duplicate;
-  json["duplicate_by_redis"] = intake.duplicate_by_redis;
+  json["duplicateByRedis"] = intake.duplicate_by_redis;
   json["unchanged"] = intake.unchanged;
   json["rejected"] = intake.rejected;
   json["released"] = intake.released;
-  json["rejected_by_reason"] = nlohmann::ordered_json::object();
+  json["rejectedByReason"] = nlohmann::ordered_json::object();
   for (const auto& [reason, count] : intake.rejected_by_reason) {
-    json["rejected_by_reason"][reason] = count;
+    json["rejectedByReason"][reason] = count;
   }
   return json;
 }
@@ -313,18 +315,18 @@ Response HttpApi::getStats() {
     return errorResponse(counts.error());
   }
   nlohmann::ordered_json stats;
-  stats["register"]["last_sequence"] = counts->last_sequence;
+  stats["register"]["lastSequence"] = counts->last_sequence;
   stats["register"]["licences"]["active"] = counts->licences_active;
   stats["register"]["licences"]["suspended"] = counts->licences_suspended;
   stats["register"]["licences"]["terminated"] = counts->licences_terminated;
-  stats["register"]["dead_letters"] = counts->dead_letters;
+  stats["register"]["deadLetters"] = counts->dead_letters;
   stats["intake"] = sources_.intake != nullptr ? intakeToJson(sources_.intake->counters())
                                                : intakeToJson(IntakeCounters{});
   if (sources_.amqp_stats) {
     const auto amqp = sources_.amqp_stats();
-    stats["amqp"] = {{"received", amqp.received},         {"accepted", amqp.accepted},
-                     {"rejected", amqp.rejected},         {"released", amqp.released},
-                     {"replies_sent", amqp.replies_sent}, {"in_flight", amqp.in_flight},
+    stats["amqp"] = {{"received", amqp.received},        {"accepted", amqp.accepted},
+                     {"rejected", amqp.rejected},        {"released", amqp.released},
+                     {"repliesSent", amqp.replies_sent}, {"inFlight", amqp.in_flight},
                      {"connections", amqp.connections}};
   }
   stats["redis"]["state"] = !sources_.redis_health->enabled()   ? "disabled"

@@ -169,8 +169,16 @@ TEST_F(HttpApiTest, RejectsNegativeCursor) {
   Response response = api_->handle(get("/api/v1/changes", {{"after", "-1"}}));
 
   EXPECT_EQ(response.status, 400);
-  EXPECT_NE(json::parse(response.body).at("message").get<std::string>().find("parameter after"),
-            std::string::npos);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter after: \"-1\" is not a whole number of at least 0");
+}
+
+TEST_F(HttpApiTest, RejectsUnknownParameterOfDeadLetters) {
+  Response response = api_->handle(get("/api/v1/dead-letters", {{"since", "1"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter since: unknown (known: after, limit)");
 }
 
 TEST_F(HttpApiTest, ListsDeadLetters) {
@@ -190,9 +198,9 @@ TEST_F(HttpApiTest, ReportsStatsWithIntakeCounters) {
 
   EXPECT_EQ(stats["register"]["licences"]["active"], 2);
   EXPECT_EQ(stats["register"]["licences"]["suspended"], 1);
-  EXPECT_EQ(stats["register"]["dead_letters"], 1);
+  EXPECT_EQ(stats["register"]["deadLetters"], 1);
   EXPECT_EQ(stats["intake"]["applied"], 4);
-  EXPECT_EQ(stats["intake"]["rejected_by_reason"]["illegal-transition"], 1);
+  EXPECT_EQ(stats["intake"]["rejectedByReason"]["illegal-transition"], 1);
   EXPECT_EQ(stats["redis"]["state"], "disabled");
 }
 

@@ -345,7 +345,7 @@ class LicgateProgramSlow : public LicgateProgram {
           auto reply = testing::httpGet(licgate_->httpPort(), "/api/v1/stats");
           auto stats = json::parse(reply.body, nullptr, false);
           return reply.status == 200 &&
-                 stats["register"]["last_sequence"].get<std::uint64_t>() >= sequence;
+                 stats["register"]["lastSequence"].get<std::uint64_t>() >= sequence;
         },
         std::chrono::seconds(60));
   }
@@ -421,7 +421,7 @@ TEST_F(LicgateProgramSlow, AppliesTenThousandMessagesExactly) {
   EXPECT_EQ(stats["intake"]["applied"], plan.applied + 1000);
   EXPECT_EQ(stats["intake"]["duplicate"], 800);
   EXPECT_EQ(stats["intake"]["rejected"], plan.rejected + 200);
-  EXPECT_EQ(stats["intake"]["rejected_by_reason"]["not-authorised"], 200);
+  EXPECT_EQ(stats["intake"]["rejectedByReason"]["not-authorised"], 200);
 }
 
 // SIGKILL in the middle of a stream, a restart on the same files, and every
