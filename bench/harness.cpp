@@ -228,6 +228,19 @@ registry::Result<TempDir> TempDir::create(const std::string& prefix) {
   return dir;
 }
 
+registry::Result<ChildProcess> startRedisServer(const std::string& program, const TempDir& dir,
+                                                int port) {
+  auto redis =
+      ChildProcess::spawn({program, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save",
+                           "", "--appendonly", "no", "--dir", dir.path(), "--daemonize", "no"},
+                          dir.path() + "/redis.log");
+  if (!redis) {
+    return redis.takeError();
+  }
+  LICGATE_RETURN_IF_ERROR(waitForPort(port, Clock::now() + std::chrono::seconds(10)));
+  return redis;
+}
+
 namespace {
 
 registry::Status sendAll(int fd, const std::string& data) {

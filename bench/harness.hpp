@@ -81,6 +81,12 @@ class TempDir {
   bool keep_ = false;
 };
 
+// A redis-server on 127.0.0.1:port that keeps nothing on disk, its log in
+// `dir`; returns once it accepts connections. Errors: kUnavailable when it
+// cannot be started or does not listen within 10 seconds.
+registry::Result<ChildProcess> startRedisServer(const std::string& program, const TempDir& dir,
+                                                int port);
+
 struct HttpReply {
   int status = 0;
   std::string body;

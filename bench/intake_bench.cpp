@@ -22,18 +22,14 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/amqp_load.hpp"
+#include "bench/events.hpp"
 #include "bench/harness.hpp"
-#include "registry/event.hpp"
-#include "registry/event_codec.hpp"
 
 namespace licgate::bench {
 namespace {
 
 using registry::ErrorCode;
 using registry::makeError;
-
-constexpr const char* kLicensor = "KZ-BENCH";
-constexpr const char* kSystem = "bench-sender";
 
 // Set by SIGINT or SIGTERM: the load in progress stops, and the benchmark
 // then stops licgate and redis-server and removes its directory.
@@ -75,79 +71,6 @@ struct LicgateFigures {
   double cpu_s = 0;
   std::vector<ThreadTimes> threads;
 };
-
-// KZ BIN check digit by the two-pass mod-11 rule: weights 1..11, and when
-// that gives 10, weights 3..11,1,2; a second 10 means no valid BIN has these
-// eleven digits (-1).
-int binCheckDigit(const std::string& first11) {
-  int sum = 0;
-  for (int i = 0; i < 11; ++i) {
-    sum += (first11[i] - '0') * (i + 1);
-  }
-  if (sum % 11 != 10) {
-    return sum % 11;
-  }
-  sum = 0;
-  for (int i = 0; i < 11; ++i) {
-    sum += (first11[i] - '0') * ((i + 2) % 11 + 1);
-  }
-  return sum % 11 == 10 ? -1 : sum % 11;
-}
-
-// The n-th distinct valid BIN: registered in month YYMM, kind 4 (a legal
-// entity), six serial digits, check digit. Candidates whose check digit
-// does not exist are skipped, so the caller counts candidates in `cursor`.
-std::string nextBin(std::uint64_t& cursor) {
-  while (true) {
-    std::uint64_t serial = cursor % 1'000'000;
-    std::uint64_t month = cursor / 1'000'000 % 12 + 1;
-    std::uint64_t year = cursor / 12'000'000 % 24;
-    ++cursor;
-    char first11[16];
-    std::snprintf(first11, sizeof(first11), "%02" PRIu64 "%02" PRIu64 "4%06" PRIu64, year, month,
-                  serial);
-    int check = binCheckDigit(first11);
-    if (check >= 0) {
-      return std::string(first11) + static_cast<char>('0' + check);
-    }
-  }
-}
-
-registry::Event makeIssueEvent(const std::string& bin, std::size_t index) {
-  using std::chrono::day;
-  using std::chrono::month;
-  using std::chrono::year;
-  registry::Event event;
-  event.type = registry::EventType::kIssue;
-  event.licensor = kLicensor;
-  event.occurred_on = registry::Date{year(2024), month(3), day(1)};
-  event.number_kind = registry::NumberKind::kActivity;
-  registry::Holder holder;
-  holder.id = registry::HolderId{registry::IdScheme::kKzBin, bin};
-  holder.name = "ТОО «Бенч " + std::to_string(index) + "»";
-  holder.address = "Астана, проспект Мәңгілік Ел, " + std::to_string(index % 500 + 1);
-  holder.legal_form = "ТОО";
-  holder.country = "KZ";
-  event.holder = holder;
-  event.activity_code = "31";
-  event.valid_from = event.occurred_on;
-  return event;
-}
-
-// Issue events for `count` distinct holders, each with its own message id.
-// Built before any clock starts, so encoding costs are not measured.
-std::vector<LoadMessage> makeMessages(std::size_t count) {
-  std::vector<LoadMessage> messages;
-  messages.reserve(count);
-  std::uint64_t cursor = 100'000;
-  std::string run = std::to_string(getpid());
-  for (std::size_t i = 0; i < count; ++i) {
-    std::string bin = nextBin(cursor);
-    messages.push_back(
-        {"bench-" + run + "-" + std::to_string(i), registry::encodeEvent(makeIssueEvent(bin, i))});
-  }
-  return messages;
-}
 
 double eventsPerSecond(const LoadResult& load) {
   return load.elapsed_s > 0 ? static_cast<double>(load.accepted) / load.elapsed_s : 0;
@@ -191,7 +114,7 @@ registry::Result<LoadResult> runBare(const Options& options,
   }
   LoadOptions load_options;
   load_options.port = (*receiver)->port();
-  load_options.system = kSystem;
+  load_options.system = kBenchSystem;
   load_options.window = options.window;
   load_options.timeout = std::chrono::seconds(options.timeout_s);
   load_options.interrupted = &g_interrupted;
@@ -224,9 +147,9 @@ std::string makeConfig(const Options& options, int redis_port) {
   yaml += "  max_batch: " + std::to_string(options.max_batch) + "\n";
   yaml += "  addresses:\n    - licences/events\n";
   yaml += "http:\n  host: 127.0.0.1\n  port: 0\n  threads: 1\n";
-  yaml += std::string("licensors:\n  - code: ") + kLicensor + "\n    name: Бенчмарк\n";
-  yaml += std::string("systems:\n  - id: ") + kSystem + "\n    name: Intake benchmark\n";
-  yaml += std::string("    licensors: [") + kLicensor + "]\n";
+  yaml += std::string("licensors:\n  - code: ") + kBenchLicensor + "\n    name: Бенчмарк\n";
+  yaml += std::string("systems:\n  - id: ") + kBenchSystem + "\n    name: Intake benchmark\n";
+  yaml += std::string("    licensors: [") + kBenchLicensor + "]\n";
   yaml += "log:\n  level: warn\n  format: json\n";
   return yaml;
 }
@@ -238,18 +161,6 @@ std::vector<std::string> splitWords(const std::string& text) {
     out.push_back(word);
   }
   return out;
-}
-
-registry::Result<ChildProcess> startRedis(const Options& options, const TempDir& dir, int port) {
-  auto redis = ChildProcess::spawn(
-      {options.redis_server, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
-       "--appendonly", "no", "--dir", dir.path(), "--daemonize", "no"},
-      dir.path() + "/redis.log");
-  if (!redis) {
-    return redis.takeError();
-  }
-  LICGATE_RETURN_IF_ERROR(waitForPort(port, Clock::now() + std::chrono::seconds(10)));
-  return redis;
 }
 
 struct LicgatePorts {
@@ -329,7 +240,7 @@ registry::Result<LicgateFigures> measureLicgate(const Options& options, ChildPro
                                                 const std::vector<LoadMessage>& messages) {
   LoadOptions load_options;
   load_options.port = ports.amqp;
-  load_options.system = kSystem;
+  load_options.system = kBenchSystem;
   load_options.window = options.window;
   load_options.timeout = std::chrono::seconds(options.timeout_s);
   load_options.interrupted = &g_interrupted;
@@ -397,7 +308,7 @@ registry::Result<LicgateFigures> runLicgate(const Options& options,
   }
   ChildProcess redis;
   if (!options.no_redis) {
-    auto started = startRedis(options, dir, *redis_port);
+    auto started = startRedisServer(options.redis_server, dir, *redis_port);
     if (!started) {
       return started.takeError();
     }
@@ -451,7 +362,7 @@ void printSummary(const Options& options, LicgateFigures& licgate, const LoadRes
 }
 
 registry::Status runBenchmark(const Options& options) {
-  std::vector<LoadMessage> messages = makeMessages(options.events);
+  std::vector<LoadMessage> messages = makeIssueMessages(options.events);
   auto bare = runBare(options, messages);
   if (!bare) {
     return bare.takeError();
