@@ -167,42 +167,57 @@ std::vector<Verdict> IntakeFlow::processBatch(const std::vector<Delivery>& batch
   bool redis_answered = false;
   const std::vector<bool> by_redis = findAppliedInRedis(inbound, redis_answered);
   std::vector<std::optional<Outcome>> outcomes(batch.size());
-  std::vector<std::size_t> positions;
-  std::vector<Inbound> to_store;
   for (std::size_t i = 0; i < inbound.size(); ++i) {
     if (by_redis[i]) {
       outcomes[i] = Outcome{Disposition::kDuplicate, 0, {}, {}, std::nullopt};
-    } else {
-      positions.push_back(i);
-      to_store.push_back(std::move(inbound[i]));
     }
   }
-
-  // One transaction for the rest; when it cannot commit, nothing of it was
-  // stored and the deliveries stay undecided (released).
-  if (!to_store.empty()) {
-    auto stored = store_.applyBatch(to_store);
-    if (stored.ok() && stored->size() == to_store.size()) {
-      store_failing_ = false;
-      for (std::size_t k = 0; k < positions.size(); ++k) {
-        outcomes[positions[k]] = std::move((*stored)[k]);
-      }
-    } else if (!store_failing_) {
-      store_failing_ = true;
-      getLogger("intake")->warn("store cannot commit, releasing deliveries until it can: {}",
-                                stored.ok() ? "wrong number of outcomes" : stored.error().message);
-    }
-  }
+  applyInStore(inbound, outcomes);
 
   if (redis_answered) {
     markAppliedInRedis(ids, outcomes);
   }
   count(outcomes, by_redis);
+  return answer(ids, outcomes);
+}
 
+// One transaction for every message Redis did not answer; when it cannot
+// commit, nothing of it was stored and those deliveries stay undecided
+// (released).
+void IntakeFlow::applyInStore(std::vector<Inbound>& inbound,
+                              std::vector<std::optional<Outcome>>& outcomes) {
+  std::vector<std::size_t> positions;
+  std::vector<Inbound> to_store;
+  for (std::size_t i = 0; i < inbound.size(); ++i) {
+    if (!outcomes[i]) {
+      positions.push_back(i);
+      to_store.push_back(std::move(inbound[i]));
+    }
+  }
+  if (to_store.empty()) {
+    return;
+  }
+  auto stored = store_.applyBatch(to_store);
+  if (stored.ok() && stored->size() == to_store.size()) {
+    store_failing_ = false;
+    for (std::size_t k = 0; k < positions.size(); ++k) {
+      outcomes[positions[k]] = std::move((*stored)[k]);
+    }
+    return;
+  }
+  if (!store_failing_) {
+    store_failing_ = true;
+    getLogger("intake")->warn("store cannot commit, releasing deliveries until it can: {}",
+                              stored.ok() ? "wrong number of outcomes" : stored.error().message);
+  }
+}
+
+std::vector<Verdict> IntakeFlow::answer(const std::vector<adapters::redis::MessageKey>& ids,
+                                        const std::vector<std::optional<Outcome>>& outcomes) {
   std::vector<Verdict> verdicts;
-  verdicts.reserve(batch.size());
+  verdicts.reserve(outcomes.size());
   auto log = getLogger("intake");
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
     verdicts.push_back(verdictFor(outcomes[i]));
     const Verdict& verdict = verdicts.back();
     if (verdict.settle == Settle::kReject) {

@@ -74,6 +74,11 @@ class IntakeFlow {
                                        bool& redis_answered);
   void markAppliedInRedis(const std::vector<adapters::redis::MessageKey>& ids,
                           const std::vector<std::optional<registry::Outcome>>& outcomes);
+  void applyInStore(std::vector<registry::Inbound>& inbound,
+                    std::vector<std::optional<registry::Outcome>>& outcomes);
+  std::vector<adapters::amqp::Verdict> answer(
+      const std::vector<adapters::redis::MessageKey>& ids,
+      const std::vector<std::optional<registry::Outcome>>& outcomes);
   void count(const std::vector<std::optional<registry::Outcome>>& outcomes,
              const std::vector<bool>& by_redis);
 

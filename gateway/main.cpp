@@ -48,20 +48,54 @@ int checkConfig(const std::string& config_path) {
   return 0;
 }
 
-int send(licgate::gateway::SendCommand& command, const std::string& url, const std::string& format,
-         int timeout_s, bool no_replies) {
-  if (auto parsed = licgate::gateway::parseAmqpUrl(url, command.options); !parsed.ok()) {
+// What `licgate send` is given on the command line.
+struct SendArguments {
+  licgate::gateway::SendCommand command;
+  std::string url = "amqp://127.0.0.1:5672";
+  std::string format;
+  int timeout_s = 60;
+  bool no_replies = false;
+};
+
+CLI::App* addSendCommand(CLI::App& app, SendArguments& args) {
+  auto* send = app.add_subcommand("send", "Send the records of files as AMQP messages");
+  auto& options = args.command.options;
+  send->add_option("--url", args.url, "licgate's AMQP listener, amqp://HOST:PORT")
+      ->capture_default_str();
+  send->add_option("--address", options.address, "Target address")->capture_default_str();
+  send->add_option("--system", options.system, "The sending system's id")->required();
+  send->add_option("--format", args.format,
+                   "eru-xml, eru-holders-csv, eru-establishments-csv, xml or json")
+      ->required();
+  send->add_option("--window", options.window, "Most deliveries unsettled at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  send->add_option("--max-attempts", options.max_attempts,
+                   "Sends of a message that is released each time")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  send->add_option("--timeout", args.timeout_s, "Seconds without progress before giving up")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  send->add_flag("--no-replies", args.no_replies, "Do not ask for outcome messages");
+  send->add_option("FILE", args.command.files, "Files to send")->required();
+  return send;
+}
+
+int send(SendArguments& args) {
+  auto& command = args.command;
+  if (auto parsed = licgate::gateway::parseAmqpUrl(args.url, command.options); !parsed.ok()) {
     std::cerr << "send: " << parsed.error().message << '\n';
     return licgate::gateway::kSendBadInput;
   }
-  auto source_format = licgate::gateway::parseSourceFormat(format);
+  auto source_format = licgate::gateway::parseSourceFormat(args.format);
   if (!source_format.ok()) {
     std::cerr << "send: " << source_format.error().message << '\n';
     return licgate::gateway::kSendBadInput;
   }
   command.format = *source_format;
-  command.options.idle_timeout = std::chrono::seconds(timeout_s);
-  command.options.want_replies = !no_replies;
+  command.options.idle_timeout = std::chrono::seconds(args.timeout_s);
+  command.options.want_replies = !args.no_replies;
   return licgate::gateway::runSend(command, std::cout, std::cerr);
 }
 
@@ -83,35 +117,8 @@ int main(int argc, char** argv) {
   auto* check_command = app.add_subcommand("check-config", "Check a configuration file");
   check_command->add_option("FILE", check_path, "Configuration file (YAML)")->required();
 
-  licgate::gateway::SendCommand send_command;
-  std::string url = "amqp://127.0.0.1:5672";
-  std::string format;
-  int timeout_s = 60;
-  bool no_replies = false;
-  auto* send_sub = app.add_subcommand("send", "Send the records of files as AMQP messages");
-  send_sub->add_option("--url", url, "licgate's AMQP listener, amqp://HOST:PORT")
-      ->capture_default_str();
-  send_sub->add_option("--address", send_command.options.address, "Target address")
-      ->capture_default_str();
-  send_sub->add_option("--system", send_command.options.system, "The sending system's id")
-      ->required();
-  send_sub
-      ->add_option("--format", format,
-                   "eru-xml, eru-holders-csv, eru-establishments-csv, xml or json")
-      ->required();
-  send_sub->add_option("--window", send_command.options.window, "Most deliveries unsettled")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100000));
-  send_sub
-      ->add_option("--max-attempts", send_command.options.max_attempts,
-                   "Sends of a message that is released each time")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 100));
-  send_sub->add_option("--timeout", timeout_s, "Seconds without progress before giving up")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 86400));
-  send_sub->add_flag("--no-replies", no_replies, "Do not ask for outcome messages");
-  send_sub->add_option("FILE", send_command.files, "Files to send")->required();
+  SendArguments send_args;
+  addSendCommand(app, send_args);
 
   CLI11_PARSE(app, argc, argv);
 
@@ -124,7 +131,7 @@ int main(int argc, char** argv) {
     if (check_command->parsed()) {
       return checkConfig(check_path);
     }
-    return send(send_command, url, format, timeout_s, no_replies);
+    return send(send_args);
   } catch (const std::exception& e) {
     std::cerr << "licgate: " << e.what() << '\n';
     return 1;

@@ -57,6 +57,30 @@ std::string signalName(int signal) {
   return signal == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
+// Two connections, because a SeenIds is not shared between threads: one for
+// the intake worker, one for the PING of /readyz. Redis down at start is not
+// an error: licgate starts degraded and recovers when Redis answers.
+struct RedisClients {
+  std::unique_ptr<adapters::redis::SeenIds> seen_ids;
+  std::unique_ptr<adapters::redis::SeenIds> probe;
+};
+
+RedisClients connectRedis(const config::RedisConfig& redis, RedisHealth& health) {
+  RedisClients clients;
+  if (!redis.enabled) {
+    return clients;
+  }
+  clients.seen_ids = adapters::redis::makeSeenIds(redis.options);
+  clients.probe = adapters::redis::makeSeenIds(redis.options);
+  auto pong = clients.probe->ping();
+  if (pong.ok()) {
+    getLogger("gateway")->info("redis at {}:{} answers", redis.options.host, redis.options.port);
+  } else {
+    health.reportFailure(pong.error());
+  }
+  return clients;
+}
+
 }  // namespace
 
 int runServe(const config::Config& config, const ServeOptions& options) {
@@ -71,27 +95,16 @@ int runServe(const config::Config& config, const ServeOptions& options) {
   log->info("store open at {}", config.store.path);
 
   RedisHealth redis_health(config.redis.enabled);
-  std::unique_ptr<adapters::redis::SeenIds> seen_ids;
-  std::unique_ptr<adapters::redis::SeenIds> redis_probe;
-  if (config.redis.enabled) {
-    seen_ids = adapters::redis::makeSeenIds(config.redis.options);
-    redis_probe = adapters::redis::makeSeenIds(config.redis.options);
-    auto pong = redis_probe->ping();
-    if (pong.ok()) {
-      log->info("redis at {}:{} answers", config.redis.options.host, config.redis.options.port);
-    } else {
-      redis_health.reportFailure(pong.error());
-    }
-  }
+  RedisClients redis = connectRedis(config.redis, redis_health);
 
-  IntakeFlow intake_flow(config, **store, seen_ids.get(), redis_health);
+  IntakeFlow intake_flow(config, **store, redis.seen_ids.get(), redis_health);
   auto intake = adapters::amqp::makeIntakeServer(config.amqp, intake_flow.processor());
   if (auto started = intake->start(); !started.ok()) {
     log->error("amqp intake cannot start: {}", started.error().message);
     return 1;
   }
 
-  HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis_probe.get(),
+  HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
                          [&intake] { return intake->stats(); }});
   auto http = adapters::http::makeServer(config.http, api.handler());
   if (auto started = http->start(); !started.ok()) {
