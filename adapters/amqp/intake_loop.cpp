@@ -4,6 +4,7 @@
 #include <proton/delivery.h>
 #include <proton/disposition.h>
 #include <proton/link.h>
+#include <proton/proactor.h>
 #include <proton/terminus.h>
 
 #include <proton/connection_options.hpp>
@@ -654,16 +655,19 @@ void IntakeLoop::shutDown() {
   });
 }
 
+pn_proactor_t* IntakeLoop::proactor() const {
+  return connections_.empty() ? nullptr : pn_connection_proactor(connections_.begin()->first);
+}
+
 void IntakeLoop::forgetConnections() {
   for (auto& [raw, connection] : connections_) {
-    std::lock_guard lock(connection->handle->mutex);
-    connection->handle->work_queue = nullptr;
-    connection->handle->state = nullptr;
+    dropConnection(*connection);
   }
   connections_.clear();
   routes_.clear();
   outgoing_.clear();
   listener_ = proton::listener();
+  shutting_down_ = false;
 }
 
 }  // namespace licgate::adapters::amqp

@@ -39,6 +39,7 @@
 
 struct pn_connection_t;
 struct pn_link_t;
+struct pn_proactor_t;
 
 namespace licgate::adapters::amqp {
 
@@ -53,6 +54,7 @@ struct Counters {
   std::atomic<std::uint64_t> in_flight{0};
   std::atomic<std::uint64_t> in_flight_peak{0};
   std::atomic<std::uint64_t> connections{0};
+  std::atomic<std::uint64_t> loop_restarts{0};
 };
 
 struct ConnectionState;
@@ -106,8 +108,12 @@ class IntakeLoop final : public proton::messaging_handler, public proton::listen
   // stops listening and closes the connections.
   void shutDown();
 
-  // After the loop has ended: no handle may be posted to any more.
+  // After the container has ended, before it is destroyed: drops what the
+  // loop holds of every connection, so that nothing posts to them any more.
   void forgetConnections();
+
+  // The proactor under the connections, or null when there are none.
+  pn_proactor_t* proactor() const;
 
   // listen_handler
   void on_open(proton::listener& listener) override;

@@ -7,6 +7,9 @@
 // per connection per batch, which is where the deliveries are settled.
 #include "adapters/amqp/intake_server.hpp"
 
+#include <proton/event.h>
+#include <proton/proactor.h>
+
 #include <proton/container.hpp>
 #include <proton/work_queue.hpp>
 
@@ -55,8 +58,11 @@ class ProtonIntakeServer final : public IntakeServer {
   IntakeStats stats() const override;
 
  private:
-  Status listen(const std::string& address, std::future<ListenOutcome>& outcome);
+  Status makeContainer(const std::string& address, std::function<void(int, std::string)> on_listen);
   void runLoop();
+  bool restartContainer();
+  void closeDisconnected(pn_proactor_t* proactor);
+  void stopContainer();
   void runWorker();
   std::vector<Verdict> process(const std::vector<Delivery>& deliveries);
   void postSettlements(std::vector<Job>& jobs, std::vector<Delivery>& deliveries,
@@ -67,9 +73,11 @@ class ProtonIntakeServer final : public IntakeServer {
   std::shared_ptr<spdlog::logger> logger_;
   Counters counters_;
   JobQueue<Job> jobs_;
-  IntakeLoop loop_;  // outlives the container, which calls it
+  IntakeLoop loop_;             // outlives the container, which calls it
+  std::mutex container_mutex_;  // guards the next three: the loop may replace the container
   std::unique_ptr<proton::container> container_;
   std::unique_ptr<proton::work_queue> control_;  // destroyed before the container
+  bool stopping_ = false;
   std::thread loop_thread_;
   std::thread worker_thread_;
   std::promise<void> loop_ended_;
@@ -87,49 +95,56 @@ Status ProtonIntakeServer::start() {
                     : Status{};
   }
   std::string address = options_.host + ":" + std::to_string(options_.port);
-  std::future<ListenOutcome> outcome;
-  LICGATE_RETURN_IF_ERROR(listen(address, outcome));
+  auto promise = std::make_shared<std::promise<ListenOutcome>>();
+  auto reported = std::make_shared<std::atomic<bool>>(false);
+  std::future<ListenOutcome> outcome = promise->get_future();
+  {
+    std::lock_guard container_lock(container_mutex_);
+    auto made = makeContainer(address, [promise, reported](int port, std::string error) {
+      if (!reported->exchange(true)) {
+        promise->set_value(ListenOutcome{port, std::move(error)});
+      }
+    });
+    if (!made.ok()) {
+      stopped_ = true;
+      return made;
+    }
+  }
   loop_thread_ = std::thread([this] { runLoop(); });
 
+  std::string failure;
   if (outcome.wait_for(kListenTimeout) != std::future_status::ready) {
-    container_->stop();
+    failure = "AMQP listener on " + address + " did not open in time";
+  } else if (ListenOutcome listened = outcome.get(); !listened.error.empty()) {
+    failure = "cannot listen for AMQP on " + address + ": " + listened.error;
+  } else {
+    bound_port_ = listened.port;
+  }
+  if (!failure.empty()) {
+    stopContainer();
     loop_thread_.join();
     stopped_ = true;
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "AMQP listener on " + address + " did not open in time");
+    return registry::makeError(ErrorCode::kUnavailable, failure);
   }
-  ListenOutcome listened = outcome.get();
-  if (!listened.error.empty()) {
-    container_->stop();
-    loop_thread_.join();
-    stopped_ = true;
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "cannot listen for AMQP on " + address + ": " + listened.error);
-  }
-  bound_port_ = listened.port;
   worker_thread_ = std::thread([this] { runWorker(); });
   started_ = true;
-  logger_->info("AMQP intake listening on {}:{} for {}", options_.host, listened.port,
+  logger_->info("AMQP intake listening on {}:{} for {}", options_.host, bound_port_.load(),
                 fmt::join(options_.addresses, ", "));
   return {};
 }
 
-// The listener reports success or failure asynchronously, on the loop.
-Status ProtonIntakeServer::listen(const std::string& address, std::future<ListenOutcome>& outcome) {
-  auto promise = std::make_shared<std::promise<ListenOutcome>>();
-  auto reported = std::make_shared<std::atomic<bool>>(false);
-  outcome = promise->get_future();
-  loop_.setListenCallback([promise, reported](int port, std::string error) {
-    if (!reported->exchange(true)) {
-      promise->set_value(ListenOutcome{port, std::move(error)});
-    }
-  });
+// The listener reports success or failure asynchronously, on the loop, to
+// `on_listen`. The caller holds container_mutex_.
+Status ProtonIntakeServer::makeContainer(const std::string& address,
+                                         std::function<void(int, std::string)> on_listen) {
+  loop_.setListenCallback(std::move(on_listen));
   try {
     container_ = std::make_unique<proton::container>(options_.container_id);
     control_ = std::make_unique<proton::work_queue>(*container_);
     loop_.setListener(container_->listen(address, static_cast<proton::listen_handler&>(loop_)));
   } catch (const std::exception& error) {
-    stopped_ = true;
+    control_.reset();
+    container_.reset();
     return registry::makeError(ErrorCode::kUnavailable,
                                "cannot listen for AMQP on " + address + ": " + error.what());
   }
@@ -138,16 +153,92 @@ Status ProtonIntakeServer::listen(const std::string& address, std::future<Listen
 
 void ProtonIntakeServer::runLoop() {
   pthread_setname_np(pthread_self(), "amqp-loop");
-  try {
-    container_->run();
-  } catch (const std::exception& error) {
-    // TODO: restart the container on the same port - a delivery whose bytes
-    // are not an AMQP message makes Proton throw before any handler runs,
-    // which ends the loop and with it the intake.
-    logger_->error("AMQP event loop ended: {}", error.what());
+  for (;;) {
+    proton::container* container = nullptr;
+    {
+      std::lock_guard lock(container_mutex_);
+      container = container_.get();
+    }
+    bool failed = false;
+    try {
+      container->run();
+    } catch (const std::exception& error) {
+      logger_->error("AMQP event loop failed: {}", error.what());
+      failed = true;
+    }
+    pn_proactor_t* proactor = loop_.proactor();
+    loop_.forgetConnections();
+    if (!failed) {
+      break;
+    }
+    if (proactor != nullptr) {
+      closeDisconnected(proactor);
+    }
+    if (!restartContainer()) {
+      break;
+    }
   }
-  loop_.forgetConnections();
   loop_ended_.set_value();
+}
+
+// A container that failed has asked its proactor to disconnect everything
+// but stopped before the proactor could do it, so the sockets would stay
+// open, and their senders would wait on them instead of sending again. The
+// proactor is run here, without handlers, until it has closed them all.
+void ProtonIntakeServer::closeDisconnected(pn_proactor_t* proactor) {
+  auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pn_event_batch_t* batch = pn_proactor_get(proactor);
+    if (batch == nullptr) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
+    bool inactive = false;
+    while (pn_event_t* event = pn_event_batch_next(batch)) {
+      inactive = inactive || pn_event_type(event) == PN_PROACTOR_INACTIVE;
+    }
+    pn_proactor_done(proactor, batch);
+    if (inactive) {
+      return;
+    }
+  }
+  logger_->warn("AMQP connections of the failed event loop did not all close");
+}
+
+// Proton 0.37 throws inside its own dispatch for some deliveries a peer can
+// send (a transfer with no bytes, for one) before any handler of ours runs,
+// and that ends the container. A new container on the same port keeps the
+// intake serving; the connections of the old one are dropped, and their
+// senders send their unsettled deliveries again.
+bool ProtonIntakeServer::restartContainer() {
+  std::lock_guard lock(container_mutex_);
+  if (stopping_) {
+    return false;
+  }
+  control_.reset();
+  container_.reset();
+  counters_.loop_restarts.fetch_add(1, std::memory_order_relaxed);
+  int port = bound_port_.load();
+  std::string address = options_.host + ":" + std::to_string(port);
+  auto made = makeContainer(address, [this, address](int, std::string error) {
+    if (!error.empty()) {
+      logger_->error("AMQP intake cannot listen again on {}: {}", address, error);
+    }
+  });
+  if (!made.ok()) {
+    logger_->error("AMQP intake stopped for good: {}", made.error().message);
+    return false;
+  }
+  logger_->warn("AMQP event loop restarted on port {}; its connections were dropped", port);
+  return true;
+}
+
+void ProtonIntakeServer::stopContainer() {
+  std::lock_guard lock(container_mutex_);
+  stopping_ = true;
+  if (container_) {
+    container_->stop();
+  }
 }
 
 // Connections are closed politely first, so senders see their unsettled
@@ -160,9 +251,14 @@ void ProtonIntakeServer::stop() {
   }
   stopped_ = true;
   std::future<void> ended = loop_ended_.get_future();
-  bool posted = control_->add([this] { loop_.shutDown(); });
+  bool posted = false;
+  {
+    std::lock_guard container_lock(container_mutex_);
+    stopping_ = true;
+    posted = control_ && control_->add([this] { loop_.shutDown(); });
+  }
   if (!posted || ended.wait_for(kShutdownGrace) != std::future_status::ready) {
-    container_->stop();
+    stopContainer();
   }
   loop_thread_.join();
   jobs_.close();
@@ -183,6 +279,7 @@ IntakeStats ProtonIntakeServer::stats() const {
   stats.in_flight = counters_.in_flight.load();
   stats.in_flight_peak = counters_.in_flight_peak.load();
   stats.connections = counters_.connections.load();
+  stats.loop_restarts = counters_.loop_restarts.load();
   return stats;
 }
 

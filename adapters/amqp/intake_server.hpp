@@ -79,6 +79,7 @@ struct IntakeStats {
   std::uint64_t in_flight = 0;           // received, not settled yet
   std::uint64_t in_flight_peak = 0;      // the most in_flight has been since start
   std::uint64_t connections = 0;
+  std::uint64_t loop_restarts = 0;  // the event loop failed and was started again
 };
 
 class IntakeServer {

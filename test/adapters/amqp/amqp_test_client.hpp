@@ -7,6 +7,7 @@
 #include <proton/condition.h>
 #include <proton/delivery.h>
 #include <proton/disposition.h>
+#include <proton/link.h>
 
 #include <proton/connection.hpp>
 #include <proton/connection_options.hpp>
@@ -85,6 +86,18 @@ class AmqpTestClient : public proton::messaging_handler {
     }
     if (work_queue_ != nullptr) {
       work_queue_->add([this] { sendWhatCreditAllows(); });
+    }
+  }
+
+  // A transfer without a single byte: no AMQP message at all (section 3.2).
+  void sendEmptyTransfer() {
+    std::lock_guard lock(mutex_);
+    if (work_queue_ != nullptr) {
+      work_queue_->add([this] {
+        pn_link_t* link = adapters::amqp::protonC(sender_);
+        pn_delivery(link, pn_dtag("empty", 5));
+        pn_link_advance(link);
+      });
     }
   }
 

@@ -543,6 +543,41 @@ TEST_F(IntakeServerTest, VerdictsForAClosedConnectionAreDropped) {
   EXPECT_EQ(server_->stats().in_flight, 0u);
 }
 
+// Proton 0.37 throws on a transfer with no bytes before any handler runs;
+// the intake restarts its event loop (intake_server.cpp).
+TEST_F(IntakeServerTest, TransferWithoutAMessageRestartsTheLoopAndIntakeGoesOn) {
+  startServer();
+  AmqpTestClient broken(clientOptions());
+  ASSERT_TRUE(broken.waitUntil([&] { return broken.senderOpen(); }));
+
+  broken.sendEmptyTransfer();
+  ASSERT_TRUE(waitForStats([](const IntakeStats& stats) { return stats.loop_restarts == 1; }));
+  AmqpTestClient client(clientOptions());
+  client.send({makeMessage("after", "<event/>")});
+
+  ASSERT_TRUE(client.waitForOutcomes(1));
+  EXPECT_EQ(client.outcomeOf("after").state, "accepted");
+  EXPECT_TRUE(broken.waitUntil([&] { return broken.transportClosed(); }));
+  EXPECT_EQ(server_->stats().connections, 1u);
+}
+
+TEST_F(IntakeServerTest, LoopRestartClosesOtherConnectionsSoTheirSendersResend) {
+  startServer();
+  processor_.hold();
+  AmqpTestClient bystander(clientOptions());
+  bystander.send(numberedMessages(3));
+  ASSERT_TRUE(waitForStats([](const IntakeStats& stats) { return stats.in_flight == 3; }));
+  AmqpTestClient broken(clientOptions());
+  ASSERT_TRUE(broken.waitUntil([&] { return broken.senderOpen(); }));
+
+  broken.sendEmptyTransfer();
+
+  EXPECT_TRUE(bystander.waitUntil([&] { return bystander.transportClosed(); }));
+  EXPECT_EQ(server_->stats().in_flight, 0u);
+  EXPECT_EQ(server_->stats().connections, 0u);
+  processor_.letGo();
+}
+
 TEST_F(IntakeServerTest, StopTwiceIsHarmless) {
   startServer();
 
