@@ -172,6 +172,30 @@ TEST_F(IntakeServerTest, StartFailsNamingTheAddressWhenThePortIsTaken) {
       << started.error().message;
 }
 
+TEST_F(IntakeServerTest, StartFailsOnAnAddressThisMachineDoesNotHave) {
+  IntakeOptions options;
+  options.host = "192.0.2.1";  // TEST-NET-1 (RFC 5737): binding fails, nothing is sent
+  options.port = 0;
+  auto server = makeIntakeServer(options, processor_.callable());
+
+  auto started = server->start();
+
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code, registry::ErrorCode::kUnavailable);
+  EXPECT_NE(started.error().message.find("192.0.2.1"), std::string::npos)
+      << started.error().message;
+}
+
+TEST_F(IntakeServerTest, StartAfterStopIsRefused) {
+  startServer();
+  server_->stop();
+
+  auto started = server_->start();
+
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(started.error().code, registry::ErrorCode::kInternal);
+}
+
 TEST_F(IntakeServerTest, AcceptsEveryDeliveryTheProcessorAccepts) {
   startServer();
   AmqpTestClient client(clientOptions());
