@@ -32,6 +32,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::int64_t kTickMs = 100;
+constexpr std::int64_t kCloseGraceMs = 2000;
 
 // A reply address of our own, so that outcome messages of two senders on
 // one licgate never cross.
@@ -257,19 +258,24 @@ class SendHandler final : public proton::messaging_handler {
     connection_.close();
   }
 
+  // A peer that stopped answering may not answer the close either, so the
+  // run ends a little later whatever happens to the close.
   void fail(const std::string& what) {
     if (report_.transport_error.empty()) {
       report_.transport_error = what;
     }
     close();
+    container_->schedule(proton::duration(kCloseGraceMs), [this] { container_->stop(); });
   }
 
   // One short periodic tick does all the waiting (resends after a release,
   // the grace for late outcome messages, giving up when licgate stops
   // answering): the container does not return from run() while a timer is
   // pending, so long timers would hold the run open after the last answer.
+  // The tick runs on the connection's work queue: work scheduled on the
+  // container has no connection context, and what it sends is not flushed.
   void scheduleTick() {
-    container_->schedule(proton::duration(kTickMs), [this] { tick(); });
+    connection_.work_queue().schedule(proton::duration(kTickMs), [this] { tick(); });
   }
 
   void tick() {

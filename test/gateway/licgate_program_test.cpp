@@ -5,6 +5,7 @@
 // Suites named *Slow send thousands of messages or kill processes and are
 // labelled slow (test/CMakeLists.txt).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -28,7 +29,7 @@ using testing::TempDir;
 // Writes a configuration for a fresh register in `dir`; redis_port 0 leaves
 // Redis out.
 std::string writeConfig(const TempDir& dir, int redis_port) {
-  std::string text = "store:\n  path: register.db\n  synchronous: normal\n";
+  std::string text = "store:\n  path: register.db\n  synchronous: normal\n  busy_timeout_ms: 200\n";
   if (redis_port != 0) {
     text += "redis:\n  port: " + std::to_string(redis_port) +
             "\n  timeout_ms: 200\n  retry_after_ms: 200\n";
@@ -318,6 +319,27 @@ TEST_F(LicgateProgram, SendCommandRecognisesAFileSentTwice) {
   EXPECT_NE(testing::readFile(dir_.file("first.txt")).find("applied=1 "), std::string::npos);
   EXPECT_NE(testing::readFile(dir_.file("again.txt")).find("duplicate=1 "), std::string::npos)
       << testing::readFile(dir_.file("again.txt"));
+}
+
+TEST_F(LicgateProgram, ResendsReleasedMessagesUntilTheStoreCommits) {
+  startWithRedis();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("register.db").c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::thread unlock([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+    sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  });
+
+  SendReport report = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"),
+                                   {xmlMessage("m-1", testing::importEvent("310100016"))});
+  unlock.join();
+  sqlite3_close(other);
+  json stats = getJson(licgate_->httpPort(), "/api/v1/stats");
+
+  EXPECT_EQ(report.applied, 1u);
+  EXPECT_GT(report.resent, 0u);
+  EXPECT_GT(stats["intake"]["released"].get<int>(), 0);
 }
 
 TEST_F(LicgateProgram, ReportsRedisDegradedWhenRedisDies) {

@@ -159,5 +159,30 @@ TEST(SendCommand, FailsWhenNobodyListens) {
   EXPECT_NE(err.str().find("send: transport failed"), std::string::npos);
 }
 
+TEST(SendMessages, GivesUpWhenThePeerNeverAnswers) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 4), 0);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  SendOptions options;
+  options.port = ntohs(address.sin_port);
+  options.system = "eru-export";
+  options.idle_timeout = std::chrono::milliseconds(500);
+
+  const auto started = std::chrono::steady_clock::now();
+  SendReport report = sendMessages(options, {{"m-1", "application/xml", "<a/>", "m-1"}});
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  ::close(listener);
+
+  EXPECT_EQ(report.unsettled, 1u);
+  EXPECT_NE(report.transport_error.find("no settlement from 127.0.0.1:"), std::string::npos)
+      << report.transport_error;
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
 }  // namespace
 }  // namespace licgate::gateway
