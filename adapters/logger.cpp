@@ -1,3 +1,4 @@
+// The adapters' named loggers.
 #include "adapters/logger.hpp"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,5 @@
+// The intake's Proton handler: links, credit, messages in, settlements and
+// outcome messages out. See intake_loop.hpp for the threading rules.
 #include "adapters/amqp/intake_loop.hpp"
 
 #include <proton/condition.h>

@@ -35,8 +35,8 @@ struct IntakeOptions {
   std::size_t max_batch = 256;  // deliveries handed to the processor at once
   // Deliveries held at once over all links: each link's window is taken out
   // of this budget, and a link that finds none left is refused with
-  // amqp:resource-limit-exceeded. Memory for message bodies stays under
-  // max_in_flight * max_message_bytes.
+  // amqp:resource-limit-exceeded. Message bodies held for the worker stay
+  // under max_in_flight * max_message_bytes.
   std::size_t max_in_flight = 4000;
   std::vector<std::string> addresses = {"licences/events"};
 };

@@ -1,3 +1,4 @@
+// AMQP message fields to Delivery and back to an outcome message.
 #include "adapters/amqp/message_fields.hpp"
 
 #include <proton/binary.hpp>

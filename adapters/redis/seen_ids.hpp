@@ -12,6 +12,9 @@
 // Blocking: every call waits for Redis (with the configured timeout). When
 // Redis is unreachable calls return kUnavailable; the client reconnects on
 // the next call after `retry_after_ms`.
+//
+// Thread-safe: one connection, guarded by a mutex, so calls from several
+// threads run one at a time.
 #pragma once
 
 #include <cstdint>
