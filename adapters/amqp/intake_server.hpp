@@ -87,7 +87,8 @@ class IntakeServer {
   virtual ~IntakeServer() = default;
 
   // Starts listening and returns once the listener is bound. Errors:
-  // kUnavailable naming the address when the port cannot be bound.
+  // kUnavailable naming the address when the port cannot be bound;
+  // kInternal after stop() (a stopped intake does not start again).
   virtual registry::Status start() = 0;
 
   // The port actually bound (useful with port 0).
