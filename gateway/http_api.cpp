@@ -216,7 +216,7 @@ adapters::http::Handler HttpApi::handler() {
 
 Response HttpApi::handle(const Request& request) {
   const std::string& path = request.path;
-  if (request.method != "GET" && request.method != "HEAD") {
+  if (request.method != "GET") {
     Response response = errorResponse(registry::makeError(
         ErrorCode::kNotImplemented, "method " + request.method + " is not allowed on " + path));
     response.status = 405;

@@ -178,7 +178,7 @@ std::vector<Verdict> IntakeFlow::processBatch(const std::vector<Delivery>& batch
     markAppliedInRedis(ids, outcomes);
   }
   count(outcomes, by_redis);
-  return answer(ids, outcomes);
+  return answer(batch, ids, outcomes);
 }
 
 // One transaction for every message Redis did not answer; when it cannot
@@ -212,7 +212,8 @@ void IntakeFlow::applyInStore(std::vector<Inbound>& inbound,
   }
 }
 
-std::vector<Verdict> IntakeFlow::answer(const std::vector<adapters::redis::MessageKey>& ids,
+std::vector<Verdict> IntakeFlow::answer(const std::vector<Delivery>& batch,
+                                        const std::vector<adapters::redis::MessageKey>& ids,
                                         const std::vector<std::optional<Outcome>>& outcomes) {
   std::vector<Verdict> verdicts;
   verdicts.reserve(outcomes.size());
@@ -221,11 +222,14 @@ std::vector<Verdict> IntakeFlow::answer(const std::vector<adapters::redis::Messa
     verdicts.push_back(verdictFor(outcomes[i]));
     const Verdict& verdict = verdicts.back();
     if (verdict.settle == Settle::kReject) {
-      log->error("message {} from system {} rejected and kept as a dead letter: {}: {}",
-                 ids[i].message_id, ids[i].sender_system, verdict.error_code, verdict.description);
+      log->error(
+          "message {} (correlation {}) from system {} rejected and kept as a dead letter: {}: {}",
+          ids[i].message_id, batch[i].correlation_id, ids[i].sender_system, verdict.error_code,
+          verdict.description);
     } else {
-      log->debug("message {} from system {}: {} {}", ids[i].message_id, ids[i].sender_system,
-                 verdict.outcome, verdict.licence_number);
+      log->debug("message {} (correlation {}) from system {}: {} {}", ids[i].message_id,
+                 batch[i].correlation_id, ids[i].sender_system, verdict.outcome,
+                 verdict.licence_number);
     }
   }
   return verdicts;

@@ -77,6 +77,7 @@ class IntakeFlow {
   void applyInStore(std::vector<registry::Inbound>& inbound,
                     std::vector<std::optional<registry::Outcome>>& outcomes);
   std::vector<adapters::amqp::Verdict> answer(
+      const std::vector<adapters::amqp::Delivery>& batch,
       const std::vector<adapters::redis::MessageKey>& ids,
       const std::vector<std::optional<registry::Outcome>>& outcomes);
   void count(const std::vector<std::optional<registry::Outcome>>& outcomes,
