@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -99,6 +100,9 @@ class ChildProcess {
     args.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
+      // A test program killed by a timeout runs no destructors: its children
+      // die with it instead of lingering.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       const int log = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(log, STDOUT_FILENO);
       ::dup2(log, STDERR_FILENO);
