@@ -12,7 +12,6 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -176,12 +175,6 @@ registry::Result<BareFigures> runBareMedian(const Options& options,
   return std::move(runs[runs.size() / 2]);
 }
 
-}  // namespace
-}  // namespace licgate::bench
-
-namespace licgate::bench {
-namespace {
-
 // A configuration for one run: a fresh store in the run's directory, the
 // run's own redis-server, any free ports, and one sending system allowed
 // for the benchmark's licensor.
@@ -252,12 +245,6 @@ double readCpuSeconds(pid_t pid) {
   }
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
-
-}  // namespace
-}  // namespace licgate::bench
-
-namespace licgate::bench {
-namespace {
 
 registry::Result<RegisterStats> readStats(int http_port) {
   const std::string target = "/api/v1/stats";
@@ -372,12 +359,6 @@ registry::Result<LicgateFigures> runLicgate(const Options& options,
   redis.stop(std::chrono::seconds(5));
   return figures;
 }
-
-}  // namespace
-}  // namespace licgate::bench
-
-namespace licgate::bench {
-namespace {
 
 // The build tree puts the benchmark in bench/ and the program in gateway/.
 std::string defaultLicgatePath() {
