@@ -72,6 +72,26 @@ Result<std::int64_t> readNumber(const Request& request, std::string_view name, s
   return value;
 }
 
+// The journal and the dead letters page the same way: entries after a
+// sequence number, at most `limit` of them.
+struct SequencePage {
+  std::int64_t after = 0;
+  int limit = 0;
+};
+
+Result<SequencePage> readSequencePage(const Request& request) {
+  LICGATE_RETURN_IF_ERROR(checkParameters(request, {"after", "limit"}));
+  auto after = readNumber(request, "after", 0, INT64_MAX, 0);
+  if (!after.ok()) {
+    return after.takeError();
+  }
+  auto limit = readNumber(request, "limit", 1, kMaxLimit, 100);
+  if (!limit.ok()) {
+    return limit.takeError();
+  }
+  return SequencePage{*after, static_cast<int>(*limit)};
+}
+
 std::string parameter(const Request& request, const std::string& name) {
   auto found = request.query.find(name);
   return found == request.query.end() ? std::string() : found->second;
@@ -275,17 +295,11 @@ Response HttpApi::searchLicences(const Request& request) {
 }
 
 Response HttpApi::getChanges(const Request& request) {
-  auto known = checkParameters(request, {"after", "limit"});
-  if (!known.ok()) {
-    return errorResponse(known.error());
+  auto page = readSequencePage(request);
+  if (!page.ok()) {
+    return errorResponse(page.error());
   }
-  auto after = readNumber(request, "after", 0, INT64_MAX, 0);
-  auto limit = readNumber(request, "limit", 1, kMaxLimit, 100);
-  if (!after.ok() || !limit.ok()) {
-    return errorResponse(!after.ok() ? after.error() : limit.error());
-  }
-  auto entries =
-      sources_.store->changesAfter(static_cast<std::uint64_t>(*after), static_cast<int>(*limit));
+  auto entries = sources_.store->changesAfter(static_cast<std::uint64_t>(page->after), page->limit);
   if (!entries.ok()) {
     return errorResponse(entries.error());
   }
@@ -293,16 +307,11 @@ Response HttpApi::getChanges(const Request& request) {
 }
 
 Response HttpApi::getDeadLetters(const Request& request) {
-  auto known = checkParameters(request, {"after", "limit"});
-  if (!known.ok()) {
-    return errorResponse(known.error());
+  auto page = readSequencePage(request);
+  if (!page.ok()) {
+    return errorResponse(page.error());
   }
-  auto after = readNumber(request, "after", 0, INT64_MAX, 0);
-  auto limit = readNumber(request, "limit", 1, kMaxLimit, 100);
-  if (!after.ok() || !limit.ok()) {
-    return errorResponse(!after.ok() ? after.error() : limit.error());
-  }
-  auto letters = sources_.store->deadLetters(*after, static_cast<int>(*limit));
+  auto letters = sources_.store->deadLetters(page->after, page->limit);
   if (!letters.ok()) {
     return errorResponse(letters.error());
   }
