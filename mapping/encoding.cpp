@@ -147,6 +147,11 @@ std::size_t utf8SequenceLength(std::string_view text, std::size_t at) {
 std::optional<std::size_t> findInvalidUtf8(std::string_view text) {
   std::size_t at = 0;
   while (at < text.size()) {
+    // Runs of ASCII, most of a message, skip the sequence decoder.
+    if (static_cast<unsigned char>(text[at]) < 0x80) {
+      ++at;
+      continue;
+    }
     std::size_t length = utf8SequenceLength(text, at);
     if (length == 0) {
       return at;

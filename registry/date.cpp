@@ -42,7 +42,27 @@ Result<Date> parseIsoDate(std::string_view text, std::string_view field) {
   return date;
 }
 
+// Written digit by digit: every journal payload and licence row formats
+// several dates, and snprintf's format parsing cost more than the rest of
+// the encoding. Values outside four-digit years and two-digit months and
+// days (never in a valid date) go through snprintf, which widens the field.
 std::string formatIsoDate(Date date) {
+  int year = static_cast<int>(date.year());
+  auto month = static_cast<unsigned>(date.month());
+  auto day = static_cast<unsigned>(date.day());
+  if (year >= 0 && year <= 9999 && month <= 99 && day <= 99) {
+    std::string out(10, '-');
+    auto put = [&out](std::size_t at, unsigned value, std::size_t width) {
+      for (std::size_t i = width; i > 0; --i) {
+        out[at + i - 1] = static_cast<char>('0' + value % 10);
+        value /= 10;
+      }
+    };
+    put(0, static_cast<unsigned>(year), 4);
+    put(5, month, 2);
+    put(8, day, 2);
+    return out;
+  }
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
                 static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -77,6 +78,9 @@ class SqliteStore final : public Store {
   Result<std::string> allocateLicenceNumber(const Event& event);
   Result<std::uint32_t> nextSequence(const std::string& scope, std::uint32_t max);
   Result<bool> isNumberHeld(const std::string& number);
+  // A licence row not written by an issue (an import) may hold a number the
+  // counter will give, so what the batch knew about free stems is dropped.
+  void forgetFreeStems();
   void undoAllocation();
   Status flushCounters();
 
@@ -85,6 +89,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteConnection> writer_;
   std::map<std::string, Counter, std::less<>> counters_;         // of the open batch
   std::optional<std::pair<std::string, Counter>> counter_undo_;  // of the open message
+  // Stems with no licence at or above the counter, known in the open batch
+  // (sqlite_store_numbers.cpp).
+  std::set<std::string, std::less<>> free_stems_;
   bool write_failed_midway_ = false;  // the batch must run again, guarded
   std::mutex read_mutex_;
   std::unique_ptr<SqliteConnection> reader_;

@@ -7,6 +7,14 @@
 
 namespace licgate::registry {
 
+namespace {
+
+// Both kinds of number the register gives end in the sequence as six
+// digits (registry/numbering.hpp: YYNNNNNN, GGGCCYYSSSNNNNNN).
+constexpr std::size_t kSequenceDigits = 6;
+
+}  // namespace
+
 // Numbers restart each year (the year of the act) and skip any number a
 // legacy import already holds, so an issue never collides with history.
 Result<std::string> SqliteStore::allocateLicenceNumber(const Event& event) {
@@ -63,13 +71,46 @@ Result<std::uint32_t> SqliteStore::nextSequence(const std::string& scope, std::u
   return counter.last;
 }
 
+// A number the counter gives can be held only by a licence imported with
+// it: the counter never goes back past a number it gave. Looking each number
+// up cost as much as a row write, so the batch asks once per stem (the
+// number without its sequence digits) whether any licence holds a number
+// from this one to the stem's last; only when one does is each number
+// looked up. Every number of a stem has the same length and ends in the
+// zero-padded sequence, so text order is sequence order; a held text in the
+// range that is not such a number (a longer legacy number) only costs the
+// look-ups.
 Result<bool> SqliteStore::isNumberHeld(const std::string& number) {
+  std::string_view stem(number.data(), number.size() - kSequenceDigits);
+  if (free_stems_.contains(stem)) {
+    return false;
+  }
+  auto range =
+      writer_->prepare("SELECT 1 FROM licences WHERE number >= ?1 AND number <= ?2 LIMIT 1");
+  if (!range) {
+    return range.takeError();
+  }
+  std::string last = std::string(stem) + std::string(kSequenceDigits, '9');
+  range->bind(1, number).bind(2, last);
+  auto any_held = range->step();
+  if (!any_held) {
+    return any_held.takeError();
+  }
+  if (!*any_held) {
+    free_stems_.emplace(stem);
+    return false;
+  }
+
   auto query = writer_->prepare("SELECT 1 FROM licences WHERE number = ?1");
   if (!query) {
     return query.takeError();
   }
   query->bind(1, number);
   return query->step();
+}
+
+void SqliteStore::forgetFreeStems() {
+  free_stems_.clear();
 }
 
 // A rejected issue gives its number back, so numbers have no gaps.

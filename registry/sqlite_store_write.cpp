@@ -90,6 +90,7 @@ Result<std::vector<Outcome>> SqliteStore::applyBatch(std::span<const Inbound> ba
 Result<std::vector<Outcome>> SqliteStore::runBatch(std::span<const Inbound> batch, bool guarded) {
   LICGATE_RETURN_IF_ERROR(beginBatch());
   counters_.clear();
+  forgetFreeStems();
   std::string now = formatTimestamp(std::chrono::system_clock::now());
 
   std::vector<Outcome> outcomes;
@@ -308,6 +309,9 @@ Status SqliteStore::writeEffects(const Inbound& inbound, Decision& decision,
     }
     decision.outcome.sequence = *sequence;
     if (decision.after) {
+      if (!decision.before && decision.event.type != EventType::kIssue) {
+        forgetFreeStems();
+      }
       LICGATE_RETURN_IF_ERROR(saveLicence(decision.before, *decision.after, *sequence));
     }
   }

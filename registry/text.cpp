@@ -60,6 +60,11 @@ std::optional<char32_t> decodeUtf8(std::string_view text, std::size_t& pos) {
 bool isValidUtf8(std::string_view text) {
   std::size_t pos = 0;
   while (pos < text.size()) {
+    // ASCII needs no decoding; most register text is mostly ASCII.
+    if (static_cast<unsigned char>(text[pos]) < 0x80) {
+      ++pos;
+      continue;
+    }
     if (!decodeUtf8(text, pos)) {
       return false;
     }

@@ -48,27 +48,40 @@ Status inField(const Event& event, std::string_view field, Status status) {
   return error;
 }
 
-// `label` names the event type and field ("issue: activityCode"), or only
-// the field when the caller is not checking an event.
-Status checkText(const std::string& label, std::string_view value, bool required,
-                 std::size_t max_bytes) {
+// "issue: activityCode", or only the field when the caller is not checking
+// an event (an empty `type`).
+std::string label(std::string_view type, std::string_view field) {
+  std::string out(type);
+  if (!out.empty()) {
+    out += ": ";
+  }
+  out += field;
+  return out;
+}
+
+// The label is built only when the value fails: every event is validated on
+// the intake path, with a dozen text fields, and almost all of them pass.
+Status checkText(std::string_view type, std::string_view field, std::string_view value,
+                 bool required, std::size_t max_bytes) {
   if (value.empty()) {
-    return required ? makeError(ErrorCode::kInvalidField, label + " is missing") : Status{};
+    return required ? makeError(ErrorCode::kInvalidField, label(type, field) + " is missing")
+                    : Status{};
   }
   if (value.size() > max_bytes) {
-    return makeError(ErrorCode::kTooLarge, label + " has " + std::to_string(value.size()) +
-                                               " bytes, more than " + std::to_string(max_bytes));
+    return makeError(ErrorCode::kTooLarge, label(type, field) + " has " +
+                                               std::to_string(value.size()) + " bytes, more than " +
+                                               std::to_string(max_bytes));
   }
   if (!isValidUtf8(value)) {
     return makeError(ErrorCode::kInvalidField,
-                     label + " \"" + quoteForMessage(value) + "\" is not valid UTF-8");
+                     label(type, field) + " \"" + quoteForMessage(value) + "\" is not valid UTF-8");
   }
   return {};
 }
 
 Status checkText(const Event& event, std::string_view field, std::string_view value, bool required,
                  std::size_t max_bytes) {
-  return checkText(prefix(event, field), value, required, max_bytes);
+  return checkText(eventTypeName(event.type), field, value, required, max_bytes);
 }
 
 Status checkDate(const Event& event, std::string_view field, const std::optional<Date>& date) {
@@ -277,9 +290,10 @@ Status validateHolder(const Holder& holder, bool require_name) {
     }
   }
   bool masked = !holder.id && !require_name;
-  LICGATE_RETURN_IF_ERROR(checkText("holder.name", holder.name, !masked, kMaxTextBytes));
-  LICGATE_RETURN_IF_ERROR(checkText("holder.address", holder.address, false, kMaxTextBytes));
-  LICGATE_RETURN_IF_ERROR(checkText("holder.legalForm", holder.legal_form, false, kMaxTextBytes));
+  LICGATE_RETURN_IF_ERROR(checkText("", "holder.name", holder.name, !masked, kMaxTextBytes));
+  LICGATE_RETURN_IF_ERROR(checkText("", "holder.address", holder.address, false, kMaxTextBytes));
+  LICGATE_RETURN_IF_ERROR(
+      checkText("", "holder.legalForm", holder.legal_form, false, kMaxTextBytes));
   if (!holder.country.empty()) {
     Status country = checkCountryCode(holder.country);
     if (!country.ok()) {

@@ -13,6 +13,28 @@ TEST(IsoDate, ParsesAndFormatsRoundTrip) {
   EXPECT_EQ(static_cast<int>(date->year()), 2021);
 }
 
+TEST(IsoDate, FormatsPaddedAndOutOfRangeFieldsAsPrintfWould) {
+  using std::chrono::day;
+  using std::chrono::month;
+  using std::chrono::year;
+  struct Case {
+    Date date;
+    const char* text;
+  };
+  const Case cases[] = {
+      {Date{year(7), month(1), day(2)}, "0007-01-02"},
+      {Date{year(9999), month(12), day(31)}, "9999-12-31"},
+      {Date{year(0), month(10), day(10)}, "0000-10-10"},
+      {Date{year(-5), month(3), day(4)}, "-005-03-04"},
+      {Date{year(12345), month(3), day(4)}, "12345-03-04"},
+      {Date{year(2026), month(200), day(0)}, "2026-200-00"},
+  };
+
+  for (const Case& each : cases) {
+    EXPECT_EQ(formatIsoDate(each.date), each.text);
+  }
+}
+
 TEST(IsoDate, RejectsDayNotInCalendar) {
   auto date = parseIsoDate("2021-02-30", "valid_from");
 

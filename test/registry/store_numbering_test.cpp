@@ -96,6 +96,53 @@ TEST_F(StoreTest, IssueSkipsNumberHeldByAnImport) {
   EXPECT_EQ(number, "26000002");
 }
 
+// The batch learns once that no licence holds the year's next numbers; an
+// import in the same batch that takes one of them must still be skipped.
+TEST_F(StoreTest, IssueSkipsNumberImportedEarlierInTheSameBatch) {
+  Event import = samples::importEvent("26000003", LicenceStatus::kActive);
+  import.number_kind = NumberKind::kActivity;
+  import.licensor = "KZ-ENERGY";
+  std::vector<Inbound> batch;
+  batch.push_back(message("m-1", samples::issueEvent()));
+  batch.push_back(message("m-2", samples::issueEvent()));
+  batch.push_back(message("m-3", import));
+  batch.push_back(message("m-4", samples::issueEvent()));
+  batch.push_back(message("m-5", samples::issueEvent()));
+
+  auto outcomes = store_->applyBatch(batch);
+
+  ASSERT_TRUE(outcomes.ok()) << outcomes.error().message;
+  std::vector<std::string> numbers;
+  for (const Outcome& outcome : *outcomes) {
+    EXPECT_EQ(outcome.disposition, Disposition::kApplied);
+    numbers.push_back(outcome.licence_number);
+  }
+  EXPECT_EQ(numbers,
+            (std::vector<std::string>{"26000001", "26000002", "26000003", "26000004", "26000005"}));
+}
+
+TEST_F(StoreTest, IssueSkipsNumbersHeldAheadOfTheCounter) {
+  for (const char* number : {"26000002", "26000003", "26000005"}) {
+    Event import = samples::importEvent(number, LicenceStatus::kActive);
+    import.number_kind = NumberKind::kActivity;
+    import.licensor = "KZ-ENERGY";
+    apply(std::string("import-") + number, import);
+  }
+  std::vector<Inbound> batch;
+  for (int i = 0; i < 4; ++i) {
+    batch.push_back(message("m-" + std::to_string(i), samples::issueEvent()));
+  }
+
+  auto outcomes = store_->applyBatch(batch);
+
+  ASSERT_TRUE(outcomes.ok()) << outcomes.error().message;
+  std::vector<std::string> numbers;
+  for (const Outcome& outcome : *outcomes) {
+    numbers.push_back(outcome.licence_number);
+  }
+  EXPECT_EQ(numbers, (std::vector<std::string>{"26000001", "26000004", "26000006", "26000007"}));
+}
+
 // Two Store objects are two connections, as two licgate processes would
 // have; SQLite's write lock must serialise their allocations.
 TEST_F(StoreTest, TwoWritersOnOneFileNeverGetTheSameNumber) {
