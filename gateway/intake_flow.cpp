@@ -2,6 +2,7 @@
 #include "gateway/intake_flow.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "gateway/logging.hpp"
 #include "gateway/message_id.hpp"
@@ -42,8 +43,25 @@ IntakeFlow::IntakeFlow(const config::Config& config, registry::Store& store,
       seen_ids_(seen_ids),
       redis_health_(redis_health) {}
 
-adapters::amqp::BatchProcessor IntakeFlow::processor() {
-  return [this](const std::vector<Delivery>& batch) { return processBatch(batch); };
+// What the first stage learnt of a batch, for the second.
+struct IntakeFlow::Prepared final : adapters::amqp::PreparedBatch {
+  std::vector<Inbound> inbound;
+  std::vector<adapters::redis::MessageKey> ids;
+  std::vector<bool> by_redis;
+  bool redis_answered = false;
+};
+
+adapters::amqp::StagedProcessor IntakeFlow::processor() {
+  adapters::amqp::StagedProcessor stages;
+  stages.prepare = [this](const std::vector<Delivery>& batch) { return prepareBatch(batch); };
+  stages.commit = [this](adapters::amqp::PreparedBatch* prepared,
+                         const std::vector<Delivery>& batch) {
+    if (prepared == nullptr) {
+      throw std::logic_error("the intake's commit stage got no prepared batch");
+    }
+    return commitBatch(*prepared, batch);
+  };
+  return stages;
 }
 
 IntakeCounters IntakeFlow::counters() const {
@@ -156,29 +174,42 @@ void IntakeFlow::markAppliedInRedis(const std::vector<adapters::redis::MessageKe
 }
 
 std::vector<Verdict> IntakeFlow::processBatch(const std::vector<Delivery>& batch) {
-  std::vector<Inbound> inbound;
-  std::vector<adapters::redis::MessageKey> ids;
-  inbound.reserve(batch.size());
-  for (const auto& delivery : batch) {
-    inbound.push_back(toInbound(delivery));
-    ids.push_back({inbound.back().sender_system, inbound.back().message_id});
-  }
+  return commitBatch(*prepareBatch(batch), batch);
+}
 
-  bool redis_answered = false;
-  const std::vector<bool> by_redis = findAppliedInRedis(inbound, redis_answered);
+std::unique_ptr<adapters::amqp::PreparedBatch> IntakeFlow::prepareBatch(
+    const std::vector<Delivery>& batch) {
+  auto prepared = std::make_unique<Prepared>();
+  prepared->inbound.reserve(batch.size());
+  prepared->ids.reserve(batch.size());
+  for (const auto& delivery : batch) {
+    prepared->inbound.push_back(toInbound(delivery));
+    const Inbound& inbound = prepared->inbound.back();
+    prepared->ids.push_back({inbound.sender_system, inbound.message_id});
+  }
+  prepared->by_redis = findAppliedInRedis(prepared->inbound, prepared->redis_answered);
+  return prepared;
+}
+
+std::vector<Verdict> IntakeFlow::commitBatch(adapters::amqp::PreparedBatch& prepared_batch,
+                                             const std::vector<Delivery>& batch) {
+  auto& prepared = dynamic_cast<Prepared&>(prepared_batch);
+  if (prepared.inbound.size() != batch.size()) {
+    throw std::logic_error("the intake's prepared batch does not match its deliveries");
+  }
   std::vector<std::optional<Outcome>> outcomes(batch.size());
-  for (std::size_t i = 0; i < inbound.size(); ++i) {
-    if (by_redis[i]) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (prepared.by_redis[i]) {
       outcomes[i] = Outcome{Disposition::kDuplicate, 0, {}, {}, std::nullopt};
     }
   }
-  applyInStore(inbound, outcomes);
+  applyInStore(prepared.inbound, outcomes);
 
-  if (redis_answered) {
-    markAppliedInRedis(ids, outcomes);
+  if (prepared.redis_answered) {
+    markAppliedInRedis(prepared.ids, outcomes);
   }
-  count(outcomes, by_redis);
-  return answer(batch, ids, outcomes);
+  count(outcomes, prepared.by_redis);
+  return answer(batch, prepared.ids, outcomes);
 }
 
 // One transaction for every message Redis did not answer; when it cannot

@@ -16,10 +16,18 @@
 //      -> release, so that the sender sends again later.
 // Nothing is settled before the store's commit: the verdicts are returned
 // only after it.
+//
+// Steps 1 to 3 are the first stage (prepareBatch), 4 to 6 the second
+// (commitBatch); the intake runs them on two threads, so that one batch is
+// decoded and looked up in Redis while the one before it commits. A message
+// sent again while its first copy is still committing is found claimed but
+// not applied in Redis, so the store, which has committed the first copy by
+// then, answers it.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -57,17 +65,31 @@ class IntakeFlow {
              adapters::redis::SeenIds* seen_ids, RedisHealth& redis_health);
 
   // Decides every delivery of a batch and returns one verdict per delivery,
-  // in order. Blocks on Redis and on the store's commit. Called from one
-  // thread at a time (the intake worker); counters() may be read meanwhile.
+  // in order: both stages below, one after the other. Blocks on Redis and on
+  // the store's commit. counters() may be read meanwhile.
   std::vector<adapters::amqp::Verdict> processBatch(
       const std::vector<adapters::amqp::Delivery>& batch);
 
-  // processBatch as the intake server's BatchProcessor.
-  adapters::amqp::BatchProcessor processor();
+  // Steps 1 to 3 of a batch. Blocks on Redis. Called from one thread at a
+  // time (the intake's prepare thread).
+  std::unique_ptr<adapters::amqp::PreparedBatch> prepareBatch(
+      const std::vector<adapters::amqp::Delivery>& batch);
+
+  // Steps 4 to 6 of a batch that prepareBatch returned `prepared` for; one
+  // verdict per delivery, in order. Blocks on the store's commit and on
+  // Redis. Called from one thread at a time (the intake's commit thread),
+  // with the batches in the order they were prepared.
+  std::vector<adapters::amqp::Verdict> commitBatch(
+      adapters::amqp::PreparedBatch& prepared, const std::vector<adapters::amqp::Delivery>& batch);
+
+  // prepareBatch and commitBatch as the intake server's two stages.
+  adapters::amqp::StagedProcessor processor();
 
   IntakeCounters counters() const;
 
  private:
+  struct Prepared;
+
   registry::Inbound toInbound(const adapters::amqp::Delivery& delivery) const;
   registry::Status authorise(const std::string& system, const registry::Event& event) const;
   std::vector<bool> findAppliedInRedis(const std::vector<registry::Inbound>& inbound,

@@ -1,10 +1,12 @@
 // The AMQP intake's threads: the Proton container's event loop (see
-// intake_loop.hpp) and one worker that runs the batch processor.
+// intake_loop.hpp) and two workers that run the processor's two stages.
 //
-// The worker owns no Proton object. It gets Jobs from a bounded queue,
-// calls the processor with whatever is queued (up to max_batch), and sends
-// the verdicts back to each connection's own thread with one work_queue job
-// per connection per batch, which is where the deliveries are settled.
+// The workers own no Proton object. The prepare thread gets Jobs from a
+// bounded queue, runs the first stage on whatever is queued (up to
+// max_batch) and hands the batch to the commit thread through a one-slot
+// Handoff. The commit thread runs the second stage and sends the verdicts
+// back to each connection's own thread with one work_queue job per
+// connection per batch, which is where the deliveries are settled.
 #include "adapters/amqp/intake_server.hpp"
 
 #include <proton/event.h>
@@ -41,9 +43,24 @@ struct ListenOutcome {
   std::string error;
 };
 
+// A batch between the two stages.
+struct StagedBatch {
+  std::vector<Job> jobs;
+  std::vector<Delivery> deliveries;
+  std::unique_ptr<PreparedBatch> prepared;
+  bool prepare_failed = false;
+};
+
+std::vector<Verdict> releaseAll(std::size_t count) {
+  Verdict release;
+  release.settle = Settle::kRelease;
+  release.description = "licgate could not process the message; send it again";
+  return std::vector<Verdict>(count, release);
+}
+
 class ProtonIntakeServer final : public IntakeServer {
  public:
-  ProtonIntakeServer(IntakeOptions options, BatchProcessor processor)
+  ProtonIntakeServer(IntakeOptions options, StagedProcessor processor)
       : options_(std::move(options)),
         processor_(std::move(processor)),
         logger_(getLogger("amqp")),
@@ -63,23 +80,27 @@ class ProtonIntakeServer final : public IntakeServer {
   bool restartContainer();
   void closeDisconnected(pn_proactor_t* proactor);
   void stopContainer();
-  void runWorker();
-  std::vector<Verdict> process(const std::vector<Delivery>& deliveries);
+  void runPrepare();
+  void runCommit();
+  void prepare(StagedBatch& batch);
+  std::vector<Verdict> commit(StagedBatch& batch);
   void postSettlements(std::vector<Job>& jobs, std::vector<Delivery>& deliveries,
                        std::vector<Verdict>& verdicts);
 
   const IntakeOptions options_;
-  const BatchProcessor processor_;
+  const StagedProcessor processor_;
   std::shared_ptr<spdlog::logger> logger_;
   Counters counters_;
   JobQueue<Job> jobs_;
+  Handoff<StagedBatch> handoff_;
   IntakeLoop loop_;             // outlives the container, which calls it
   std::mutex container_mutex_;  // guards the next three: the loop may replace the container
   std::unique_ptr<proton::container> container_;
   std::unique_ptr<proton::work_queue> control_;  // destroyed before the container
   bool stopping_ = false;
   std::thread loop_thread_;
-  std::thread worker_thread_;
+  std::thread prepare_thread_;
+  std::thread commit_thread_;
   std::promise<void> loop_ended_;
   std::atomic<int> bound_port_{0};
   std::mutex lifecycle_mutex_;
@@ -126,7 +147,8 @@ Status ProtonIntakeServer::start() {
     stopped_ = true;
     return registry::makeError(ErrorCode::kUnavailable, failure);
   }
-  worker_thread_ = std::thread([this] { runWorker(); });
+  prepare_thread_ = std::thread([this] { runPrepare(); });
+  commit_thread_ = std::thread([this] { runCommit(); });
   started_ = true;
   logger_->info("AMQP intake listening on {}:{} for {}", options_.host, bound_port_.load(),
                 fmt::join(options_.addresses, ", "));
@@ -262,7 +284,9 @@ void ProtonIntakeServer::stop() {
   }
   loop_thread_.join();
   jobs_.close();
-  worker_thread_.join();
+  handoff_.close();
+  prepare_thread_.join();
+  commit_thread_.join();
   control_.reset();
   container_.reset();
   logger_->info("AMQP intake on port {} stopped", bound_port_.load());
@@ -283,33 +307,67 @@ IntakeStats ProtonIntakeServer::stats() const {
   return stats;
 }
 
-void ProtonIntakeServer::runWorker() {
-  pthread_setname_np(pthread_self(), "amqp-worker");
-  std::vector<Job> jobs;
-  std::vector<Delivery> deliveries;
-  while (jobs_.popBatch(jobs, std::max<std::size_t>(options_.max_batch, 1))) {
+void ProtonIntakeServer::runPrepare() {
+  pthread_setname_np(pthread_self(), "amqp-prepare");
+  StagedBatch batch;
+  while (handoff_.waitUntilEmpty() &&
+         jobs_.popBatch(batch.jobs, std::max<std::size_t>(options_.max_batch, 1))) {
     // A job whose link closed meanwhile cannot be settled; its sender sends
     // it again, so processing it now would be wasted work.
-    jobs.erase(std::remove_if(jobs.begin(), jobs.end(),
-                              [](const Job& job) { return !job.link_open->load(); }),
-               jobs.end());
-    if (jobs.empty()) {
+    std::erase_if(batch.jobs, [](const Job& job) { return !job.link_open->load(); });
+    if (batch.jobs.empty()) {
       continue;
     }
-    deliveries.clear();
-    for (Job& job : jobs) {
-      deliveries.push_back(std::move(job.delivery));
+    batch.deliveries.clear();
+    for (Job& job : batch.jobs) {
+      batch.deliveries.push_back(std::move(job.delivery));
     }
-    std::vector<Verdict> verdicts = process(deliveries);
-    postSettlements(jobs, deliveries, verdicts);
+    prepare(batch);
+    if (!handoff_.put(std::move(batch))) {
+      return;
+    }
+    batch = StagedBatch{};
+  }
+}
+
+void ProtonIntakeServer::runCommit() {
+  pthread_setname_np(pthread_self(), "amqp-commit");
+  StagedBatch batch;
+  while (handoff_.take(batch)) {
+    std::vector<Verdict> verdicts = commit(batch);
+    postSettlements(batch.jobs, batch.deliveries, verdicts);
+    batch = StagedBatch{};
+  }
+}
+
+// A failed first stage is remembered, not retried: the batch is released
+// at its turn, after the batches before it have been settled.
+void ProtonIntakeServer::prepare(StagedBatch& batch) {
+  if (!processor_.prepare) {
+    return;
+  }
+  try {
+    batch.prepared = processor_.prepare(batch.deliveries);
+  } catch (const std::exception& error) {
+    logger_->error("the intake processor failed to prepare {} deliveries, releasing them: {}",
+                   batch.deliveries.size(), error.what());
+    batch.prepare_failed = true;
+  } catch (...) {
+    logger_->error("the intake processor failed to prepare {} deliveries, releasing them",
+                   batch.deliveries.size());
+    batch.prepare_failed = true;
   }
 }
 
 // Whatever goes wrong in the processor releases the batch: licgate could not
 // decide, and the senders may send again.
-std::vector<Verdict> ProtonIntakeServer::process(const std::vector<Delivery>& deliveries) {
+std::vector<Verdict> ProtonIntakeServer::commit(StagedBatch& batch) {
+  const std::vector<Delivery>& deliveries = batch.deliveries;
+  if (batch.prepare_failed) {
+    return releaseAll(deliveries.size());
+  }
   try {
-    std::vector<Verdict> verdicts = processor_(deliveries);
+    std::vector<Verdict> verdicts = processor_.commit(batch.prepared.get(), deliveries);
     if (verdicts.size() == deliveries.size()) {
       return verdicts;
     }
@@ -322,10 +380,7 @@ std::vector<Verdict> ProtonIntakeServer::process(const std::vector<Delivery>& de
     logger_->error("the intake processor failed on {} deliveries, releasing them",
                    deliveries.size());
   }
-  Verdict release;
-  release.settle = Settle::kRelease;
-  release.description = "licgate could not process the message; send it again";
-  return std::vector<Verdict>(deliveries.size(), release);
+  return releaseAll(deliveries.size());
 }
 
 // Groups the verdicts by connection, keeping their order, and posts one job
@@ -359,8 +414,17 @@ void ProtonIntakeServer::postSettlements(std::vector<Job>& jobs, std::vector<Del
 
 }  // namespace
 
-std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, BatchProcessor processor) {
+std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, StagedProcessor processor) {
   return std::make_unique<ProtonIntakeServer>(std::move(options), std::move(processor));
+}
+
+std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, BatchProcessor processor) {
+  StagedProcessor staged;
+  staged.commit = [processor = std::move(processor)](PreparedBatch* /*prepared*/,
+                                                     const std::vector<Delivery>& deliveries) {
+    return processor(deliveries);
+  };
+  return makeIntakeServer(std::move(options), std::move(staged));
 }
 
 }  // namespace licgate::adapters::amqp

@@ -7,11 +7,12 @@
 // memory whatever the sender does (AMQP 1.0 section 2.6.7). A delivery over
 // max_message_bytes is rejected with amqp:link:message-size-exceeded.
 //
-// Settlement: deliveries are handed to the processor in batches on a worker
-// thread; each is settled only after the processor returns its outcome,
-// which for licence events means after the store's commit (accepted when
-// applied or already applied, rejected with an AMQP error condition and a
-// description when invalid, released when licgate could not decide).
+// Settlement: deliveries are handed to the processor in batches, in two
+// stages on two worker threads (StagedProcessor); each is settled only after
+// the processor returns its outcome, which for licence events means after
+// the store's commit (accepted when applied or already applied, rejected
+// with an AMQP error condition and a description when invalid, released
+// when licgate could not decide).
 //
 // No Proton type appears here: the gateway sees plain structs.
 #pragma once
@@ -64,10 +65,35 @@ struct Verdict {
   std::string licence_number;
 };
 
-// Called on the intake worker thread with up to max_batch deliveries; must
+// Called on the intake's commit thread with up to max_batch deliveries; must
 // return one verdict per delivery, in order. Blocking is expected (it
 // commits to the store). Exceptions are caught and release the batch.
 using BatchProcessor = std::function<std::vector<Verdict>(const std::vector<Delivery>&)>;
+
+// What the first stage of a StagedProcessor hands to its second; each
+// processor derives its own.
+class PreparedBatch {
+ public:
+  virtual ~PreparedBatch() = default;
+};
+
+// A batch processor in two stages that run on two threads, so that while
+// one batch is in its second stage (for licence events, the store's
+// transaction and commit) the next is already in its first (decoding, the
+// Redis look-up). At most one batch is prepared ahead of the one being
+// committed: the prepare thread takes its next batch from the queue only
+// once the commit thread has taken the last one, so a batch holds whatever
+// arrived meanwhile (up to max_batch).
+//
+// `prepare` runs on the prepare thread; `commit` on the commit thread gets
+// the batches in the order they were prepared, each with what `prepare`
+// returned for it (which may be null) and the same deliveries. `commit` must
+// return one verdict per delivery, in order. Both may block. An exception
+// from either, or a wrong number of verdicts, releases the batch.
+struct StagedProcessor {
+  std::function<std::unique_ptr<PreparedBatch>(const std::vector<Delivery>&)> prepare;
+  std::function<std::vector<Verdict>(PreparedBatch*, const std::vector<Delivery>&)> commit;
+};
 
 struct IntakeStats {
   std::uint64_t received = 0;
@@ -101,6 +127,9 @@ class IntakeServer {
   virtual IntakeStats stats() const = 0;
 };
 
+std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, StagedProcessor processor);
+
+// A processor with nothing to prepare: all of it runs as the commit stage.
 std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, BatchProcessor processor);
 
 }  // namespace licgate::adapters::amqp

@@ -1,4 +1,5 @@
-// The hand-over between the AMQP event loop and the intake worker.
+// The hand-overs of the AMQP intake: JobQueue between the event loop and
+// the prepare thread, Handoff between the prepare and the commit thread.
 //
 // Bounded so that the worker's backlog has a ceiling whatever happens on the
 // connections; push never blocks, because the event loop must not wait for
@@ -10,6 +11,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace licgate::adapters::amqp {
@@ -69,6 +71,69 @@ class JobQueue {
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<Job> jobs_;
+  bool closed_ = false;
+};
+
+// One slot between the two stages of a StagedProcessor
+// (intake_server.hpp). The prepare thread waits for the slot to empty
+// before it takes its next batch from the JobQueue, so that only one batch
+// is ever prepared ahead of the one being committed: deliveries wait in
+// the JobQueue meanwhile, and the next batch holds all of them.
+template <typename Batch>
+class Handoff {
+ public:
+  // Blocks until the slot is empty. False once closed.
+  bool waitUntilEmpty() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return closed_ || !slot_; });
+    return !closed_;
+  }
+
+  // Fills the slot, waiting for it to empty first. False once closed: the
+  // batch is dropped.
+  bool put(Batch batch) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] { return closed_ || !slot_; });
+      if (closed_) {
+        return false;
+      }
+      slot_.emplace(std::move(batch));
+    }
+    changed_.notify_all();
+    return true;
+  }
+
+  // Blocks until the slot holds a batch and moves it out. False once
+  // closed.
+  bool take(Batch& out) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] { return closed_ || slot_; });
+      if (closed_) {
+        return false;
+      }
+      out = std::move(*slot_);
+      slot_.reset();
+    }
+    changed_.notify_all();
+    return true;
+  }
+
+  // Wakes both threads; what the slot held is dropped.
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+      slot_.reset();
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::optional<Batch> slot_;
   bool closed_ = false;
 };
 

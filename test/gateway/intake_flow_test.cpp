@@ -252,6 +252,31 @@ TEST_F(IntakeFlowTest, AnswersDuplicateFromRedisWithoutTheStore) {
   EXPECT_FALSE(health.degraded());
 }
 
+// The intake prepares a batch while the one before it commits: a message
+// sent again in the next batch is claimed before its first copy is marked
+// applied, so the store has to answer it.
+TEST_F(IntakeFlowTest, MessageInTheBatchPreparedDuringItsCommitIsADuplicate) {
+  testing::RedisServer redis(dir_.path());
+  redis.start();
+  auto seen_ids = redisAt(redis.port());
+  RedisHealth health(true);
+  IntakeFlow flow(config_, *store_, seen_ids.get(), health);
+  const std::vector<Delivery> first = {delivery("eru-export", "m-1", importEvent("310100016"))};
+  const std::vector<Delivery> second = {delivery("eru-export", "m-1", importEvent("310100016")),
+                                        delivery("eru-export", "m-2", importEvent("310100017"))};
+
+  auto first_prepared = flow.prepareBatch(first);
+  auto second_prepared = flow.prepareBatch(second);
+  auto first_verdicts = flow.commitBatch(*first_prepared, first);
+  auto second_verdicts = flow.commitBatch(*second_prepared, second);
+
+  EXPECT_EQ(first_verdicts[0].outcome, "applied");
+  EXPECT_EQ(second_verdicts[0].outcome, "duplicate");
+  EXPECT_EQ(second_verdicts[1].outcome, "applied");
+  EXPECT_EQ(flow.counters().duplicate_by_redis, 0u);
+  EXPECT_EQ(flow.counters().applied, 2u);
+}
+
 TEST_F(IntakeFlowTest, KeepsApplyingOnTheStoreWhenRedisIsDown) {
   auto seen_ids = unreachableRedis();
   RedisHealth health(true);
