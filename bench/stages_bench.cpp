@@ -121,7 +121,7 @@ registry::Result<std::vector<registry::Inbound>> decodeAll(const std::vector<Loa
   return inbound;
 }
 
-// One claim and one applied mark per batch, as the intake does them.
+// One claim per message and one applied mark per batch, as the intake does them.
 registry::Status checkAllInRedis(const std::vector<LoadMessage>& messages, std::size_t batch,
                                  adapters::redis::SeenIds& seen_ids, StageTimer& timer) {
   for (std::size_t first = 0; first < messages.size(); first += batch) {
@@ -131,7 +131,8 @@ registry::Status checkAllInRedis(const std::vector<LoadMessage>& messages, std::
     }
     timer.start();
     auto claims = seen_ids.claim(keys);
-    auto marked = claims ? seen_ids.markApplied(keys) : registry::Status(claims.error());
+    auto marked =
+        claims ? seen_ids.markApplied(claims->batch, {}) : registry::Status(claims.error());
     timer.stop();
     LICGATE_RETURN_IF_ERROR(marked);
   }

@@ -259,7 +259,7 @@ void readRedis(Reader& reader, const YAML::Node& node, RedisConfig& redis) {
   }
   if (!reader.checkMap(node, path,
                        {"enabled", "host", "port", "timeout_ms", "retry_after_ms", "key_prefix",
-                        "lease_ms", "applied_ttl_ms"})) {
+                        "applied_ttl_ms"})) {
     return;
   }
   redis.enabled = true;
@@ -270,7 +270,6 @@ void readRedis(Reader& reader, const YAML::Node& node, RedisConfig& redis) {
   reader.readInteger(node, path, "timeout_ms", kMillis, options.timeout_ms);
   reader.readInteger(node, path, "retry_after_ms", kMillis, options.retry_after_ms);
   reader.readString(node, path, "key_prefix", options.key_prefix);
-  reader.readInteger(node, path, "lease_ms", kMillis, options.lease_ms);
   reader.readInteger(node, path, "applied_ttl_ms", kLongMillis, options.applied_ttl_ms);
 }
 

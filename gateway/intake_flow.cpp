@@ -47,7 +47,11 @@ IntakeFlow::IntakeFlow(const config::Config& config, registry::Store& store,
 struct IntakeFlow::Prepared final : adapters::amqp::PreparedBatch {
   std::vector<Inbound> inbound;
   std::vector<adapters::redis::MessageKey> ids;
-  std::vector<bool> by_redis;
+  // Redis' answer for each message; none for those not asked (invalid
+  // ones) or when Redis did not answer.
+  std::vector<std::optional<adapters::redis::Claim>> claims;
+  std::vector<bool> by_redis;  // answered "applied before" by Redis
+  std::uint64_t redis_batch = 0;
   bool redis_answered = false;
 };
 
@@ -123,51 +127,60 @@ Inbound IntakeFlow::toInbound(const Delivery& delivery) const {
 
 // Only valid events are claimed: an invalid one goes to the store anyway to
 // be dead-lettered (or found rejected before), and is never marked applied.
-std::vector<bool> IntakeFlow::findAppliedInRedis(const std::vector<Inbound>& inbound,
-                                                 bool& redis_answered) {
-  std::vector<bool> applied(inbound.size(), false);
-  redis_answered = false;
+void IntakeFlow::claimInRedis(Prepared& prepared) {
+  const std::vector<Inbound>& inbound = prepared.inbound;
+  prepared.claims.assign(inbound.size(), std::nullopt);
+  prepared.by_redis.assign(inbound.size(), false);
   if (seen_ids_ == nullptr) {
-    return applied;
+    return;
   }
   std::vector<adapters::redis::MessageKey> keys;
   std::vector<std::size_t> positions;
   for (std::size_t i = 0; i < inbound.size(); ++i) {
     if (inbound[i].event.ok()) {
-      keys.push_back({inbound[i].sender_system, inbound[i].message_id});
+      keys.push_back(prepared.ids[i]);
       positions.push_back(i);
-    }
-  }
-  if (keys.empty()) {
-    return applied;
-  }
-  auto claims = seen_ids_->claim(keys);
-  if (!claims.ok() || claims->size() != keys.size()) {
-    redis_health_.reportFailure(
-        claims.ok() ? registry::makeError(ErrorCode::kInternal, "claim answered wrong count")
-                    : claims.error());
-    return applied;
-  }
-  redis_health_.reportSuccess();
-  redis_answered = true;
-  for (std::size_t k = 0; k < keys.size(); ++k) {
-    applied[positions[k]] = (*claims)[k] == adapters::redis::Claim::kApplied;
-  }
-  return applied;
-}
-
-void IntakeFlow::markAppliedInRedis(const std::vector<adapters::redis::MessageKey>& ids,
-                                    const std::vector<std::optional<Outcome>>& outcomes) {
-  std::vector<adapters::redis::MessageKey> keys;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    if (countsAsApplied(outcomes[i])) {
-      keys.push_back(ids[i]);
     }
   }
   if (keys.empty()) {
     return;
   }
-  auto marked = seen_ids_->markApplied(keys);
+  auto claims = seen_ids_->claim(keys);
+  if (!claims.ok() || claims->claims.size() != keys.size()) {
+    redis_health_.reportFailure(
+        claims.ok() ? registry::makeError(ErrorCode::kInternal, "claim answered wrong count")
+                    : claims.error());
+    return;
+  }
+  redis_health_.reportSuccess();
+  prepared.redis_answered = true;
+  prepared.redis_batch = claims->batch;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    const adapters::redis::Claim claim = claims->claims[k];
+    prepared.claims[positions[k]] = claim;
+    prepared.by_redis[positions[k]] = claim == adapters::redis::Claim::kApplied;
+  }
+}
+
+// What Redis must learn of the batch besides "applied": claims of messages
+// the store did not apply are dropped, and messages that another batch's
+// claim held but that the store has (applied before, or now) are taken
+// over, so their next copy is answered by Redis.
+void IntakeFlow::markAppliedInRedis(const Prepared& prepared,
+                                    const std::vector<std::optional<Outcome>>& outcomes) {
+  adapters::redis::BatchFate fate;
+  for (std::size_t i = 0; i < prepared.claims.size(); ++i) {
+    if (!prepared.claims[i]) {
+      continue;
+    }
+    const bool applied = countsAsApplied(outcomes[i]);
+    if (*prepared.claims[i] == adapters::redis::Claim::kNew && !applied) {
+      fate.not_applied.push_back(prepared.ids[i]);
+    } else if (*prepared.claims[i] == adapters::redis::Claim::kHeldElsewhere && applied) {
+      fate.applied_before.push_back(prepared.ids[i]);
+    }
+  }
+  auto marked = seen_ids_->markApplied(prepared.redis_batch, fate);
   if (!marked.ok()) {
     redis_health_.reportFailure(marked.error());
   }
@@ -187,7 +200,7 @@ std::unique_ptr<adapters::amqp::PreparedBatch> IntakeFlow::prepareBatch(
     const Inbound& inbound = prepared->inbound.back();
     prepared->ids.push_back({inbound.sender_system, inbound.message_id});
   }
-  prepared->by_redis = findAppliedInRedis(prepared->inbound, prepared->redis_answered);
+  claimInRedis(*prepared);
   return prepared;
 }
 
@@ -206,7 +219,7 @@ std::vector<Verdict> IntakeFlow::commitBatch(adapters::amqp::PreparedBatch& prep
   applyInStore(prepared.inbound, outcomes);
 
   if (prepared.redis_answered) {
-    markAppliedInRedis(prepared.ids, outcomes);
+    markAppliedInRedis(prepared, outcomes);
   }
   count(outcomes, prepared.by_redis);
   return answer(batch, prepared.ids, outcomes);

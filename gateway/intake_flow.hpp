@@ -10,7 +10,7 @@
 //      store's durable check answers alone (RedisHealth records the outage);
 //   4. apply the rest in ONE store transaction (registry/store.hpp); invalid
 //      and unauthorised messages go there too, to be kept as dead letters;
-//   5. mark applied, duplicate and unchanged ids in Redis;
+//   5. tell Redis the batch was applied, and which of its messages were not;
 //   6. answer: applied, duplicate, unchanged -> accept; rejected -> reject
 //      with the AMQP condition of mapping/error_table.hpp; store unavailable
 //      -> release, so that the sender sends again later.
@@ -92,9 +92,8 @@ class IntakeFlow {
 
   registry::Inbound toInbound(const adapters::amqp::Delivery& delivery) const;
   registry::Status authorise(const std::string& system, const registry::Event& event) const;
-  std::vector<bool> findAppliedInRedis(const std::vector<registry::Inbound>& inbound,
-                                       bool& redis_answered);
-  void markAppliedInRedis(const std::vector<adapters::redis::MessageKey>& ids,
+  void claimInRedis(Prepared& prepared);
+  void markAppliedInRedis(const Prepared& prepared,
                           const std::vector<std::optional<registry::Outcome>>& outcomes);
   void applyInStore(std::vector<registry::Inbound>& inbound,
                     std::vector<std::optional<registry::Outcome>>& outcomes);

@@ -1,19 +1,19 @@
 // SeenIds on hiredis' synchronous API: one connection, pipelined commands.
 //
 // Thread-safety: every call takes one mutex for its whole round trip, so
-// callers on several threads share the connection one batch at a time.
-// Claims are pipelined per batch, which keeps the lock short compared with
-// the store transaction that follows it.
+// callers on several threads share the connection one batch at a time. The
+// intake claims a batch on one thread while it marks the batch before on
+// another; each is a single round trip, short beside the store transaction.
 #include "adapters/redis/seen_ids.hpp"
 
 #include <hiredis/hiredis.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <random>
 #include <string_view>
+#include <vector>
 
 #include "adapters/logger.hpp"
 
@@ -26,6 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// The value of an applied batch's key, and the value with which earlier
+// licgate versions marked each applied message.
 constexpr std::string_view kAppliedValue = "applied";
 
 struct ReplyFree {
@@ -59,7 +61,29 @@ std::string makeToken() {
   return token;
 }
 
-enum class Command : std::uint8_t { kClaim, kMarkApplied, kRead };
+// The words of one command: arguments as (pointer, length) pairs, so no
+// format string is parsed per key, which showed in profiles of large
+// batches.
+class Words {
+ public:
+  Words() {
+    argv_.reserve(6);
+    lengths_.reserve(6);
+  }
+
+  Words& add(std::string_view word) {
+    argv_.push_back(word.data());
+    lengths_.push_back(word.size());
+    return *this;
+  }
+  int count() const { return static_cast<int>(argv_.size()); }
+  const char** argv() { return argv_.data(); }
+  const std::size_t* lengths() const { return lengths_.data(); }
+
+ private:
+  std::vector<const char*> argv_;
+  std::vector<std::size_t> lengths_;
+};
 
 bool isStatus(const redisReply* reply, std::string_view text) {
   return reply->type == REDIS_REPLY_STATUS && std::string_view(reply->str, reply->len) == text;
@@ -71,33 +95,36 @@ class RedisSeenIds final : public SeenIds {
       : options_(options),
         address_(options.host + ":" + std::to_string(options.port)),
         token_(makeToken()),
-        lease_ms_(std::to_string(options.lease_ms)),
         applied_ttl_ms_(std::to_string(options.applied_ttl_ms)),
         logger_(getLogger("redis")) {}
 
-  Result<std::vector<Claim>> claim(const std::vector<MessageKey>& keys) override;
-  Status markApplied(const std::vector<MessageKey>& keys) override;
+  Result<Claims> claim(const std::vector<MessageKey>& keys) override;
+  Status markApplied(std::uint64_t batch, const BatchFate& fate) override;
   Status ping() override;
 
  private:
   Status connectIfNeeded();
-  Result<std::vector<ReplyPtr>> runPipeline(Command command, const std::vector<std::string>& keys);
-  int appendCommand(Command command, const std::string& key);
+  Status append(Words& words);
+  Result<std::vector<ReplyPtr>> readReplies(std::size_t count);
+  Result<std::vector<ReplyPtr>> runPipeline(std::vector<Words>& commands);
+  Result<std::vector<Claim>> readHolders(const std::vector<std::string>& held_names);
   Status dropConnection(const std::string& why);
   std::string keyOf(const MessageKey& key) const;
+  std::string claimValue(std::uint64_t batch) const;
+  std::string batchKey(std::string_view claim_value) const;
   std::string describeReadFailure() const;
 
   const RedisOptions options_;
   const std::string address_;
   const std::string token_;
-  const std::string lease_ms_;  // the expiries as command arguments
-  const std::string applied_ttl_ms_;
+  const std::string applied_ttl_ms_;  // the expiry as a command argument
   std::shared_ptr<spdlog::logger> logger_;
 
   std::mutex mutex_;  // guards everything below
   ContextPtr context_;
   Clock::time_point next_attempt_{};
   bool reported_down_ = false;
+  std::uint64_t last_batch_ = 0;
 };
 
 std::string RedisSeenIds::keyOf(const MessageKey& key) const {
@@ -105,6 +132,16 @@ std::string RedisSeenIds::keyOf(const MessageKey& key) const {
   text.reserve(options_.key_prefix.size() + key.sender_system.size() + key.message_id.size() + 7);
   text.append(options_.key_prefix).append("seen:").append(key.sender_system);
   text.append(":").append(key.message_id);
+  return text;
+}
+
+std::string RedisSeenIds::claimValue(std::uint64_t batch) const {
+  return token_ + ":" + std::to_string(batch);
+}
+
+std::string RedisSeenIds::batchKey(std::string_view claim_value) const {
+  std::string text(options_.key_prefix);
+  text.append("batch:").append(claim_value);
   return text;
 }
 
@@ -163,73 +200,59 @@ Status RedisSeenIds::dropConnection(const std::string& why) {
   return registry::makeError(ErrorCode::kUnavailable, "Redis at " + address_ + ": " + why);
 }
 
-// Arguments as (pointer, length) pairs: no format string to parse per key,
-// which showed in profiles of large batches.
-int RedisSeenIds::appendCommand(Command command, const std::string& key) {
-  static constexpr std::string_view kSet = "SET";
-  static constexpr std::string_view kGet = "GET";
-  static constexpr std::string_view kNx = "NX";
-  static constexpr std::string_view kPx = "PX";
-  std::array<std::string_view, 6> words;
-  std::size_t count = 0;
-  switch (command) {
-    case Command::kClaim:
-      words = {kSet, key, token_, kNx, kPx, lease_ms_};
-      count = 6;
-      break;
-    case Command::kMarkApplied:
-      words = {kSet, key, kAppliedValue, kPx, applied_ttl_ms_};
-      count = 5;
-      break;
-    case Command::kRead:
-      words = {kGet, key};
-      count = 2;
-      break;
+Status RedisSeenIds::append(Words& words) {
+  if (redisAppendCommandArgv(context_.get(), words.count(), words.argv(), words.lengths()) !=
+      REDIS_OK) {
+    return dropConnection(std::string("cannot queue a command: ") + context_->errstr);
   }
-  std::array<const char*, 6> argv{};
-  std::array<std::size_t, 6> lengths{};
-  for (std::size_t i = 0; i < count; ++i) {
-    argv[i] = words[i].data();
-    lengths[i] = words[i].size();
-  }
-  return redisAppendCommandArgv(context_.get(), static_cast<int>(count), argv.data(),
-                                lengths.data());
+  return {};
 }
 
-// Sends one command per key and then reads all the replies: one round trip
-// for the batch. A reply that is an error fails the whole batch.
-Result<std::vector<ReplyPtr>> RedisSeenIds::runPipeline(Command command,
-                                                        const std::vector<std::string>& keys) {
-  LICGATE_RETURN_IF_ERROR(connectIfNeeded());
-  for (const std::string& key : keys) {
-    if (appendCommand(command, key) != REDIS_OK) {
-      return dropConnection(std::string("cannot queue a command: ") + context_->errstr).takeError();
-    }
-  }
+Result<std::vector<ReplyPtr>> RedisSeenIds::readReplies(std::size_t count) {
   std::vector<ReplyPtr> replies;
-  replies.reserve(keys.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
+  replies.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
     void* raw = nullptr;
     if (redisGetReply(context_.get(), &raw) != REDIS_OK) {
       return dropConnection(describeReadFailure()).takeError();
     }
     replies.emplace_back(static_cast<redisReply*>(raw));
   }
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    if (replies[i]->type == REDIS_REPLY_ERROR) {
-      return registry::makeError(ErrorCode::kUnavailable,
-                                 "Redis at " + address_ + " refused the command for key " +
-                                     keys[i] + ": " +
-                                     std::string(replies[i]->str, replies[i]->len));
+  return replies;
+}
+
+// Sends every command and then reads all the replies: one round trip. A
+// reply that is an error fails the whole pipeline, naming the command's
+// key (its second word).
+Result<std::vector<ReplyPtr>> RedisSeenIds::runPipeline(std::vector<Words>& commands) {
+  LICGATE_RETURN_IF_ERROR(connectIfNeeded());
+  for (Words& words : commands) {
+    LICGATE_RETURN_IF_ERROR(append(words));
+  }
+  auto replies = readReplies(commands.size());
+  if (!replies.ok()) {
+    return replies;
+  }
+  for (std::size_t i = 0; i < replies->size(); ++i) {
+    const redisReply* reply = (*replies)[i].get();
+    if (reply->type != REDIS_REPLY_ERROR) {
+      continue;
     }
+    std::string key = commands[i].count() > 1
+                          ? std::string(commands[i].argv()[1], commands[i].lengths()[1])
+                          : std::string(commands[i].argv()[0], commands[i].lengths()[0]);
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + address_ + " refused the command for key " + key +
+                                   ": " + std::string(reply->str, reply->len));
   }
   return replies;
 }
 
-// Round one: SET NX claims every key that nobody holds. Round two reads the
-// keys that were held, to tell "applied before" from "in work elsewhere".
-Result<std::vector<Claim>> RedisSeenIds::claim(const std::vector<MessageKey>& keys) {
-  std::vector<Claim> claims(keys.size(), Claim::kNew);
+// Round one: SET NX claims every key that nobody holds, for a new batch.
+// Round two reads whose claims hold the others (readHolders).
+Result<Claims> RedisSeenIds::claim(const std::vector<MessageKey>& keys) {
+  Claims claims;
+  claims.claims.assign(keys.size(), Claim::kNew);
   if (keys.empty()) {
     return claims;
   }
@@ -240,7 +263,13 @@ Result<std::vector<Claim>> RedisSeenIds::claim(const std::vector<MessageKey>& ke
   }
 
   std::lock_guard lock(mutex_);
-  auto set_replies = runPipeline(Command::kClaim, names);
+  claims.batch = ++last_batch_;
+  const std::string value = claimValue(claims.batch);
+  std::vector<Words> commands(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    commands[i].add("SET").add(names[i]).add(value).add("NX").add("PX").add(applied_ttl_ms_);
+  }
+  auto set_replies = runPipeline(commands);
   if (!set_replies.ok()) {
     return set_replies.takeError();
   }
@@ -256,35 +285,126 @@ Result<std::vector<Claim>> RedisSeenIds::claim(const std::vector<MessageKey>& ke
     return claims;
   }
 
-  auto get_replies = runPipeline(Command::kRead, held_names);
-  if (!get_replies.ok()) {
-    return get_replies.takeError();
+  auto holders = readHolders(held_names);
+  if (!holders.ok()) {
+    return holders.takeError();
   }
   for (std::size_t j = 0; j < held.size(); ++j) {
-    const redisReply* reply = (*get_replies)[j].get();
-    bool applied = reply->type == REDIS_REPLY_STRING &&
-                   std::string_view(reply->str, reply->len) == kAppliedValue;
-    // A nil here means the lease expired between the rounds: the store
-    // decides, which is always safe.
-    claims[held[j]] = applied ? Claim::kApplied : Claim::kHeldElsewhere;
+    claims.claims[held[j]] = (*holders)[j];
   }
   return claims;
 }
 
-Status RedisSeenIds::markApplied(const std::vector<MessageKey>& keys) {
-  if (keys.empty()) {
-    return {};
+// For keys another claim holds: one MGET of the claim values, then one MGET
+// of the batch keys they name. A nil anywhere (the key expired between the
+// rounds, or its batch was never applied) leaves the message to the store,
+// which is always safe.
+Result<std::vector<Claim>> RedisSeenIds::readHolders(const std::vector<std::string>& held_names) {
+  std::vector<Words> read_values(1);
+  read_values[0].add("MGET");
+  for (const std::string& name : held_names) {
+    read_values[0].add(name);
   }
-  std::vector<std::string> names;
-  names.reserve(keys.size());
-  for (const MessageKey& key : keys) {
-    names.push_back(keyOf(key));
+  auto values = runPipeline(read_values);
+  if (!values.ok()) {
+    return values.takeError();
+  }
+  const redisReply* value_array = (*values)[0].get();
+  if (value_array->type != REDIS_REPLY_ARRAY || value_array->elements != held_names.size()) {
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + address_ + " answered MGET with something else");
+  }
+
+  std::vector<Claim> holders(held_names.size(), Claim::kHeldElsewhere);
+  std::vector<std::size_t> by_batch;
+  std::vector<std::string> batch_names;
+  for (std::size_t j = 0; j < held_names.size(); ++j) {
+    const redisReply* value = value_array->element[j];
+    if (value->type != REDIS_REPLY_STRING) {
+      continue;
+    }
+    std::string_view text(value->str, value->len);
+    if (text == kAppliedValue) {
+      holders[j] = Claim::kApplied;
+      continue;
+    }
+    by_batch.push_back(j);
+    batch_names.push_back(batchKey(text));
+  }
+  if (by_batch.empty()) {
+    return holders;
+  }
+
+  std::vector<Words> read_batches(1);
+  read_batches[0].add("MGET");
+  for (const std::string& name : batch_names) {
+    read_batches[0].add(name);
+  }
+  auto batches = runPipeline(read_batches);
+  if (!batches.ok()) {
+    return batches.takeError();
+  }
+  const redisReply* batch_array = (*batches)[0].get();
+  if (batch_array->type != REDIS_REPLY_ARRAY || batch_array->elements != by_batch.size()) {
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + address_ + " answered MGET with something else");
+  }
+  for (std::size_t k = 0; k < by_batch.size(); ++k) {
+    const redisReply* mark = batch_array->element[k];
+    if (mark->type == REDIS_REPLY_STRING) {
+      holders[by_batch[k]] = Claim::kApplied;
+    }
+  }
+  return holders;
+}
+
+// The fate goes first and the batch key last, inside one MULTI/EXEC when
+// there is a fate: a claim the store did not apply must never be found
+// under an applied batch, even for the moment between two commands.
+Status RedisSeenIds::markApplied(std::uint64_t batch, const BatchFate& fate) {
+  std::vector<std::string> dropped;
+  for (const MessageKey& key : fate.not_applied) {
+    dropped.push_back(keyOf(key));
+  }
+  std::vector<std::string> adopted;
+  for (const MessageKey& key : fate.applied_before) {
+    adopted.push_back(keyOf(key));
   }
 
   std::lock_guard lock(mutex_);
-  auto replies = runPipeline(Command::kMarkApplied, names);
+  const std::string value = claimValue(batch);
+  const std::string batch_name = batchKey(value);
+  const bool transaction = !dropped.empty() || !adopted.empty();
+  std::vector<Words> commands;
+  if (transaction) {
+    commands.emplace_back().add("MULTI");
+  }
+  if (!dropped.empty()) {
+    Words& del = commands.emplace_back();
+    del.add("DEL");
+    for (const std::string& name : dropped) {
+      del.add(name);
+    }
+  }
+  for (const std::string& name : adopted) {
+    commands.emplace_back().add("SET").add(name).add(value).add("PX").add(applied_ttl_ms_);
+  }
+  commands.emplace_back()
+      .add("SET")
+      .add(batch_name)
+      .add(kAppliedValue)
+      .add("PX")
+      .add(applied_ttl_ms_);
+  if (transaction) {
+    commands.emplace_back().add("EXEC");
+  }
+  auto replies = runPipeline(commands);
   if (!replies.ok()) {
     return replies.takeError();
+  }
+  if (transaction && replies->back()->type != REDIS_REPLY_ARRAY) {
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + address_ + " did not run the batch's transaction");
   }
   return {};
 }

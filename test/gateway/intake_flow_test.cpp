@@ -277,6 +277,25 @@ TEST_F(IntakeFlowTest, MessageInTheBatchPreparedDuringItsCommitIsADuplicate) {
   EXPECT_EQ(flow.counters().applied, 2u);
 }
 
+// Redis claimed the message, but the store rejected it: its claim is
+// dropped, so a copy is not taken for applied.
+TEST_F(IntakeFlowTest, RejectedEventSentAgainIsRejectedAgainWithRedis) {
+  testing::RedisServer redis(dir_.path());
+  redis.start();
+  auto seen_ids = redisAt(redis.port());
+  RedisHealth health(true);
+  IntakeFlow flow(config_, *store_, seen_ids.get(), health);
+  const Delivery resume = delivery("eru-export", "m-1", licenceEvent(EventType::kResume, "31"));
+  auto first = flow.processBatch({resume});
+
+  auto again = flow.processBatch({resume});
+
+  EXPECT_EQ(first[0].settle, Settle::kReject);
+  EXPECT_EQ(again[0].settle, Settle::kReject);
+  EXPECT_EQ(again[0].error_code, first[0].error_code);
+  EXPECT_EQ(flow.counters().duplicate_by_redis, 0u);
+}
+
 TEST_F(IntakeFlowTest, KeepsApplyingOnTheStoreWhenRedisIsDown) {
   auto seen_ids = unreachableRedis();
   RedisHealth health(true);

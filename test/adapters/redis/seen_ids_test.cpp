@@ -38,10 +38,12 @@ class SeenIdsTest : public ::testing::Test {
     return value;
   }
 
+  // `key` empty: a command without arguments.
   long long rawCommandInteger(const std::string& command, const std::string& key) {
     redisContext* context = redisConnect("127.0.0.1", redis_.port());
-    auto* reply =
-        static_cast<redisReply*>(redisCommand(context, (command + " %s").c_str(), key.c_str()));
+    auto* reply = static_cast<redisReply*>(
+        key.empty() ? redisCommand(context, command.c_str())
+                    : redisCommand(context, (command + " %s").c_str(), key.c_str()));
     long long value = reply->integer;
     freeReplyObject(reply);
     redisFree(context);
@@ -54,93 +56,139 @@ class SeenIdsTest : public ::testing::Test {
 const MessageKey kFirst{"tax", "m-1"};
 const MessageKey kSecond{"tax", "m-2"};
 
+std::vector<Claim> claimsOf(const registry::Result<Claims>& claims) {
+  return claims.ok() ? claims->claims : std::vector<Claim>{};
+}
+
 TEST_F(SeenIdsTest, ClaimsUnseenKeysAsNew) {
   auto seen = makeSeenIds(options());
 
   auto claims = seen->claim({kFirst, kSecond});
 
   ASSERT_TRUE(claims.ok()) << claims.error().message;
-  EXPECT_EQ(*claims, (std::vector<Claim>{Claim::kNew, Claim::kNew}));
+  EXPECT_EQ(claims->claims, (std::vector<Claim>{Claim::kNew, Claim::kNew}));
 }
 
-TEST_F(SeenIdsTest, SecondClaimOfHeldKeyIsHeldElsewhere) {
+TEST_F(SeenIdsTest, EachClaimIsANewBatch) {
+  auto seen = makeSeenIds(options());
+
+  auto first = seen->claim({kFirst});
+  auto second = seen->claim({kSecond});
+
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(first->batch, second->batch);
+}
+
+TEST_F(SeenIdsTest, KeyHeldByABatchNotAppliedIsHeldElsewhere) {
   auto seen = makeSeenIds(options());
   auto other = makeSeenIds(options());
   ASSERT_TRUE(seen->claim({kFirst}).ok());
 
   auto claims = other->claim({kFirst, kSecond});
 
-  ASSERT_TRUE(claims.ok()) << claims.error().message;
-  EXPECT_EQ(*claims, (std::vector<Claim>{Claim::kHeldElsewhere, Claim::kNew}));
+  EXPECT_EQ(claimsOf(claims), (std::vector<Claim>{Claim::kHeldElsewhere, Claim::kNew}));
 }
 
-TEST_F(SeenIdsTest, AppliedKeyIsClaimedAsApplied) {
+TEST_F(SeenIdsTest, KeyOfAnAppliedBatchIsClaimedAsApplied) {
   auto seen = makeSeenIds(options());
-  ASSERT_TRUE(seen->claim({kFirst}).ok());
-  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
+  auto other = makeSeenIds(options());
+  auto first = seen->claim({kFirst, kSecond});
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(seen->markApplied(first->batch, {}).ok());
+
+  auto claims = other->claim({kSecond, kFirst});
+
+  EXPECT_EQ(claimsOf(claims), (std::vector<Claim>{Claim::kApplied, Claim::kApplied}));
+}
+
+TEST_F(SeenIdsTest, ClaimIsOneKeyWithTheBatchAndTheLongExpiry) {
+  auto seen = makeSeenIds(options());
 
   auto claims = seen->claim({kFirst});
 
-  ASSERT_TRUE(claims.ok()) << claims.error().message;
-  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kApplied});
-}
-
-TEST_F(SeenIdsTest, KeyNamesPrefixSenderAndMessageId) {
-  auto seen = makeSeenIds(options());
-
-  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
-
-  EXPECT_EQ(rawGet("t:seen:tax:m-1"), "applied");
+  ASSERT_TRUE(claims.ok());
+  std::string value = rawGet("t:seen:tax:m-1");
+  EXPECT_EQ(value.size(), 32u + 1 + std::to_string(claims->batch).size()) << value;
+  EXPECT_EQ(value.substr(value.find(':') + 1), std::to_string(claims->batch));
   long long ttl_ms = rawCommandInteger("PTTL", "t:seen:tax:m-1");
   EXPECT_GT(ttl_ms, 86'000'000);
   EXPECT_LE(ttl_ms, 86'400'000);
 }
 
-TEST_F(SeenIdsTest, ClaimHoldsALeaseWithExpiry) {
+TEST_F(SeenIdsTest, AppliedBatchIsOneKeyNamedByItsClaimValue) {
+  auto seen = makeSeenIds(options());
+  auto claims = seen->claim({kFirst, kSecond});
+  ASSERT_TRUE(claims.ok());
+
+  ASSERT_TRUE(seen->markApplied(claims->batch, {}).ok());
+
+  std::string batch_key = "t:batch:" + rawGet("t:seen:tax:m-1");
+  EXPECT_EQ(rawGet(batch_key), "applied");
+  EXPECT_GT(rawCommandInteger("PTTL", batch_key), 86'000'000);
+  EXPECT_EQ(rawCommandInteger("DBSIZE", ""), 3);  // two claims, one batch
+}
+
+TEST_F(SeenIdsTest, ClaimNotAppliedIsDroppedAndCanBeClaimedAgain) {
+  auto seen = makeSeenIds(options());
+  auto claims = seen->claim({kFirst, kSecond});
+  ASSERT_TRUE(claims.ok());
+  BatchFate fate;
+  fate.not_applied = {kSecond};
+  ASSERT_TRUE(seen->markApplied(claims->batch, fate).ok());
+
+  auto again = seen->claim({kFirst, kSecond});
+
+  EXPECT_EQ(rawGet("t:seen:tax:m-2").substr(33), std::to_string(again->batch));
+  EXPECT_EQ(claimsOf(again), (std::vector<Claim>{Claim::kApplied, Claim::kNew}));
+}
+
+TEST_F(SeenIdsTest, ClaimTakenOverFromAnUnappliedBatchIsAppliedWithTheNewBatch) {
+  auto crashed = makeSeenIds(options());
+  ASSERT_TRUE(crashed->claim({kFirst}).ok());
+  auto seen = makeSeenIds(options());
+  auto claims = seen->claim({kFirst});
+  ASSERT_EQ(claimsOf(claims), std::vector<Claim>{Claim::kHeldElsewhere});
+  BatchFate fate;
+  fate.applied_before = {kFirst};
+
+  ASSERT_TRUE(seen->markApplied(claims->batch, fate).ok());
+
+  auto other = makeSeenIds(options());
+  EXPECT_EQ(claimsOf(other->claim({kFirst})), std::vector<Claim>{Claim::kApplied});
+}
+
+TEST_F(SeenIdsTest, MessageMarkedByAnEarlierVersionIsApplied) {
+  redisContext* context = redisConnect("127.0.0.1", redis_.port());
+  freeReplyObject(redisCommand(context, "SET t:seen:tax:m-1 applied"));
+  redisFree(context);
   auto seen = makeSeenIds(options());
 
-  ASSERT_TRUE(seen->claim({kFirst}).ok());
+  auto claims = seen->claim({kFirst});
 
-  EXPECT_NE(rawGet("t:seen:tax:m-1"), "applied");
-  long long ttl_ms = rawCommandInteger("PTTL", "t:seen:tax:m-1");
-  EXPECT_GT(ttl_ms, 50'000);
-  EXPECT_LE(ttl_ms, 60'000);
+  EXPECT_EQ(claimsOf(claims), std::vector<Claim>{Claim::kApplied});
 }
 
 TEST_F(SeenIdsTest, SameMessageIdFromAnotherSenderIsNew) {
   auto seen = makeSeenIds(options());
-  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
-
-  auto claims = seen->claim({MessageKey{"statistics", "m-1"}});
-
-  ASSERT_TRUE(claims.ok()) << claims.error().message;
-  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
-}
-
-TEST_F(SeenIdsTest, ExpiredLeaseCanBeClaimedAgain) {
-  RedisOptions short_lease = options();
-  short_lease.lease_ms = 100;
-  auto seen = makeSeenIds(short_lease);
-  ASSERT_TRUE(seen->claim({kFirst}).ok());
-
-  std::this_thread::sleep_for(std::chrono::milliseconds(250));
   auto claims = seen->claim({kFirst});
+  ASSERT_TRUE(seen->markApplied(claims->batch, {}).ok());
 
-  ASSERT_TRUE(claims.ok()) << claims.error().message;
-  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
+  auto other = seen->claim({MessageKey{"statistics", "m-1"}});
+
+  EXPECT_EQ(claimsOf(other), std::vector<Claim>{Claim::kNew});
 }
 
-TEST_F(SeenIdsTest, AppliedMarkExpiresAfterItsTtl) {
+TEST_F(SeenIdsTest, ClaimExpiresAfterTheTtl) {
   RedisOptions short_ttl = options();
   short_ttl.applied_ttl_ms = 100;
   auto seen = makeSeenIds(short_ttl);
-  ASSERT_TRUE(seen->markApplied({kFirst}).ok());
+  auto claims = seen->claim({kFirst});
+  ASSERT_TRUE(seen->markApplied(claims->batch, {}).ok());
 
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  auto claims = seen->claim({kFirst});
+  auto again = seen->claim({kFirst});
 
-  ASSERT_TRUE(claims.ok()) << claims.error().message;
-  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
+  EXPECT_EQ(claimsOf(again), std::vector<Claim>{Claim::kNew});
 }
 
 TEST_F(SeenIdsTest, EmptyBatchNeedsNoRedis) {
@@ -148,11 +196,9 @@ TEST_F(SeenIdsTest, EmptyBatchNeedsNoRedis) {
   auto seen = makeSeenIds(options());
 
   auto claims = seen->claim({});
-  auto marked = seen->markApplied({});
 
   ASSERT_TRUE(claims.ok());
-  EXPECT_TRUE(claims->empty());
-  EXPECT_TRUE(marked.ok());
+  EXPECT_TRUE(claims->claims.empty());
 }
 
 TEST_F(SeenIdsTest, PingAnswersWhenRedisIsUp) {
@@ -177,10 +223,12 @@ TEST_F(SeenIdsTest, RedisDownIsUnavailableNamingTheAddress) {
 }
 
 TEST_F(SeenIdsTest, MarkAppliedWithRedisDownIsUnavailable) {
-  redis_.stop();
   auto seen = makeSeenIds(options());
+  auto claims = seen->claim({kFirst});
+  ASSERT_TRUE(claims.ok());
+  redis_.stop();
 
-  auto status = seen->markApplied({kFirst});
+  auto status = seen->markApplied(claims->batch, {});
 
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
@@ -206,8 +254,7 @@ TEST_F(SeenIdsTest, WorksAgainAfterRedisRestarts) {
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   auto claims = seen->claim({kSecond});
 
-  ASSERT_TRUE(claims.ok()) << claims.error().message;
-  EXPECT_EQ(*claims, std::vector<Claim>{Claim::kNew});
+  EXPECT_EQ(claimsOf(claims), std::vector<Claim>{Claim::kNew});
 }
 
 TEST_F(SeenIdsTest, DoesNotReconnectBeforeRetryInterval) {
@@ -242,9 +289,11 @@ TEST_F(SeenIdsTest, SilentRedisTimesOutAsUnavailable) {
   EXPECT_LT(waited, std::chrono::seconds(2));
 }
 
+// A Redis out of memory refuses every write with an error reply.
 TEST_F(SeenIdsTest, ErrorReplyIsUnavailableNamingTheKey) {
   redisContext* context = redisConnect("127.0.0.1", redis_.port());
-  freeReplyObject(redisCommand(context, "LPUSH t:seen:tax:m-1 x"));
+  freeReplyObject(redisCommand(context, "CONFIG SET maxmemory-policy noeviction"));
+  freeReplyObject(redisCommand(context, "CONFIG SET maxmemory 1"));
   redisFree(context);
   auto seen = makeSeenIds(options());
 
@@ -254,7 +303,18 @@ TEST_F(SeenIdsTest, ErrorReplyIsUnavailableNamingTheKey) {
   EXPECT_EQ(claims.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(claims.error().message.find("t:seen:tax:m-1"), std::string::npos)
       << claims.error().message;
-  EXPECT_NE(claims.error().message.find("WRONGTYPE"), std::string::npos) << claims.error().message;
+  EXPECT_NE(claims.error().message.find("OOM"), std::string::npos) << claims.error().message;
+}
+
+TEST_F(SeenIdsTest, KeyOfAnotherTypeIsLeftToTheStore) {
+  redisContext* context = redisConnect("127.0.0.1", redis_.port());
+  freeReplyObject(redisCommand(context, "LPUSH t:seen:tax:m-1 x"));
+  redisFree(context);
+  auto seen = makeSeenIds(options());
+
+  auto claims = seen->claim({kFirst});
+
+  EXPECT_EQ(claimsOf(claims), std::vector<Claim>{Claim::kHeldElsewhere});
 }
 
 }  // namespace
