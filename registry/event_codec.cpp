@@ -190,6 +190,19 @@ std::string encodeEvent(const Event& event) {
 
 namespace {
 
+// nlohmann's message without its "[json.exception.parse_error.101] " tag,
+// which means nothing to a sender.
+std::string describeParseError(const nlohmann::detail::exception& ex) {
+  std::string_view text = ex.what();
+  if (!text.empty() && text.front() == '[') {
+    std::size_t end = text.find("] ");
+    if (end != std::string_view::npos) {
+      text.remove_prefix(end + 2);
+    }
+  }
+  return std::string(text);
+}
+
 // One member of a JSON object as the parser met it. Only what the event
 // readers look at is kept: the text of a string, the members of an object
 // one level down (the holder), or the fact that the value was anything else.
@@ -204,14 +217,21 @@ struct Member {
 
 // Collects the members of the top-level object through nlohmann's SAX
 // interface instead of building a json tree: the intake decodes one event
-// per message, and the tree's nodes cost more than the lexing. A repeated
-// key keeps its first position and takes the last value, as the tree did,
-// so events read exactly as before. Values deeper than the holder's members
-// are only skipped.
+// per message, and the tree's nodes cost more than the lexing. Values
+// deeper than the holder's members are only skipped.
+//
+// A key given twice in the event or in a member object (RFC 8259 section 4
+// leaves what that means to the reader) is remembered, and the event is
+// refused for it: a sender and licgate must never read one message two
+// ways, and the XML form refuses a repeated element too.
 class MemberCollector final : public nlohmann::json_sax<Json> {
  public:
   bool rootIsObject() const { return root_is_object_; }
   std::vector<Member>& members() { return members_; }
+  // "reason" or "holder.name"; empty when no key was repeated.
+  const std::string& firstRepeatedKey() const { return repeated_; }
+  // nlohmann's description of the first syntax error, with line and column.
+  const std::string& parseError() const { return parse_error_; }
 
   bool null() override { return value(Member::Kind::kOther); }
   bool boolean(bool /*val*/) override { return value(Member::Kind::kOther); }
@@ -235,7 +255,7 @@ class MemberCollector final : public nlohmann::json_sax<Json> {
     } else if (Member* slot = slotForValue()) {
       setKind(*slot, depth_ == 1 ? Member::Kind::kObject : Member::Kind::kOther);
     }
-    in_member_object_ = in_member_object_ || depth_ == 1;
+    in_member_object_ = in_member_object_ || (depth_ == 1 && root_is_object_);
     ++depth_;
     return true;
   }
@@ -249,23 +269,27 @@ class MemberCollector final : public nlohmann::json_sax<Json> {
 
   bool key(string_t& val) override {
     if (depth_ == 1) {
-      current_ = &findOrAdd(members_, val);
+      current_ = &findOrAdd(members_, val, "");
       in_member_object_ = false;
     } else if (depth_ == 2 && in_member_object_) {
-      nested_ = &findOrAdd(current_->members, val);
+      nested_ = &findOrAdd(current_->members, val, current_->key);
     }
     return true;
   }
 
   bool parse_error(std::size_t /*position*/, const std::string& /*last_token*/,
-                   const nlohmann::detail::exception& /*ex*/) override {
+                   const nlohmann::detail::exception& ex) override {
+    parse_error_ = describeParseError(ex);
     return false;
   }
 
  private:
-  static Member& findOrAdd(std::vector<Member>& members, std::string& key) {
+  Member& findOrAdd(std::vector<Member>& members, std::string& key, std::string_view parent) {
     for (Member& member : members) {
       if (member.key == key) {
+        if (repeated_.empty()) {
+          repeated_ = parent.empty() ? key : std::string(parent) + "." + key;
+        }
         return member;
       }
     }
@@ -308,6 +332,8 @@ class MemberCollector final : public nlohmann::json_sax<Json> {
   }
 
   std::vector<Member> members_;
+  std::string repeated_;
+  std::string parse_error_;
   Member* current_ = nullptr;  // the top-level member whose value is being read
   Member* nested_ = nullptr;   // its member, when that value is an object
   std::size_t depth_ = 0;      // containers open
@@ -449,10 +475,15 @@ bool hasMember(const std::vector<Member>& members, std::string_view key) {
 Result<Event> decodeEvent(std::string_view json) {
   MemberCollector collector;
   if (!Json::sax_parse(json, &collector)) {
-    return makeError(ErrorCode::kMalformed, "event is not valid JSON");
+    std::string why = collector.parseError().empty() ? "" : ": " + collector.parseError();
+    return makeError(ErrorCode::kMalformed, "event is not valid JSON" + why);
   }
   if (!collector.rootIsObject()) {
     return makeError(ErrorCode::kMalformed, "event JSON must be an object");
+  }
+  if (!collector.firstRepeatedKey().empty()) {
+    return makeError(ErrorCode::kInvalidField,
+                     "field \"" + collector.firstRepeatedKey() + "\" is given twice");
   }
   std::vector<Member>& members = collector.members();
 

@@ -68,9 +68,9 @@ Status checkText(std::string_view type, std::string_view field, std::string_view
                     : Status{};
   }
   if (value.size() > max_bytes) {
-    return makeError(ErrorCode::kTooLarge, label(type, field) + " has " +
-                                               std::to_string(value.size()) + " bytes, more than " +
-                                               std::to_string(max_bytes));
+    return makeError(ErrorCode::kInvalidField,
+                     label(type, field) + " has " + std::to_string(value.size()) +
+                         " bytes, more than " + std::to_string(max_bytes));
   }
   if (!isValidUtf8(value)) {
     return makeError(ErrorCode::kInvalidField,

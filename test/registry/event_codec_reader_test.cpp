@@ -2,7 +2,9 @@
 // valid or not, must give the same event or the same error (code and
 // message), since senders see these messages and stored journals are read
 // back through it. The reference below is that tree reader, kept here only
-// as the oracle.
+// as the oracle, with what the reader has learnt since: repeated keys are
+// refused (seen through the tree parser's callback), and a syntax error is
+// described.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -139,13 +142,69 @@ const std::map<std::string, FieldReader, std::less<>>& referenceReaders() {
   return kReaders;
 }
 
+// The first key repeated in the event object or in an object that is one of
+// its members ("reason", "holder.name"), seen through the tree parser's
+// callback: every object open is on `open`, with the keys met in it, and
+// only the event's own keys and those of its member objects are watched.
+class RepeatWatch {
+ public:
+  bool onEvent(int /*depth*/, nlohmann::json::parse_event_t event, const Json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start || event == Event::array_start) {
+      bool watched = open_.empty() || (open_.size() == 1 && open_.back().is_object);
+      open_.push_back({event == Event::object_start && watched, {}, pending_key_});
+    } else if (event == Event::object_end || event == Event::array_end) {
+      open_.pop_back();
+    } else if (event == Event::key && open_.back().is_object) {
+      Open& here = open_.back();
+      std::string key = parsed.get<std::string>();
+      if (!here.keys.insert(key).second && repeated.empty()) {
+        repeated = here.parent_key.empty() ? key : here.parent_key + "." + key;
+      }
+      pending_key_ = key;
+    }
+    return true;
+  }
+
+  std::string repeated;
+
+ private:
+  struct Open {
+    bool is_object;  // an object whose keys are watched
+    std::set<std::string> keys;
+    std::string parent_key;  // the member it is the value of
+  };
+  std::vector<Open> open_;
+  std::string pending_key_;
+};
+
+// What nlohmann says of the text, without its "[json.exception...] " tag.
+std::string parseErrorOf(std::string_view json) {
+  try {
+    Json parsed = Json::parse(json);
+  } catch (const nlohmann::json::exception& error) {
+    std::string text = error.what();
+    return text.substr(text.find("] ") + 2);
+  }
+  return "";
+}
+
 Result<Event> referenceDecode(std::string_view json) {
-  Json document = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  RepeatWatch watch;
+  Json document = Json::parse(
+      json,
+      [&watch](int depth, nlohmann::json::parse_event_t event, Json& parsed) {
+        return watch.onEvent(depth, event, parsed);
+      },
+      /*allow_exceptions=*/false);
   if (document.is_discarded()) {
-    return makeError(ErrorCode::kMalformed, "event is not valid JSON");
+    return makeError(ErrorCode::kMalformed, "event is not valid JSON: " + parseErrorOf(json));
   }
   if (!document.is_object()) {
     return makeError(ErrorCode::kMalformed, "event JSON must be an object");
+  }
+  if (!watch.repeated.empty()) {
+    return makeError(ErrorCode::kInvalidField, "field \"" + watch.repeated + "\" is given twice");
   }
   for (const char* required : {"type", "occurredOn"}) {
     if (!document.contains(required)) {
@@ -232,6 +291,12 @@ TEST(EventCodecReader, MatchesTreeReaderOnHandWrittenTexts) {
       "{\"type\":\"issue\",\"occurredOn\":\"2026-01-05\"}\0",
       R"({"type":"issue","occurredOn":"2026-01-05"} // note)",
       R"([1, 2])",
+      R"([{"type":"issue"}])",
+      R"([{"type":"issue","type":"issue"}])",
+      R"({"type":"issue","occurredOn":"2026-01-05","reason":[{"a":1,"a":1}]})",
+      R"({"type":"issue","occurredOn":"2026-01-05","reason":{"a":{"b":1,"b":2}}})",
+      R"({"type":"issue","occurredOn":"2026-01-05","reason":{"a":1,"a":2}})",
+      R"({"type":"issue","occurredOn":"2026-01-05","holder":{"name":"A"},"reason":"x","reason":"y"})",
       R"("issue")",
       R"(null)",
       R"(42)",

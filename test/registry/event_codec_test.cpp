@@ -50,7 +50,33 @@ TEST(EventCodec, RejectsTextThatIsNotJson) {
 
   ASSERT_FALSE(decoded.ok());
   EXPECT_EQ(decoded.error().code, ErrorCode::kMalformed);
-  EXPECT_EQ(decoded.error().message, "event is not valid JSON");
+  EXPECT_EQ(decoded.error().message,
+            "event is not valid JSON: parse error at line 1, column 10: syntax error while "
+            "parsing value - unexpected end of input; expected '[', '{', or a literal");
+}
+
+TEST(EventCodec, RejectsAFieldGivenTwice) {
+  auto decoded =
+      decodeEvent(R"({"type":"suspend","occurredOn":"2026-01-05","reason":"a","reason":"b"})");
+
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, ErrorCode::kInvalidField);
+  EXPECT_EQ(decoded.error().message, "field \"reason\" is given twice");
+}
+
+TEST(EventCodec, RejectsAHolderFieldGivenTwice) {
+  auto decoded =
+      decodeEvent(R"({"type":"issue","occurredOn":"2026-01-05","holder":{"name":"A","name":"B"}})");
+
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().message, "field \"holder.name\" is given twice");
+}
+
+TEST(EventCodec, RejectsObjectsInsideATopLevelArray) {
+  auto decoded = decodeEvent(R"([{"type":"issue","occurredOn":"2026-01-05"}])");
+
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().message, "event JSON must be an object");
 }
 
 TEST(EventCodec, RejectsJsonThatIsNotAnObject) {
