@@ -103,6 +103,14 @@ Inbound IntakeFlow::toInbound(const Delivery& delivery) const {
                                                           delivery.content_type, delivery.body);
     inbound.event = registry::makeError(
         ErrorCode::kInvalidField, "message-id: missing; every licence event needs a message id");
+  }
+  // What the intake refused itself is kept for that reason, which is also
+  // the one its sender was given.
+  if (delivery.refused) {
+    inbound.event = *delivery.refused;
+    return inbound;
+  }
+  if (delivery.message_id.empty()) {
     return inbound;
   }
   if (delivery.sender_system.empty()) {

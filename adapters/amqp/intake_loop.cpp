@@ -403,19 +403,19 @@ void IntakeLoop::takeMessage(ConnectionState& connection, LinkState& link,
   job.delivery.address = link.address;
   registry::Status read = readDelivery(message, job.delivery);
   if (!read.ok()) {
-    rejectNow(connection, link, delivery, message, read.error().code, read.error().message);
-    return;
+    job.delivery.refused = read.takeError();
+    job.delivery.body.clear();
   }
   // TODO: check the size while the delivery arrives - Proton C++ 0.37 reads
   // a whole delivery before any handler sees it, so a sender that ignores
   // the link's max-message-size makes licgate hold one oversize message in
   // memory before it is rejected.
   if (job.delivery.body.size() > options_.max_message_bytes) {
-    rejectNow(connection, link, delivery, message, ErrorCode::kTooLarge,
-              "the message body of " + std::to_string(job.delivery.body.size()) +
-                  " bytes is over the limit of " + std::to_string(options_.max_message_bytes) +
-                  " bytes");
-    return;
+    job.delivery.refused = registry::makeError(
+        ErrorCode::kTooLarge, "the message body of " + std::to_string(job.delivery.body.size()) +
+                                  " bytes is over the limit of " +
+                                  std::to_string(options_.max_message_bytes) + " bytes");
+    std::string().swap(job.delivery.body);
   }
   logger_->debug("[c{}] message '{}' (correlation '{}', system '{}') on '{}', {} bytes",
                  connection.handle->id, job.delivery.message_id, job.delivery.correlation_id,
@@ -446,26 +446,6 @@ void IntakeLoop::takeMessage(ConnectionState& connection, LinkState& link,
 
 // For faults the intake sees itself, before any processor: the outcome and
 // condition come from the one error table (mapping/error_table.hpp).
-void IntakeLoop::rejectNow(ConnectionState& connection, LinkState& link, proton::delivery& delivery,
-                           const proton::message& message, ErrorCode code,
-                           const std::string& description) {
-  const mapping::ErrorTransport& transport = mapping::errorTransport(code);
-  Verdict verdict;
-  verdict.settle = Settle::kReject;
-  verdict.condition = std::string(transport.amqp_condition);
-  verdict.description = description;
-  verdict.error_code = std::string(registry::errorCodeName(code));
-  applyVerdict(delivery, verdict);
-  topUpCredit(link);
-  logger_->debug("[c{}] message '{}' rejected: {}", connection.handle->id,
-                 messageIdText(message.id()), description);
-  std::string reply_to = message.reply_to();
-  if (!reply_to.empty()) {
-    queueReply(reply_to, message.id(), verdict);
-    flushReplies(connection);
-  }
-}
-
 // A rejected outcome carries an error (AMQP 1.0 section 3.4.2) that Proton
 // C++ 0.37 cannot set, so it is written on the local disposition directly.
 void IntakeLoop::applyVerdict(proton::delivery& delivery, const Verdict& verdict) {

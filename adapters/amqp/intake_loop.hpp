@@ -146,9 +146,6 @@ class IntakeLoop final : public proton::messaging_handler, public proton::listen
 
   void takeMessage(ConnectionState& connection, LinkState& link, proton::delivery& delivery,
                    proton::message& message);
-  void rejectNow(ConnectionState& connection, LinkState& link, proton::delivery& delivery,
-                 const proton::message& message, registry::ErrorCode code,
-                 const std::string& description);
   void applyVerdict(proton::delivery& delivery, const Verdict& verdict);
   void topUpCredit(LinkState& link);
   void scheduleTopUp(ConnectionState& connection, pn_link_t* link);

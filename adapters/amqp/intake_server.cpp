@@ -25,6 +25,7 @@
 #include "adapters/amqp/job_queue.hpp"
 #include "adapters/amqp/message_fields.hpp"
 #include "adapters/logger.hpp"
+#include "mapping/error_table.hpp"
 
 namespace licgate::adapters::amqp {
 
@@ -50,6 +51,18 @@ struct StagedBatch {
   std::unique_ptr<PreparedBatch> prepared;
   bool prepare_failed = false;
 };
+
+// The verdict for a delivery the intake refused itself (Delivery::refused).
+Verdict refusalVerdict(const registry::Error& error) {
+  const mapping::ErrorTransport& transport = mapping::errorTransport(error.code);
+  Verdict verdict;
+  verdict.settle = Settle::kReject;
+  verdict.condition = std::string(transport.amqp_condition);
+  verdict.description = error.message;
+  verdict.outcome = "rejected";
+  verdict.error_code = std::string(registry::errorCodeName(error.code));
+  return verdict;
+}
 
 std::vector<Verdict> releaseAll(std::size_t count) {
   Verdict release;
@@ -335,6 +348,12 @@ void ProtonIntakeServer::runCommit() {
   StagedBatch batch;
   while (handoff_.take(batch)) {
     std::vector<Verdict> verdicts = commit(batch);
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+      const std::optional<registry::Error>& refused = batch.deliveries[i].refused;
+      if (refused && verdicts[i].settle != Settle::kRelease) {
+        verdicts[i] = refusalVerdict(*refused);
+      }
+    }
     postSettlements(batch.jobs, batch.deliveries, verdicts);
     batch = StagedBatch{};
   }

@@ -5,7 +5,8 @@
 // and is topped up only as its deliveries are settled, so at most
 // credit_window deliveries per link (and max_in_flight overall) are in
 // memory whatever the sender does (AMQP 1.0 section 2.6.7). A delivery over
-// max_message_bytes is rejected with amqp:link:message-size-exceeded.
+// max_message_bytes is rejected with amqp:link:message-size-exceeded (and
+// handed to the processor without its body, to be kept as a dead letter).
 //
 // Settlement: deliveries are handed to the processor in batches, in two
 // stages on two worker threads (StagedProcessor); each is settled only after
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +52,13 @@ struct Delivery {
   std::string content_type;
   std::string sender_system;  // application property "system", else user-id
   std::string body;           // bytes of the data/value section
+  // Set when the intake refused the message itself: its body is over
+  // max_message_bytes (the body is then dropped, since keeping it would
+  // defeat the limit) or is not a data section or string value. It still
+  // goes to the processor, so that it can be kept as a dead letter; its
+  // verdict is a rejection with this error whatever the processor answers,
+  // unless the processor releases it.
+  std::optional<registry::Error> refused;
 };
 
 enum class Settle : std::uint8_t { kAccept, kReject, kRelease };

@@ -53,6 +53,13 @@ std::string messageIdText(const proton::message_id& id) {
 }
 
 registry::Status readDelivery(const proton::message& message, Delivery& delivery) {
+  // The fields first: a delivery refused for its body is still kept under
+  // its ids.
+  delivery.message_id = messageIdText(message.id());
+  delivery.correlation_id = messageIdText(message.correlation_id());
+  delivery.reply_to = message.reply_to();
+  delivery.content_type = message.content_type();
+  delivery.sender_system = senderSystemOf(message);
   const proton::value& body = message.body();
   switch (body.type()) {
     case proton::BINARY: {
@@ -71,11 +78,6 @@ registry::Status readDelivery(const proton::message& message, Delivery& delivery
                                  "the message body is an AMQP " + proton::type_name(body.type()) +
                                      "; licgate takes a data section or a string value");
   }
-  delivery.message_id = messageIdText(message.id());
-  delivery.correlation_id = messageIdText(message.correlation_id());
-  delivery.reply_to = message.reply_to();
-  delivery.content_type = message.content_type();
-  delivery.sender_system = senderSystemOf(message);
   return {};
 }
 

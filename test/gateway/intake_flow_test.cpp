@@ -156,6 +156,25 @@ TEST_F(IntakeFlowTest, RejectsMalformedBodyAndKeepsItAsDeadLetter) {
   EXPECT_EQ((*letters)[0].body, "<licenceEvent");
 }
 
+TEST_F(IntakeFlowTest, KeepsADeliveryTheIntakeRefusedAsADeadLetter) {
+  IntakeFlow flow(config_, *store_, nullptr, no_redis_);
+  Delivery big = delivery("eru-export", "m-1", importEvent("310100016"));
+  big.body.clear();
+  big.refused = registry::makeError(registry::ErrorCode::kTooLarge,
+                                    "the message body of 2000000 bytes is over the limit");
+
+  auto verdicts = flow.processBatch({big});
+
+  EXPECT_EQ(verdicts[0].settle, Settle::kReject);
+  EXPECT_EQ(verdicts[0].error_code, "too-large");
+  auto letters = store_->deadLetters(0, 10);
+  ASSERT_TRUE(letters.ok());
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ((*letters)[0].message_id, "m-1");
+  EXPECT_EQ((*letters)[0].reason, "the message body of 2000000 bytes is over the limit");
+  EXPECT_EQ(flow.counters().rejected_by_reason.at("too-large"), 1u);
+}
+
 TEST_F(IntakeFlowTest, RejectsIllegalTransitionWithPreconditionFailed) {
   IntakeFlow flow(config_, *store_, nullptr, no_redis_);
   flow.processBatch({delivery("eru-export", "m-1", importEvent("310100016"))});

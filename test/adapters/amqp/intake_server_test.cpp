@@ -418,8 +418,45 @@ TEST_F(IntakeServerTest, OversizeDeliveryIsRejectedNamingBothSizes) {
   EXPECT_NE(big.description.find("101 bytes"), std::string::npos) << big.description;
   EXPECT_NE(big.description.find("limit of 100 bytes"), std::string::npos) << big.description;
   EXPECT_EQ(client.outcomeOf("fits").state, "accepted");
+}
+
+// The processor accepts everything, but a refused delivery is rejected
+// anyway; the processor sees it without its body, to keep it as a dead
+// letter.
+TEST_F(IntakeServerTest, OversizeDeliveryReachesTheProcessorWithoutItsBody) {
+  IntakeOptions options;
+  options.max_message_bytes = 100;
+  startServer(options);
+  AmqpTestClient client(clientOptions());
+
+  client.send({makeMessage("big", std::string(101, 'x'))});
+
+  ASSERT_TRUE(client.waitForOutcomes(1));
   ASSERT_EQ(processor_.seen().size(), 1u);
-  EXPECT_EQ(processor_.seen()[0].message_id, "fits");
+  const Delivery big = processor_.seen()[0];
+  EXPECT_EQ(big.message_id, "big");
+  EXPECT_TRUE(big.body.empty());
+  ASSERT_TRUE(big.refused.has_value());
+  EXPECT_EQ(big.refused->code, registry::ErrorCode::kTooLarge);
+  EXPECT_EQ(big.refused->message, "the message body of 101 bytes is over the limit of 100 bytes");
+  EXPECT_EQ(client.outcomeOf("big").state, "rejected");
+}
+
+TEST_F(IntakeServerTest, RefusedDeliveryReleasedByTheProcessorIsReleased) {
+  IntakeOptions options;
+  options.max_message_bytes = 10;
+  processor_.decide = [](const Delivery&) {
+    Verdict verdict;
+    verdict.settle = Settle::kRelease;
+    return verdict;
+  };
+  startServer(options);
+  AmqpTestClient client(clientOptions());
+
+  client.send({makeMessage("big", std::string(11, 'x'))});
+
+  ASSERT_TRUE(client.waitForOutcomes(1));
+  EXPECT_EQ(client.outcomeOf("big").state, "released");
 }
 
 TEST_F(IntakeServerTest, OversizeRejectionIsAlsoSentToReplyTo) {
@@ -450,7 +487,9 @@ TEST_F(IntakeServerTest, BodyThatIsNeitherDataNorStringIsADecodeError) {
   EXPECT_EQ(outcome.state, "rejected");
   EXPECT_EQ(outcome.condition, "amqp:decode-error");
   EXPECT_NE(outcome.description.find("int"), std::string::npos) << outcome.description;
-  EXPECT_TRUE(processor_.seen().empty());
+  ASSERT_EQ(processor_.seen().size(), 1u);
+  EXPECT_EQ(processor_.seen()[0].message_id, "m-1");
+  EXPECT_EQ(processor_.seen()[0].refused->code, registry::ErrorCode::kMalformed);
 }
 
 TEST_F(IntakeServerTest, LinkToAnUnknownAddressIsClosedWithNotFound) {
