@@ -183,18 +183,19 @@ Status RedisSeenIds::connectIfNeeded() {
   }
   context_ = std::move(context);
   if (reported_down_) {
-    logger_->info("Redis at {} is reachable again", address_);
+    logger_->debug("Redis at {} is reachable again", address_);
     reported_down_ = false;
   }
   return {};
 }
 
 // Forgets the connection (the next call reconnects) and returns the error
-// the caller passes on. Warns once per outage, not once per call.
+// the caller passes on. Logged at debug, once per outage: the gateway warns
+// of the outage (gateway/redis_health.hpp), with its metric.
 Status RedisSeenIds::dropConnection(const std::string& why) {
   context_.reset();
   if (!reported_down_) {
-    logger_->warn("Redis at {} unavailable: {}", address_, why);
+    logger_->debug("Redis at {} unavailable: {}", address_, why);
     reported_down_ = true;
   }
   return registry::makeError(ErrorCode::kUnavailable, "Redis at " + address_ + ": " + why);
