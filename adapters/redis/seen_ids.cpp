@@ -107,6 +107,7 @@ class RedisSeenIds final : public SeenIds {
   Status append(Words& words);
   Result<std::vector<ReplyPtr>> readReplies(std::size_t count);
   Result<std::vector<ReplyPtr>> runPipeline(std::vector<Words>& commands);
+  Result<ReplyPtr> readValues(const std::vector<std::string>& names);
   Result<std::vector<Claim>> readHolders(const std::vector<std::string>& held_names);
   Status dropConnection(const std::string& why);
   std::string keyOf(const MessageKey& key) const;
@@ -296,31 +297,40 @@ Result<Claims> RedisSeenIds::claim(const std::vector<MessageKey>& keys) {
   return claims;
 }
 
+// One MGET: the reply holds one element per name (nil or a string).
+Result<ReplyPtr> RedisSeenIds::readValues(const std::vector<std::string>& names) {
+  std::vector<Words> command(1);
+  command[0].add("MGET");
+  for (const std::string& name : names) {
+    command[0].add(name);
+  }
+  auto replies = runPipeline(command);
+  if (!replies.ok()) {
+    return replies.takeError();
+  }
+  ReplyPtr reply = std::move((*replies)[0]);
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements != names.size()) {
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + address_ + " answered MGET with something else");
+  }
+  return reply;
+}
+
 // For keys another claim holds: one MGET of the claim values, then one MGET
 // of the batch keys they name. A nil anywhere (the key expired between the
 // rounds, or its batch was never applied) leaves the message to the store,
 // which is always safe.
 Result<std::vector<Claim>> RedisSeenIds::readHolders(const std::vector<std::string>& held_names) {
-  std::vector<Words> read_values(1);
-  read_values[0].add("MGET");
-  for (const std::string& name : held_names) {
-    read_values[0].add(name);
-  }
-  auto values = runPipeline(read_values);
+  auto values = readValues(held_names);
   if (!values.ok()) {
     return values.takeError();
-  }
-  const redisReply* value_array = (*values)[0].get();
-  if (value_array->type != REDIS_REPLY_ARRAY || value_array->elements != held_names.size()) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + address_ + " answered MGET with something else");
   }
 
   std::vector<Claim> holders(held_names.size(), Claim::kHeldElsewhere);
   std::vector<std::size_t> by_batch;
   std::vector<std::string> batch_names;
   for (std::size_t j = 0; j < held_names.size(); ++j) {
-    const redisReply* value = value_array->element[j];
+    const redisReply* value = (*values)->element[j];
     if (value->type != REDIS_REPLY_STRING) {
       continue;
     }
@@ -336,23 +346,12 @@ Result<std::vector<Claim>> RedisSeenIds::readHolders(const std::vector<std::stri
     return holders;
   }
 
-  std::vector<Words> read_batches(1);
-  read_batches[0].add("MGET");
-  for (const std::string& name : batch_names) {
-    read_batches[0].add(name);
-  }
-  auto batches = runPipeline(read_batches);
-  if (!batches.ok()) {
-    return batches.takeError();
-  }
-  const redisReply* batch_array = (*batches)[0].get();
-  if (batch_array->type != REDIS_REPLY_ARRAY || batch_array->elements != by_batch.size()) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + address_ + " answered MGET with something else");
+  auto marks = readValues(batch_names);
+  if (!marks.ok()) {
+    return marks.takeError();
   }
   for (std::size_t k = 0; k < by_batch.size(); ++k) {
-    const redisReply* mark = batch_array->element[k];
-    if (mark->type == REDIS_REPLY_STRING) {
+    if ((*marks)->element[k]->type == REDIS_REPLY_STRING) {
       holders[by_batch[k]] = Claim::kApplied;
     }
   }
