@@ -36,8 +36,9 @@ registry::Error badParameter(std::string_view name, const std::string& what) {
                              "parameter " + std::string(name) + ": " + what);
 }
 
-// Unknown parameters are refused like unknown configuration keys: a
-// misspelt filter would otherwise widen a search silently.
+// Unknown parameters are refused like unknown configuration keys, and so
+// are empty ones: either would otherwise widen a search silently (a
+// `holder=` that lost its value matches every holder).
 registry::Status checkParameters(const Request& request,
                                  std::initializer_list<std::string_view> known) {
   for (const auto& [name, value] : request.query) {
@@ -47,6 +48,9 @@ registry::Status checkParameters(const Request& request,
         names += names.empty() ? std::string(k) : ", " + std::string(k);
       }
       return badParameter(name, "unknown (known: " + names + ")");
+    }
+    if (value.empty()) {
+      return badParameter(name, "has an empty value (leave the parameter out instead)");
     }
   }
   return {};

@@ -154,6 +154,27 @@ TEST_F(HttpApiTest, RejectsUnknownParameter) {
             "parameter holdr: unknown (known: holder, licensor, status, after, limit)");
 }
 
+TEST_F(HttpApiTest, RejectsEmptySearchParameterNamingIt) {
+  fillRegister();
+
+  for (const std::string name : {"holder", "licensor", "status", "after", "limit"}) {
+    Response response = api_->handle(get("/api/v1/licences", {{name, ""}}));
+
+    EXPECT_EQ(response.status, 400) << name;
+    EXPECT_EQ(json::parse(response.body).at("error"), "invalid-field") << name;
+    EXPECT_EQ(json::parse(response.body).at("message"),
+              "parameter " + name + ": has an empty value (leave the parameter out instead)");
+  }
+}
+
+TEST_F(HttpApiTest, RejectsEmptyCursorOfTheChangeFeed) {
+  Response response = api_->handle(get("/api/v1/changes", {{"after", ""}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter after: has an empty value (leave the parameter out instead)");
+}
+
 TEST_F(HttpApiTest, FollowsTheChangeFeedFromACursor) {
   fillRegister();
 
