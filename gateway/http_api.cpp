@@ -38,7 +38,8 @@ registry::Error badParameter(std::string_view name, const std::string& what) {
 
 // Unknown parameters are refused like unknown configuration keys, and so
 // are empty ones: either would otherwise widen a search silently (a
-// `holder=` that lost its value matches every holder).
+// `holder=` that lost its value matches every holder). A repeated one is
+// refused rather than one of its values picked: the client meant both.
 registry::Status checkParameters(const Request& request,
                                  std::initializer_list<std::string_view> known) {
   for (const auto& [name, value] : request.query) {
@@ -48,6 +49,9 @@ registry::Status checkParameters(const Request& request,
         names += names.empty() ? std::string(k) : ", " + std::string(k);
       }
       return badParameter(name, "unknown (known: " + names + ")");
+    }
+    if (const std::size_t count = request.query.count(name); count > 1) {
+      return badParameter(name, "given " + std::to_string(count) + " times (give it once)");
     }
     if (value.empty()) {
       return badParameter(name, "has an empty value (leave the parameter out instead)");

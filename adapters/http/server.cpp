@@ -86,9 +86,10 @@ std::string decodePercent(std::string_view text, bool plus_is_space) {
   return decoded;
 }
 
-// "a=1&b=two+words": the first value of a repeated name wins.
-std::map<std::string, std::string> decodeQuery(std::string_view query) {
-  std::map<std::string, std::string> parameters;
+// "a=1&b=two+words". A repeated name keeps every value: which one to take,
+// or whether to take any, is the handler's to decide.
+std::multimap<std::string, std::string> decodeQuery(std::string_view query) {
+  std::multimap<std::string, std::string> parameters;
   while (!query.empty()) {
     std::size_t end = query.find('&');
     std::string_view pair = query.substr(0, end);

@@ -15,11 +15,11 @@
 namespace licgate::adapters::http {
 
 struct Request {
-  std::string method;                          // "GET", "POST", ...
-  std::string target;                          // path and query, as sent
-  std::string path;                            // decoded path without the query
-  std::map<std::string, std::string> query;    // decoded query parameters
-  std::map<std::string, std::string> headers;  // lower-case names
+  std::string method;                             // "GET", "POST", ...
+  std::string target;                             // path and query, as sent
+  std::string path;                               // decoded path without the query
+  std::multimap<std::string, std::string> query;  // decoded, all values of a repeated name
+  std::map<std::string, std::string> headers;     // lower-case names
   std::string body;
 };
 

@@ -21,7 +21,7 @@ using testing::delivery;
 using testing::importEvent;
 using testing::licenceEvent;
 
-Request get(const std::string& path, std::map<std::string, std::string> query = {}) {
+Request get(const std::string& path, std::multimap<std::string, std::string> query = {}) {
   Request request;
   request.method = "GET";
   request.path = path;
@@ -173,6 +173,35 @@ TEST_F(HttpApiTest, RejectsEmptyCursorOfTheChangeFeed) {
   EXPECT_EQ(response.status, 400);
   EXPECT_EQ(json::parse(response.body).at("message"),
             "parameter after: has an empty value (leave the parameter out instead)");
+}
+
+TEST_F(HttpApiTest, RejectsRepeatedSearchParameterNamingIt) {
+  fillRegister();
+
+  Response response =
+      api_->handle(get("/api/v1/licences", {{"status", "terminated"}, {"status", "active"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter status: given 2 times (give it once)");
+}
+
+TEST_F(HttpApiTest, RejectsRepeatedParameterOfTheChangeFeed) {
+  Response response =
+      api_->handle(get("/api/v1/changes", {{"limit", "5"}, {"after", "1"}, {"limit", "5"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter limit: given 2 times (give it once)");
+}
+
+TEST_F(HttpApiTest, RejectsRepeatedParameterOfDeadLetters) {
+  Response response =
+      api_->handle(get("/api/v1/dead-letters", {{"after", "0"}, {"after", "1"}, {"after", "2"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter after: given 3 times (give it once)");
 }
 
 TEST_F(HttpApiTest, FollowsTheChangeFeedFromACursor) {
