@@ -19,6 +19,7 @@ using nlohmann::json;
 using registry::EventType;
 using testing::delivery;
 using testing::importEvent;
+using testing::issueEvent;
 using testing::licenceEvent;
 
 Request get(const std::string& path, std::multimap<std::string, std::string> query = {}) {
@@ -136,6 +137,72 @@ TEST_F(HttpApiTest, RejectsUnknownHolderScheme) {
   EXPECT_EQ(response.status, 400);
   EXPECT_EQ(json::parse(response.body).at("message"),
             "parameter holder: \"de-hrb\" is not a holder id scheme (kz-iin, kz-bin, cz-ico)");
+}
+
+TEST_F(HttpApiTest, FindsHolderByIcoWithoutItsLeadingZeros) {
+  fillRegister();
+
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "cz-ico:637076"}}));
+
+  ASSERT_EQ(response.status, 200) << response.body;
+  json page = json::parse(response.body);
+  ASSERT_EQ(page.at("licences").size(), 3u);
+  EXPECT_EQ(page["licences"][0].at("number"), "310100016");
+  EXPECT_EQ(page["licences"][0]["holder"].at("id"), "00637076");
+}
+
+TEST_F(HttpApiTest, FindsHolderByBin) {
+  fillRegister();
+  send({delivery("portal", "m-6", issueEvent())});
+
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "kz-bin:150440000003"}}));
+
+  ASSERT_EQ(response.status, 200) << response.body;
+  json page = json::parse(response.body);
+  ASSERT_EQ(page.at("licences").size(), 1u);
+  EXPECT_EQ(page["licences"][0].at("licensor"), "KZ-MIIR");
+}
+
+TEST_F(HttpApiTest, RejectsIcoWithWrongCheckDigit) {
+  fillRegister();
+
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "cz-ico:00637077"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holder: IČ 00637077: check digit is 7, expected 6");
+}
+
+TEST_F(HttpApiTest, RejectsShortIcoWithWrongCheckDigitNamingItPadded) {
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "cz-ico:637077"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holder: IČ 00637077: check digit is 7, expected 6");
+}
+
+TEST_F(HttpApiTest, RejectsIcoThatIsNotDigits) {
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "cz-ico:0063707x"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holder: IČ 0063707x: character 8 is not a digit");
+}
+
+TEST_F(HttpApiTest, RejectsBinWithWrongCheckDigit) {
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "kz-bin:150440000004"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holder: BIN 150440000004: check digit is 4, expected 3");
+}
+
+TEST_F(HttpApiTest, RejectsIinWithWrongCheckDigit) {
+  Response response = api_->handle(get("/api/v1/licences", {{"holder", "kz-iin:900101300015"}}));
+
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "parameter holder: IIN 900101300015: check digit is 5, expected 7");
 }
 
 TEST_F(HttpApiTest, RejectsUnknownStatus) {
