@@ -271,6 +271,8 @@ Response HttpApi::handle(const Request& request) {
     Response response = errorResponse(registry::makeError(
         ErrorCode::kNotImplemented, "method " + request.method + " is not allowed on " + path));
     response.status = 405;
+    // RFC 9110 section 15.5.6: a 405 lists the methods the resource takes.
+    response.headers["Allow"] = "GET";
     return response;
   }
   if (path == kLicencesPath) {

@@ -226,6 +226,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.emplace(static_cast<bhttp::status>(response.status), version);
     response_->set(bhttp::field::server, "licgate");
     response_->set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) {
+      response_->set(name, value);
+    }
     response_->body() = std::move(response.body);
     response_->keep_alive(keep_alive);
     response_->prepare_payload();

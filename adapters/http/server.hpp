@@ -27,6 +27,10 @@ struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Fields besides Server, Content-Type, Content-Length and Connection, which
+  // the server sets itself: {"Allow", "GET"}. The `{}` lets a Response be
+  // brace-initialised without it under -Wmissing-field-initializers.
+  std::map<std::string, std::string> headers{};
 };
 
 using Handler = std::function<Response(const Request&)>;

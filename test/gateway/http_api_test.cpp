@@ -394,6 +394,19 @@ TEST_F(HttpApiTest, RefusesMethodsOtherThanGet) {
   Response response = api_->handle(request);
 
   EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.headers, (std::map<std::string, std::string>{{"Allow", "GET"}}));
+  EXPECT_EQ(json::parse(response.body).at("message"),
+            "method DELETE is not allowed on /api/v1/licences/310100016");
+}
+
+TEST_F(HttpApiTest, RefusesHeadWithAllowGet) {
+  Request request = get("/api/v1/changes");
+  request.method = "HEAD";
+
+  Response response = api_->handle(request);
+
+  EXPECT_EQ(response.status, 405);
+  EXPECT_EQ(response.headers, (std::map<std::string, std::string>{{"Allow", "GET"}}));
 }
 
 }  // namespace

@@ -273,6 +273,24 @@ TEST_F(HttpServerTest, ResponseCarriesStatusContentTypeAndBody) {
   EXPECT_EQ(reply->body, "{\"error\":\"unknown-licence\"}");
 }
 
+TEST_F(HttpServerTest, ResponseCarriesTheHandlersHeaders) {
+  startServer([](const Request&) {
+    Response response{405, "application/json", "{}"};
+    response.headers["Allow"] = "GET";
+    return response;
+  });
+  RawClient client(server_->boundPort());
+
+  client.send("DELETE /api/v1/licences/99000001 HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto reply = client.readReply();
+
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 405);
+  EXPECT_EQ(reply->headers["allow"], "GET");
+  EXPECT_EQ(reply->headers["content-type"], "application/json");
+  EXPECT_EQ(reply->body, "{}");
+}
+
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   startRecording();
   RawClient client(server_->boundPort());
