@@ -441,6 +441,20 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
 }
 
 Result<Config> loadConfigFile(const std::string& path) {
+  // An ifstream opens a directory without complaint and reads nothing from
+  // it, which would be reported as an empty document: anything but a regular
+  // file is refused before it is opened.
+  std::error_code ignored;
+  const auto status = std::filesystem::status(path, ignored);
+  if (std::filesystem::is_directory(status)) {
+    return registry::makeError(ErrorCode::kNotFound,
+                               "configuration file " + path + " cannot be read: it is a directory");
+  }
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return registry::makeError(
+        ErrorCode::kNotFound,
+        "configuration file " + path + " cannot be read: it is not a regular file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return registry::makeError(ErrorCode::kNotFound,

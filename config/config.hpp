@@ -76,7 +76,8 @@ registry::Result<Config> parseConfig(std::string_view yaml_text, std::string_vie
                                      const std::string& base_dir);
 
 // Reads `path` and parses it, resolving a relative store path against the
-// file's directory. kNotFound when the file cannot be read, naming it.
+// file's directory. kNotFound when the file cannot be read or is not a
+// regular file (a directory, say), naming it.
 registry::Result<Config> loadConfigFile(const std::string& path);
 
 }  // namespace licgate::config

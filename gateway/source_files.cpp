@@ -34,6 +34,19 @@ Result<SourceFormat> parseSourceFormat(std::string_view text) {
 
 Result<std::vector<mapping::SourceRecord>> readSourceFile(const std::string& path,
                                                           SourceFormat format) {
+  // An ifstream opens a directory without complaint and reads nothing from
+  // it, which would send one empty message: anything but a regular file is
+  // refused before it is opened.
+  std::error_code ignored;
+  const auto status = std::filesystem::status(path, ignored);
+  if (std::filesystem::is_directory(status)) {
+    return registry::makeError(ErrorCode::kNotFound,
+                               "file " + path + " cannot be read: it is a directory");
+  }
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return registry::makeError(ErrorCode::kNotFound,
+                               "file " + path + " cannot be read: it is not a regular file");
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) {
     return registry::makeError(ErrorCode::kNotFound, "file " + path + " cannot be read");

@@ -25,7 +25,8 @@ enum class SourceFormat : std::uint8_t {
 registry::Result<SourceFormat> parseSourceFormat(std::string_view text);
 
 // Reads `path` and splits it into records with their content types.
-// Errors: kNotFound when the file cannot be read; the splitters' kMalformed
+// Errors: kNotFound when the file cannot be read or is not a regular file
+// (a directory, say); the splitters' kMalformed
 // or kInvalidEncoding when it is not in the format named.
 registry::Result<std::vector<mapping::SourceRecord>> readSourceFile(const std::string& path,
                                                                     SourceFormat format);

@@ -223,6 +223,26 @@ TEST(ConfigLoader, ReportsUnreadableFile) {
   EXPECT_EQ(config.error().message, "configuration file /nonexistent/licgate.yaml cannot be read");
 }
 
+TEST(ConfigLoader, RefusesADirectory) {
+  const std::string path = std::string(LICGATE_SOURCE_DIR) + "/config";
+
+  auto config = loadConfigFile(path);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(config.error().message,
+            "configuration file " + path + " cannot be read: it is a directory");
+}
+
+TEST(ConfigLoader, RefusesAFileThatIsNotARegularFile) {
+  auto config = loadConfigFile("/dev/null");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(config.error().message,
+            "configuration file /dev/null cannot be read: it is not a regular file");
+}
+
 TEST(SystemConfig, WildcardActsForEveryLicensor) {
   SystemConfig system{"portal", "Portal", {"*"}};
 

@@ -285,6 +285,15 @@ TEST_F(LicgateProgram, CheckConfigNamesTheBadKey) {
             std::string::npos);
 }
 
+TEST_F(LicgateProgram, CheckConfigRefusesADirectory) {
+  int code = testing::runProgram({LICGATE_PROGRAM, "check-config", dir_.path().string()},
+                                 dir_.file("out.txt"));
+
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(testing::readFile(dir_.file("out.txt")),
+            "configuration file " + dir_.path().string() + " cannot be read: it is a directory\n");
+}
+
 TEST_F(LicgateProgram, RefusesToServeWithABadConfiguration) {
   testing::writeFile(dir_.file("bad.yaml"), "store:\n  path: x.db\n");
 

@@ -53,6 +53,24 @@ TEST(SourceFile, ReportsFileThatCannotBeRead) {
   EXPECT_EQ(records.error().message, "file /nonexistent/event.xml cannot be read");
 }
 
+TEST(SourceFile, RefusesADirectory) {
+  testing::TempDir dir;
+
+  auto records = readSourceFile(dir.path().string(), SourceFormat::kJson);
+
+  ASSERT_FALSE(records.ok());
+  EXPECT_EQ(records.error().code, registry::ErrorCode::kNotFound);
+  EXPECT_EQ(records.error().message,
+            "file " + dir.path().string() + " cannot be read: it is a directory");
+}
+
+TEST(SourceFile, RefusesAFileThatIsNotARegularFile) {
+  auto records = readSourceFile("/dev/null", SourceFormat::kXml);
+
+  ASSERT_FALSE(records.ok());
+  EXPECT_EQ(records.error().message, "file /dev/null cannot be read: it is not a regular file");
+}
+
 TEST(SourceFile, SplitsTheEruXmlExportIntoOneRecordPerLicence) {
   auto records = readSourceFile(kEruDir + "/lic31-heat-2021-05-28.xml", SourceFormat::kEruXml);
 
@@ -140,6 +158,24 @@ TEST(SendCommand, FailsOnFileThatCannotBeRead) {
   EXPECT_EQ(code, kSendBadInput);
   EXPECT_EQ(err.str(),
             "send: /nonexistent/event.xml: file /nonexistent/event.xml cannot be read\n");
+}
+
+TEST(SendCommand, FailsOnADirectoryWithoutSending) {
+  testing::TempDir dir;
+  SendCommand command;
+  command.options.system = "eru-export";
+  command.options.port = testing::pickFreePort();
+  command.format = SourceFormat::kXml;
+  command.files = {dir.path().string()};
+  std::ostringstream out;
+  std::ostringstream err;
+
+  int code = runSend(command, out, err);
+
+  EXPECT_EQ(code, kSendBadInput);
+  EXPECT_EQ(out.str(), "");
+  EXPECT_EQ(err.str(), "send: " + dir.path().string() + ": file " + dir.path().string() +
+                           " cannot be read: it is a directory\n");
 }
 
 TEST(SendCommand, FailsWhenNobodyListens) {
