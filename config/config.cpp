@@ -109,16 +109,22 @@ class Reader {
 
   const std::vector<std::string>& problems() const { return problems_; }
 
-  // True when `node` is a mapping whose keys are all in `known`.
+  // True when `node` is a mapping; each of its keys not in `known`, and
+  // each key given more than once, is a problem. yaml-cpp keeps a repeated
+  // key as a second entry and a look-up finds the first, so without this
+  // check the second value would be ignored without a word.
   bool checkMap(const YAML::Node& node, const std::string& path,
                 std::initializer_list<std::string_view> known) {
     if (!node.IsMap()) {
       fail(path, describe(node) + " is not a mapping");
       return false;
     }
+    std::set<std::string> seen;
     for (const auto& entry : node) {
       const std::string key = entry.first.Scalar();
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
+      if (!seen.insert(key).second) {
+        fail(childPath(path, key), "given twice");
+      } else if (std::find(known.begin(), known.end(), key) == known.end()) {
         std::vector<std::string> names(known.begin(), known.end());
         fail(childPath(path, key), "unknown key (known: " + join(names, ", ") + ")");
       }

@@ -113,6 +113,43 @@ TEST(ConfigLoader, ReportsEveryProblemOnItsOwnLine) {
             "test.yaml: log.format: \"xml\" is not one of json, text");
 }
 
+TEST(ConfigLoader, RejectsKeyGivenTwice) {
+  std::string text = kMinimal;
+  text.replace(text.find("  path: /tmp/register.db"), 24,
+               "  path: /tmp/register.db\n  path: /tmp/other.db");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: store.path: given twice");
+}
+
+TEST(ConfigLoader, RejectsSectionGivenTwice) {
+  auto config = parse(kMinimal + "store:\n  path: /tmp/other.db\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: store: given twice");
+}
+
+TEST(ConfigLoader, RejectsKeyGivenTwiceInAListItem) {
+  std::string text = kMinimal;
+  text.replace(text.find("    name: ERU\n"), 14, "    name: ERU\n    name: Other\n");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: licensors[0].name: given twice");
+}
+
+TEST(ConfigLoader, ReportsUnknownKeyOnceWhenGivenTwice) {
+  auto config = parse(kMinimal + "http:\n  prot: 1\n  prot: 2\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: http.prot: unknown key (known: host, port, threads, max_body_bytes)\n"
+            "test.yaml: http.prot: given twice");
+}
+
 TEST(ConfigLoader, RejectsTextThatIsNotYaml) {
   auto config = parse("store: [unclosed\n");
 
