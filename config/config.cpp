@@ -132,29 +132,37 @@ class Reader {
     return true;
   }
 
-  void readString(const YAML::Node& map, const std::string& path, std::string_view key,
+  // The readers below leave `out` as it is when the key is absent or its
+  // value is refused, and return false when they reported a problem. A
+  // check between two values runs only when both were read: after a refused
+  // value `out` still holds the default, and a message quoting it would
+  // blame a value the file never gave.
+
+  bool readString(const YAML::Node& map, const std::string& path, std::string_view key,
                   std::string& out, bool required = false) {
     const YAML::Node node = map[std::string(key)];
     const std::string where = childPath(path, key);
     if (!node.IsDefined() || node.IsNull()) {
       if (required) {
         fail(where, "is required");
+        return false;
       }
-      return;
+      return true;
     }
     if (!node.IsScalar() || node.Scalar().empty()) {
       fail(where, describe(node) + " is not a non-empty text");
-      return;
+      return false;
     }
     out = node.Scalar();
+    return true;
   }
 
   template <typename Int>
-  void readInteger(const YAML::Node& map, const std::string& path, std::string_view key,
+  bool readInteger(const YAML::Node& map, const std::string& path, std::string_view key,
                    const Range& range, Int& out) {
     const YAML::Node node = map[std::string(key)];
     if (!node.IsDefined() || node.IsNull()) {
-      return;
+      return true;
     }
     const std::string where = childPath(path, key);
     std::int64_t value = 0;
@@ -164,49 +172,59 @@ class Reader {
         value < range.min || value > range.max) {
       fail(where, describe(node) + " is not " + std::string(range.noun) + " (" +
                       std::to_string(range.min) + ".." + std::to_string(range.max) + ")");
-      return;
+      return false;
     }
     out = static_cast<Int>(value);
+    return true;
   }
 
-  void readBool(const YAML::Node& map, const std::string& path, std::string_view key, bool& out) {
+  bool readBool(const YAML::Node& map, const std::string& path, std::string_view key, bool& out) {
     const YAML::Node node = map[std::string(key)];
     if (!node.IsDefined() || node.IsNull()) {
-      return;
+      return true;
     }
     bool value = false;
     if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
       fail(childPath(path, key), describe(node) + " is not true or false");
-      return;
+      return false;
     }
     out = value;
+    return true;
   }
 
   // A list of non-empty texts; a single text counts as a list of one.
-  void readStringList(const YAML::Node& map, const std::string& path, std::string_view key,
+  bool readStringList(const YAML::Node& map, const std::string& path, std::string_view key,
                       std::vector<std::string>& out) {
     const YAML::Node node = map[std::string(key)];
     const std::string where = childPath(path, key);
     if (!node.IsDefined() || node.IsNull()) {
-      return;
+      return true;
     }
     if (node.IsScalar()) {
       out = {node.Scalar()};
-      return;
+      return true;
     }
     if (!node.IsSequence()) {
       fail(where, describe(node) + " is not a list");
-      return;
+      return false;
     }
-    out.clear();
+    // Only a list without a bad item is taken: with one left out, the
+    // positions of the others would no longer match the file.
+    std::vector<std::string> items;
+    bool all_good = true;
     for (std::size_t i = 0; i < node.size(); ++i) {
       const std::string item_path = where + "[" + std::to_string(i) + "]";
       if (!node[i].IsScalar() || node[i].Scalar().empty()) {
         fail(item_path, describe(node[i]) + " is not a non-empty text");
+        all_good = false;
         continue;
       }
-      out.push_back(node[i].Scalar());
+      items.push_back(node[i].Scalar());
     }
+    if (all_good) {
+      out = std::move(items);
+    }
+    return all_good;
   }
 
   // `value` is one of `allowed`; otherwise a problem naming them.
@@ -292,17 +310,19 @@ void readAmqp(Reader& reader, const YAML::Node& node, adapters::amqp::IntakeOpti
   reader.readString(node, path, "host", amqp.host);
   reader.readInteger(node, path, "port", kPort, amqp.port);
   reader.readString(node, path, "container_id", amqp.container_id);
-  reader.readInteger(node, path, "credit_window", kCredit, amqp.credit_window);
-  reader.readInteger(node, path, "max_in_flight", kInFlight, amqp.max_in_flight);
-  if (amqp.max_in_flight < static_cast<std::size_t>(amqp.credit_window)) {
+  const bool credit_read =
+      reader.readInteger(node, path, "credit_window", kCredit, amqp.credit_window);
+  const bool in_flight_read =
+      reader.readInteger(node, path, "max_in_flight", kInFlight, amqp.max_in_flight);
+  if (credit_read && in_flight_read &&
+      amqp.max_in_flight < static_cast<std::size_t>(amqp.credit_window)) {
     reader.fail(path + ".max_in_flight",
                 std::to_string(amqp.max_in_flight) + " is less than credit_window (" +
                     std::to_string(amqp.credit_window) + "): no link could be given its window");
   }
   reader.readInteger(node, path, "max_message_bytes", kBytes, amqp.max_message_bytes);
   reader.readInteger(node, path, "max_batch", kBatch, amqp.max_batch);
-  reader.readStringList(node, path, "addresses", amqp.addresses);
-  if (amqp.addresses.empty()) {
+  if (reader.readStringList(node, path, "addresses", amqp.addresses) && amqp.addresses.empty()) {
     reader.fail(path + ".addresses", "is empty: licgate would take no deliveries");
   }
   for (std::size_t i = 0; i < amqp.addresses.size(); ++i) {
@@ -365,11 +385,11 @@ void readSystems(Reader& reader, const YAML::Node& node, const std::vector<Licen
     SystemConfig system;
     reader.readString(node[i], item, "id", system.id, true);
     reader.readString(node[i], item, "name", system.name, true);
-    reader.readStringList(node[i], item, "licensors", system.licensors);
+    const bool licensors_read = reader.readStringList(node[i], item, "licensors", system.licensors);
     if (!system.id.empty() && !seen.insert(system.id).second) {
       reader.fail(item + ".id", "\"" + system.id + "\" is listed twice");
     }
-    if (system.licensors.empty()) {
+    if (licensors_read && system.licensors.empty()) {
       reader.fail(item + ".licensors", "needs at least one licensor code, or \"*\" for all");
     }
     for (std::size_t j = 0; j < system.licensors.size(); ++j) {

@@ -81,6 +81,43 @@ TEST(ConfigLoader, RejectsInFlightLimitBelowOneWindow) {
             "be given its window");
 }
 
+TEST(ConfigLoader, DoesNotCompareARefusedCreditWindow) {
+  auto config = parse(kMinimal + "amqp:\n  credit_window: 0\n  max_in_flight: 10\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: amqp.credit_window: 0 is not a credit window (1..100000)");
+}
+
+TEST(ConfigLoader, ComparesTheInFlightLimitWithTheDefaultWindowWhenNoneIsGiven) {
+  auto config = parse(kMinimal + "amqp:\n  max_in_flight: 10\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: amqp.max_in_flight: 10 is less than credit_window (500): no link could "
+            "be given its window");
+}
+
+TEST(ConfigLoader, ReportsABadListItemWithoutFollowOnProblems) {
+  std::string text = kMinimal;
+  text.replace(text.find("[CZ-ERU]"), 8, "[{code: CZ-ERU}]");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: systems[0].licensors[0]: a mapping is not a non-empty text");
+}
+
+TEST(ConfigLoader, ReportsBadListItemsAtTheirPositions) {
+  auto config = parse(kMinimal + "amqp:\n  addresses: [\"\", queries/out, []]\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: amqp.addresses[0]: \"\" is not a non-empty text\n"
+            "test.yaml: amqp.addresses[2]: a list is not a non-empty text");
+}
+
 TEST(ConfigLoader, RejectsTextWhereANumberIsExpected) {
   auto config = parse(kMinimal + "http:\n  threads: many\n");
 
