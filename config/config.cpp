@@ -192,16 +192,13 @@ class Reader {
     return true;
   }
 
-  // A list of non-empty texts; a single text counts as a list of one.
+  // A list of non-empty texts. A single text is refused, not taken as a
+  // list of one: no key takes a value of another type than its own.
   bool readStringList(const YAML::Node& map, const std::string& path, std::string_view key,
                       std::vector<std::string>& out) {
     const YAML::Node node = map[std::string(key)];
     const std::string where = childPath(path, key);
     if (!node.IsDefined() || node.IsNull()) {
-      return true;
-    }
-    if (node.IsScalar()) {
-      out = {node.Scalar()};
       return true;
     }
     if (!node.IsSequence()) {

@@ -243,7 +243,7 @@ TEST(ConfigLoader, RejectsSystemActingForUnlistedLicensor) {
 }
 
 TEST(ConfigLoader, RejectsSystemListedTwice) {
-  auto config = parse(kMinimal + "  - id: eru-export\n    name: again\n    licensors: \"*\"\n");
+  auto config = parse(kMinimal + "  - id: eru-export\n    name: again\n    licensors: [\"*\"]\n");
 
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message, "test.yaml: systems[1].id: \"eru-export\" is listed twice");
@@ -265,6 +265,23 @@ TEST(ConfigLoader, RejectsAddressNoFlowServes) {
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message,
             "test.yaml: amqp.addresses[1]: \"queries/out\" is not one of licences/events");
+}
+
+TEST(ConfigLoader, RejectsTextWhereAListIsExpected) {
+  auto config = parse(kMinimal + "amqp:\n  addresses: licences/events\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: amqp.addresses: \"licences/events\" is not a list");
+}
+
+TEST(ConfigLoader, RejectsTextWhereAListOfLicensorsIsExpected) {
+  std::string text = kMinimal;
+  text.replace(text.find("[CZ-ERU]"), 8, "CZ-ERU");
+
+  auto config = parse(text);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: systems[0].licensors: \"CZ-ERU\" is not a list");
 }
 
 TEST(ConfigLoader, RejectsFlagThatIsNotBoolean) {
