@@ -6,6 +6,8 @@
 // one run of `licgate check-config` shows them all.
 #include "config/config.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -245,6 +247,56 @@ bool isCountryCode(std::string_view code) {
          std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
+// An IPv4 address in dotted decimal or an IPv6 address, as inet_pton reads
+// them: no brackets, no zone, no shorthand such as "127.1".
+bool isIpAddress(const std::string& text) {
+  in6_addr ignored{};
+  return ::inet_pton(AF_INET, text.c_str(), &ignored) == 1 ||
+         ::inet_pton(AF_INET6, text.c_str(), &ignored) == 1;
+}
+
+// A host name as RFC 1123 (2.1) has it: labels of ASCII letters, digits and
+// hyphens, 1..63 characters, neither starting nor ending with a hyphen,
+// joined by dots, 253 characters at most. A last label of digits alone is
+// refused, as RFC 1123 asks, so that a mistyped address ("10.0.0.256") is
+// not looked up as a name.
+bool isHostName(std::string_view name) {
+  if (name.empty() || name.size() > 253) {
+    return false;
+  }
+  std::string_view rest = name;
+  while (true) {
+    const std::size_t dot = rest.find('.');
+    const std::string_view label = rest.substr(0, dot);
+    const bool letters_digits_hyphens = std::all_of(label.begin(), label.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+    });
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' ||
+        !letters_digits_hyphens) {
+      return false;
+    }
+    if (dot == std::string_view::npos) {
+      return !std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; });
+    }
+    rest.remove_prefix(dot + 1);
+  }
+}
+
+// Checks a host read from `where`. Names are resolved only when licgate
+// connects or listens, so a name is checked for its form alone; the HTTP
+// server binds to an address without resolving anything and so takes
+// addresses only (`names_allowed` false).
+void checkHost(Reader& reader, const std::string& where, const std::string& host,
+               bool names_allowed) {
+  if (isIpAddress(host) || (names_allowed && isHostName(host))) {
+    return;
+  }
+  reader.fail(where, "\"" + host + "\" is not " +
+                         (names_allowed ? std::string("an IPv4 or IPv6 address or a host name")
+                                        : std::string("an IPv4 or IPv6 address (the HTTP server "
+                                                      "does not resolve host names)")));
+}
+
 void readStore(Reader& reader, const YAML::Node& node, const std::string& base_dir,
                registry::StoreOptions& store) {
   const std::string path = "store";
@@ -286,7 +338,9 @@ void readRedis(Reader& reader, const YAML::Node& node, RedisConfig& redis) {
   redis.enabled = true;
   reader.readBool(node, path, "enabled", redis.enabled);
   auto& options = redis.options;
-  reader.readString(node, path, "host", options.host);
+  if (reader.readString(node, path, "host", options.host)) {
+    checkHost(reader, path + ".host", options.host, true);
+  }
   reader.readInteger(node, path, "port", Range{1, 65535, "a port"}, options.port);
   reader.readInteger(node, path, "timeout_ms", kMillis, options.timeout_ms);
   reader.readInteger(node, path, "retry_after_ms", kMillis, options.retry_after_ms);
@@ -304,7 +358,9 @@ void readAmqp(Reader& reader, const YAML::Node& node, adapters::amqp::IntakeOpti
                         "max_message_bytes", "max_batch", "addresses"})) {
     return;
   }
-  reader.readString(node, path, "host", amqp.host);
+  if (reader.readString(node, path, "host", amqp.host)) {
+    checkHost(reader, path + ".host", amqp.host, true);
+  }
   reader.readInteger(node, path, "port", kPort, amqp.port);
   reader.readString(node, path, "container_id", amqp.container_id);
   const bool credit_read =
@@ -336,7 +392,9 @@ void readHttp(Reader& reader, const YAML::Node& node, adapters::http::ServerOpti
   if (!reader.checkMap(node, path, {"host", "port", "threads", "max_body_bytes"})) {
     return;
   }
-  reader.readString(node, path, "host", http.host);
+  if (reader.readString(node, path, "host", http.host)) {
+    checkHost(reader, path + ".host", http.host, false);
+  }
   reader.readInteger(node, path, "port", kPort, http.port);
   reader.readInteger(node, path, "threads", kThreads, http.threads);
   reader.readInteger(node, path, "max_body_bytes", kBytes, http.max_body_bytes);

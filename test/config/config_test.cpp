@@ -118,6 +118,61 @@ TEST(ConfigLoader, ReportsBadListItemsAtTheirPositions) {
             "test.yaml: amqp.addresses[2]: a list is not a non-empty text");
 }
 
+TEST(ConfigLoader, AcceptsAddressesAndHostNamesAsHosts) {
+  auto config = parse(kMinimal +
+                      "amqp:\n  host: broker-1.licences.example\nredis:\n  host: localhost\n"
+                      "http:\n  host: \"::1\"\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->amqp.host, "broker-1.licences.example");
+  EXPECT_EQ(config->redis.options.host, "localhost");
+  EXPECT_EQ(config->http.host, "::1");
+}
+
+TEST(ConfigLoader, RejectsHostThatIsNeitherAnAddressNorAHostName) {
+  auto config = parse(kMinimal + "amqp:\n  host: \"not a host!\"\nredis:\n  host: -redis\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: redis.host: \"-redis\" is not an IPv4 or IPv6 address or a host name\n"
+            "test.yaml: amqp.host: \"not a host!\" is not an IPv4 or IPv6 address or a host "
+            "name");
+}
+
+TEST(ConfigLoader, RejectsHostNameLabelLongerThanSixtyThreeCharacters) {
+  auto config = parse(kMinimal + "redis:\n  host: " + std::string(64, 'a') + ".example\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message, "test.yaml: redis.host: \"" + std::string(64, 'a') +
+                                        ".example\" is not an IPv4 or IPv6 address or a host name");
+}
+
+TEST(ConfigLoader, RejectsMistypedAddressAsHost) {
+  auto config = parse(kMinimal + "amqp:\n  host: 10.0.0.256\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: amqp.host: \"10.0.0.256\" is not an IPv4 or IPv6 address or a host name");
+}
+
+TEST(ConfigLoader, RejectsHttpHostThatIsNotAnAddress) {
+  auto config = parse(kMinimal + "http:\n  host: \"not a host!\"\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: http.host: \"not a host!\" is not an IPv4 or IPv6 address (the HTTP "
+            "server does not resolve host names)");
+}
+
+TEST(ConfigLoader, RejectsHostNameForTheHttpServer) {
+  auto config = parse(kMinimal + "http:\n  host: localhost\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: http.host: \"localhost\" is not an IPv4 or IPv6 address (the HTTP "
+            "server does not resolve host names)");
+}
+
 TEST(ConfigLoader, RejectsTextWhereANumberIsExpected) {
   auto config = parse(kMinimal + "http:\n  threads: many\n");
 
