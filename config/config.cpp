@@ -326,8 +326,14 @@ void readStore(Reader& reader, const YAML::Node& node, const std::string& base_d
 
 void readRedis(Reader& reader, const YAML::Node& node, RedisConfig& redis) {
   const std::string path = "redis";
-  if (!node.IsDefined() || node.IsNull()) {
+  if (!node.IsDefined()) {
     redis.enabled = false;
+    return;
+  }
+  // A section given empty (`redis:` with every key commented out, say) is
+  // still present, and a present section enables Redis: with its defaults.
+  if (node.IsNull()) {
+    redis.enabled = true;
     return;
   }
   if (!reader.checkMap(node, path,

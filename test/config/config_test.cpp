@@ -354,6 +354,15 @@ TEST(ConfigLoader, EnablesRedisWhenItsSectionIsPresent) {
   EXPECT_EQ(config->redis.options.port, 6380);
 }
 
+TEST(ConfigLoader, EnablesRedisWithItsDefaultsWhenItsSectionIsEmpty) {
+  auto config = parse(kMinimal + "redis:\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->redis.enabled);
+  EXPECT_EQ(config->redis.options.host, "127.0.0.1");
+  EXPECT_EQ(config->redis.options.port, 6379);
+}
+
 TEST(ConfigLoader, RejectsSectionThatIsNotAMapping) {
   auto config = parse(kMinimal + "http: 8080\n");
 
