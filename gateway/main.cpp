@@ -2,8 +2,9 @@
 //   licgate serve --config FILE [--ports-file F]   run the register's gateway
 //   licgate check-config FILE                      check a configuration
 //   licgate send --system SYS --format FMT FILE... send records as AMQP messages
-#include <CLI/CLI.hpp>
+#include <sysexits.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "config/config.hpp"
@@ -16,6 +17,19 @@ namespace {
 using licgate::config::Config;
 
 constexpr const char* kVersion = "0.1.0";
+
+// The exit code of every usage error, whatever the command: an unknown
+// option, a required one missing or empty, a value out of range or not in
+// its form. sysexits.h's EX_USAGE (64) is apart from the small codes each
+// command gives its own outcomes (2 is a file that cannot be read, say).
+constexpr int kUsageError = EX_USAGE;
+
+// Refuses an empty value. A required option given as "" counts as given,
+// and `--system ""` would be sent and dead-lettered by licgate for a reason
+// the sender could have been told at once.
+const CLI::Validator kNotEmpty(
+    [](std::string& value) { return value.empty() ? std::string("is empty") : std::string(); }, "",
+    "NOT_EMPTY");
 
 int serve(const std::string& config_path, const std::string& ports_file) {
   auto config = licgate::config::loadConfigFile(config_path);
@@ -61,12 +75,18 @@ CLI::App* addSendCommand(CLI::App& app, SendArguments& args) {
   auto* send = app.add_subcommand("send", "Send the records of files as AMQP messages");
   auto& options = args.command.options;
   send->add_option("--url", args.url, "licgate's AMQP listener, amqp://HOST:PORT")
-      ->capture_default_str();
-  send->add_option("--address", options.address, "Target address")->capture_default_str();
-  send->add_option("--system", options.system, "The sending system's id")->required();
+      ->capture_default_str()
+      ->check(kNotEmpty);
+  send->add_option("--address", options.address, "Target address")
+      ->capture_default_str()
+      ->check(kNotEmpty);
+  send->add_option("--system", options.system, "The sending system's id")
+      ->required()
+      ->check(kNotEmpty);
   send->add_option("--format", args.format,
                    "eru-xml, eru-holders-csv, eru-establishments-csv, xml or json")
-      ->required();
+      ->required()
+      ->check(kNotEmpty);
   send->add_option("--window", options.window, "Most deliveries unsettled at once")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
@@ -78,7 +98,7 @@ CLI::App* addSendCommand(CLI::App& app, SendArguments& args) {
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
   send->add_flag("--no-replies", args.no_replies, "Do not ask for outcome messages");
-  send->add_option("FILE", args.command.files, "Files to send")->required();
+  send->add_option("FILE", args.command.files, "Files to send")->required()->check(kNotEmpty);
   return send;
 }
 
@@ -86,12 +106,12 @@ int send(SendArguments& args) {
   auto& command = args.command;
   if (auto parsed = licgate::gateway::parseAmqpUrl(args.url, command.options); !parsed.ok()) {
     std::cerr << "send: " << parsed.error().message << '\n';
-    return licgate::gateway::kSendBadInput;
+    return kUsageError;
   }
   auto source_format = licgate::gateway::parseSourceFormat(args.format);
   if (!source_format.ok()) {
     std::cerr << "send: " << source_format.error().message << '\n';
-    return licgate::gateway::kSendBadInput;
+    return kUsageError;
   }
   command.format = *source_format;
   command.options.idle_timeout = std::chrono::seconds(args.timeout_s);
@@ -109,18 +129,30 @@ int main(int argc, char** argv) {
   std::string config_path;
   std::string ports_file;
   auto* serve_command = app.add_subcommand("serve", "Run the AMQP intake and the HTTP API");
-  serve_command->add_option("--config", config_path, "Configuration file (YAML)")->required();
-  serve_command->add_option("--ports-file", ports_file,
-                            "Write {\"amqp\":N,\"http\":M} here once the listeners are bound");
+  serve_command->add_option("--config", config_path, "Configuration file (YAML)")
+      ->required()
+      ->check(kNotEmpty);
+  serve_command
+      ->add_option("--ports-file", ports_file,
+                   "Write {\"amqp\":N,\"http\":M} here once the listeners are bound")
+      ->check(kNotEmpty);
 
   std::string check_path;
   auto* check_command = app.add_subcommand("check-config", "Check a configuration file");
-  check_command->add_option("FILE", check_path, "Configuration file (YAML)")->required();
+  check_command->add_option("FILE", check_path, "Configuration file (YAML)")
+      ->required()
+      ->check(kNotEmpty);
 
   SendArguments send_args;
   addSendCommand(app, send_args);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version arrive here too, and end with 0; every other
+    // parse error is a usage error, whichever code CLI11 gives it.
+    return app.exit(e) == 0 ? 0 : kUsageError;
+  }
 
   // Exceptions end the program here, at its edge, with their message; the
   // handlers inside catch their own.

@@ -330,6 +330,56 @@ TEST_F(LicgateProgram, SendCommandRecognisesAFileSentTwice) {
       << testing::readFile(dir_.file("again.txt"));
 }
 
+TEST_F(LicgateProgram, SendRefusesAnEmptySystemWithoutSending) {
+  start(0);
+  testing::writeFile(dir_.file("event.xml"),
+                     mapping::writeEventXml(testing::importEvent("310100016")));
+
+  int code = testing::runProgram(
+      {LICGATE_PROGRAM, "send", "--url", "amqp://127.0.0.1:" + std::to_string(licgate_->amqpPort()),
+       "--system", "", "--format", "xml", dir_.file("event.xml")},
+      dir_.file("out.txt"));
+  json stats = getJson(licgate_->httpPort(), "/api/v1/stats");
+
+  EXPECT_EQ(code, 64);
+  EXPECT_EQ(testing::readFile(dir_.file("out.txt")),
+            "--system: is empty\nRun with --help for more information.\n");
+  EXPECT_EQ(stats["amqp"]["received"], 0);
+  EXPECT_EQ(stats["register"]["deadLetters"], 0);
+}
+
+TEST_F(LicgateProgram, ExitsWithTheUsageCodeOnEveryUsageError) {
+  const std::vector<std::vector<std::string>> usage_errors = {
+      {},
+      {"send", "--system", "eru-export", "--format", "xml", "--colour", "x.xml"},
+      {"send", "--format", "xml", "x.xml"},
+      {"send", "--system", "eru-export", "--format", "xml", "--window", "0", "x.xml"},
+      {"send", "--system", "eru-export", "--format", "csv", "x.xml"},
+      {"send", "--system", "eru-export", "--format", "xml", "--url", "http://x", "x.xml"},
+      {"send", "--system", "eru-export", "--format", "xml", ""},
+      {"serve", "--config", ""},
+      {"check-config"},
+  };
+
+  std::vector<int> codes;
+  for (const auto& arguments : usage_errors) {
+    std::vector<std::string> argv = {LICGATE_PROGRAM};
+    argv.insert(argv.end(), arguments.begin(), arguments.end());
+    codes.push_back(testing::runProgram(argv, dir_.file("out.txt")));
+  }
+
+  EXPECT_EQ(codes, std::vector<int>(usage_errors.size(), 64));
+}
+
+TEST_F(LicgateProgram, ExitsWithZeroOnHelpAndVersion) {
+  int help = testing::runProgram({LICGATE_PROGRAM, "send", "--help"}, dir_.file("help.txt"));
+  int version = testing::runProgram({LICGATE_PROGRAM, "--version"}, dir_.file("version.txt"));
+
+  EXPECT_EQ(help, 0);
+  EXPECT_EQ(version, 0);
+  EXPECT_EQ(testing::readFile(dir_.file("version.txt")), "0.1.0\n");
+}
+
 TEST_F(LicgateProgram, ResendsReleasedMessagesUntilTheStoreCommits) {
   startWithRedis();
   sqlite3* other = nullptr;
