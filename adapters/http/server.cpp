@@ -177,13 +177,13 @@ class Session : public std::enable_shared_from_this<Session> {
       doWrite(errorResponse(ErrorCode::kTooLarge, "the request body is over the limit of " +
                                                       std::to_string(options_.max_body_bytes) +
                                                       " bytes"),
-              false, 11);
+              false, 11, false);
       return;
     }
     if (error && error.category() == bhttp::make_error_code(bhttp::error::body_limit).category()) {
       doWrite(errorResponse(ErrorCode::kMalformed,
                             "the request is not valid HTTP/1.1: " + error.message()),
-              false, 11);
+              false, 11, false);
       return;
     }
     if (error) {
@@ -194,8 +194,9 @@ class Session : public std::enable_shared_from_this<Session> {
     bhttp::request<bhttp::string_body> message = parser_->release();
     bool keep_alive = message.keep_alive();
     unsigned version = message.version();
+    bool head = message.method() == bhttp::verb::head;
     Response response = callHandler(toRequest(std::move(message)));
-    doWrite(std::move(response), keep_alive, version);
+    doWrite(std::move(response), keep_alive, version, head);
   }
 
   // Exceptions end here: the client gets a 500 and the server goes on.
@@ -222,7 +223,10 @@ class Session : public std::enable_shared_from_this<Session> {
     return response;
   }
 
-  void doWrite(Response&& response, bool keep_alive, unsigned version) {
+  // A response to HEAD keeps its Content-Length but sends no body (RFC 9110
+  // section 9.3.2): bytes after the header would be read by a keep-alive
+  // client as the start of the next response.
+  void doWrite(Response&& response, bool keep_alive, unsigned version, bool head) {
     response_.emplace(static_cast<bhttp::status>(response.status), version);
     response_->set(bhttp::field::server, "licgate");
     response_->set(bhttp::field::content_type, response.content_type);
@@ -232,6 +236,9 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->body() = std::move(response.body);
     response_->keep_alive(keep_alive);
     response_->prepare_payload();
+    if (head) {
+      response_->body().clear();
+    }
     stream_.expires_after(kWriteTimeout);
     bhttp::async_write(
         stream_, *response_,

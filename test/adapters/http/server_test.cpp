@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace licgate::adapters::http {
@@ -89,6 +90,13 @@ class RawClient {
     reply.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
     return reply;
+  }
+
+  // Everything the server sends until it closes its side.
+  std::string readToClose() {
+    while (fill()) {
+    }
+    return std::exchange(buffer_, std::string());
   }
 
   // True when the server has closed its side (read returns end of file).
@@ -289,6 +297,18 @@ TEST_F(HttpServerTest, ResponseCarriesTheHandlersHeaders) {
   EXPECT_EQ(reply->headers["allow"], "GET");
   EXPECT_EQ(reply->headers["content-type"], "application/json");
   EXPECT_EQ(reply->body, "{}");
+}
+
+TEST_F(HttpServerTest, ResponseToHeadHasTheLengthButNoBody) {
+  startServer([](const Request&) { return Response{200, "application/json", "{\"a\":1}"}; });
+  RawClient client(server_->boundPort());
+
+  client.send("HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string bytes = client.readToClose();
+
+  ASSERT_NE(bytes.find("\r\n\r\n"), std::string::npos) << bytes;
+  EXPECT_NE(bytes.find("Content-Length: 7\r\n"), std::string::npos) << bytes;
+  EXPECT_EQ(bytes.substr(bytes.find("\r\n\r\n") + 4), "");
 }
 
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
