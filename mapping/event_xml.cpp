@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 
+#include "mapping/xml_names.hpp"
+
 namespace licgate::mapping {
 
 using registry::Date;
@@ -99,35 +101,6 @@ void putEvent(pugi::xml_node root, const Event& event) {
 }
 
 // ---- Reading -------------------------------------------------------------
-
-std::string_view localName(std::string_view name) {
-  std::size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-// The namespace an element's prefix (or the default namespace) is bound to,
-// by the nearest declaration on the element or its ancestors.
-std::string namespaceOf(pugi::xml_node node) {
-  std::string_view name = node.name();
-  std::size_t colon = name.find(':');
-  std::string attribute =
-      colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(name.substr(0, colon));
-  for (pugi::xml_node at = node; at && at.type() == pugi::node_element; at = at.parent()) {
-    if (pugi::xml_attribute declared = at.attribute(attribute.c_str())) {
-      return declared.value();
-    }
-  }
-  return {};
-}
-
-std::string_view trimXmlSpace(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
 
 // The character data of a leaf element; an element inside is an error.
 Result<std::string> leafText(pugi::xml_node node, std::string_view label) {

@@ -1,0 +1,243 @@
+// SOAP 1.1 and 1.2 envelopes (mapping/soap.hpp).
+#include "mapping/soap.hpp"
+
+#include <sstream>
+
+#include "mapping/encoding.hpp"
+#include "mapping/error_table.hpp"
+#include "mapping/xml_names.hpp"
+
+namespace licgate::mapping {
+
+using registry::Error;
+using registry::ErrorCode;
+using registry::makeError;
+using registry::Result;
+using registry::Status;
+
+namespace {
+
+// licgate's own namespace for what it adds to a fault's detail.
+constexpr std::string_view kDetailNamespace = "urn:licgate:soap:1";
+
+std::string_view envelopeNamespace(SoapVersion version) {
+  return version == SoapVersion::k11 ? kSoap11Namespace : kSoap12Namespace;
+}
+
+std::string_view versionName(SoapVersion version) {
+  return version == SoapVersion::k11 ? "SOAP 1.1" : "SOAP 1.2";
+}
+
+// pugixml reports a DOCTYPE only when asked to keep it; asking is how a DTD
+// is found and refused, wherever it stands before the root.
+Status refuseDoctype(const pugi::xml_document& document) {
+  for (pugi::xml_node node : document.children()) {
+    if (node.type() == pugi::node_doctype) {
+      return makeError(ErrorCode::kMalformed,
+                       "the message has a document type declaration; a SOAP message must not "
+                       "(SOAP 1.1 section 3, SOAP 1.2 part 1 section 5)");
+    }
+  }
+  return {};
+}
+
+Result<SoapVersion> versionOfEnvelope(pugi::xml_node root) {
+  std::string ns = namespaceOf(root);
+  if (localName(root.name()) == "Envelope") {
+    if (ns == kSoap11Namespace) {
+      return SoapVersion::k11;
+    }
+    if (ns == kSoap12Namespace) {
+      return SoapVersion::k12;
+    }
+  }
+  return makeError(ErrorCode::kMalformed, "the root element is <" + std::string(root.name()) +
+                                              "> in namespace \"" + ns +
+                                              "\"; expected a SOAP 1.1 or 1.2 Envelope");
+}
+
+// The one Body among the envelope's children (a Header may come before it).
+Result<pugi::xml_node> findBody(pugi::xml_node envelope, SoapVersion version) {
+  pugi::xml_node body;
+  for (pugi::xml_node child : envelope.children()) {
+    if (child.type() != pugi::node_element) {
+      continue;
+    }
+    if (!isElement(child, envelopeNamespace(version), "Body")) {
+      continue;
+    }
+    if (body) {
+      return makeError(ErrorCode::kMalformed, "the envelope has more than one Body");
+    }
+    body = child;
+  }
+  if (!body) {
+    return makeError(ErrorCode::kMalformed, "the envelope has no Body");
+  }
+  return body;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> readParameters(pugi::xml_node operation) {
+  std::vector<std::pair<std::string, std::string>> parameters;
+  for (pugi::xml_node child : operation.children()) {
+    if (child.type() != pugi::node_element) {
+      continue;
+    }
+    std::string text;
+    for (pugi::xml_node part : child.children()) {
+      if (part.type() == pugi::node_element) {
+        return makeError(ErrorCode::kInvalidField, "parameter <" + std::string(child.name()) +
+                                                       "> of " + operation.name() +
+                                                       " must be a simple value");
+      }
+      if (part.type() == pugi::node_pcdata || part.type() == pugi::node_cdata) {
+        text += part.value();
+      }
+    }
+    parameters.emplace_back(std::string(localName(child.name())), std::string(trimXmlSpace(text)));
+  }
+  return parameters;
+}
+
+std::string serialise(const pugi::xml_document& document) {
+  std::ostringstream out;
+  document.save(out, "", pugi::format_raw, pugi::encoding_utf8);
+  return out.str();
+}
+
+pugi::xml_node appendEnvelope(pugi::xml_document& document, SoapVersion version) {
+  pugi::xml_node declaration = document.append_child(pugi::node_declaration);
+  declaration.append_attribute("version") = "1.0";
+  declaration.append_attribute("encoding") = "UTF-8";
+  pugi::xml_node envelope = document.append_child("soap:Envelope");
+  envelope.append_attribute("xmlns:soap") = std::string(envelopeNamespace(version)).c_str();
+  return envelope.append_child("soap:Body");
+}
+
+void appendDetail(pugi::xml_node detail, const Error& error, std::string_view correlation_id) {
+  pugi::xml_node fault = detail.append_child("lg:error");
+  fault.append_attribute("xmlns:lg") = std::string(kDetailNamespace).c_str();
+  fault.append_child("lg:code").text().set(
+      std::string(registry::errorCodeName(error.code)).c_str());
+  fault.append_child("lg:correlationId").text().set(std::string(correlation_id).c_str());
+}
+
+std::string faultText(const Error& error, std::string_view correlation_id) {
+  if (error.code == ErrorCode::kInternal) {
+    return "licgate failed to answer; the operator can find out why under correlation id " +
+           std::string(correlation_id);
+  }
+  return error.message;
+}
+
+}  // namespace
+
+Result<SoapVersion> soapVersionOfContentType(std::string_view content_type) {
+  std::string media = mediaTypeOf(content_type);
+  if (media == "text/xml") {
+    return SoapVersion::k11;
+  }
+  if (media == "application/soap+xml") {
+    return SoapVersion::k12;
+  }
+  return makeError(ErrorCode::kMalformed,
+                   "content type \"" + std::string(content_type) +
+                       "\" is not SOAP: text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)");
+}
+
+Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_type) {
+  auto announced = soapVersionOfContentType(content_type);
+  if (!announced) {
+    return announced.takeError();
+  }
+  auto utf8 = toUtf8(bytes, charsetOfContentType(content_type), TextKind::kXml);
+  if (!utf8) {
+    return utf8.takeError();
+  }
+  pugi::xml_document document;
+  pugi::xml_parse_result parsed = document.load_buffer(
+      utf8->data(), utf8->size(), pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8);
+  if (!parsed) {
+    return makeError(ErrorCode::kMalformed, "the message is not XML: at byte offset " +
+                                                std::to_string(parsed.offset) + ": " +
+                                                parsed.description());
+  }
+  LICGATE_RETURN_IF_ERROR(refuseDoctype(document));
+
+  pugi::xml_node envelope = document.document_element();
+  auto version = versionOfEnvelope(envelope);
+  if (!version) {
+    return version.takeError();
+  }
+  if (*version != *announced) {
+    return makeError(ErrorCode::kMalformed,
+                     std::string(versionName(*version)) + " envelope sent as " +
+                         mediaTypeOf(content_type) + ", which is " +
+                         std::string(versionName(*announced)) + "'s content type");
+  }
+  auto body = findBody(envelope, *version);
+  if (!body) {
+    return body.takeError();
+  }
+  pugi::xml_node operation =
+      body->find_child([](pugi::xml_node child) { return child.type() == pugi::node_element; });
+  if (!operation) {
+    return makeError(ErrorCode::kMalformed, "the Body holds no operation element");
+  }
+
+  SoapCall call;
+  call.version = *version;
+  call.operation = std::string(localName(operation.name()));
+  call.operation_ns = namespaceOf(operation);
+  auto parameters = readParameters(operation);
+  if (!parameters) {
+    return parameters.takeError();
+  }
+  call.parameters = std::move(*parameters);
+  return call;
+}
+
+std::string writeSoapEnvelope(SoapVersion version,
+                              const std::function<void(pugi::xml_node body)>& fill) {
+  pugi::xml_document document;
+  fill(appendEnvelope(document, version));
+  return serialise(document);
+}
+
+std::string writeSoapFault(SoapVersion version, const Error& error,
+                           std::string_view correlation_id) {
+  const ErrorTransport& transport = errorTransport(error.code);
+  const std::string text = faultText(error, correlation_id);
+  pugi::xml_document document;
+  pugi::xml_node fault = appendEnvelope(document, version).append_child("soap:Fault");
+  if (version == SoapVersion::k11) {
+    // SOAP 1.1 section 4.4: faultcode and faultstring are unqualified.
+    fault.append_child("faultcode").text().set(std::string(transport.soap11_fault).c_str());
+    fault.append_child("faultstring").text().set(text.c_str());
+    appendDetail(fault.append_child("detail"), error, correlation_id);
+  } else {
+    fault.append_child("soap:Code")
+        .append_child("soap:Value")
+        .text()
+        .set(std::string(transport.soap12_fault).c_str());
+    pugi::xml_node reason = fault.append_child("soap:Reason").append_child("soap:Text");
+    reason.append_attribute("xml:lang") = "en";
+    reason.text().set(text.c_str());
+    appendDetail(fault.append_child("soap:Detail"), error, correlation_id);
+  }
+  return serialise(document);
+}
+
+int soapFaultHttpStatus(SoapVersion version, ErrorCode code) {
+  if (version == SoapVersion::k11) {
+    return 500;
+  }
+  return errorTransport(code).soap12_fault == "soap:Sender" ? 400 : 500;
+}
+
+std::string_view soapContentType(SoapVersion version) {
+  return version == SoapVersion::k11 ? "text/xml; charset=utf-8"
+                                     : "application/soap+xml; charset=utf-8";
+}
+
+}  // namespace licgate::mapping

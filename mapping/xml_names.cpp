@@ -1,0 +1,38 @@
+// Namespace resolution for pugixml (mapping/xml_names.hpp).
+#include "mapping/xml_names.hpp"
+
+namespace licgate::mapping {
+
+std::string_view localName(std::string_view qualified) {
+  std::size_t colon = qualified.find(':');
+  return colon == std::string_view::npos ? qualified : qualified.substr(colon + 1);
+}
+
+std::string namespaceOf(pugi::xml_node element) {
+  std::string_view name = element.name();
+  std::size_t colon = name.find(':');
+  std::string attribute =
+      colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(name.substr(0, colon));
+  for (pugi::xml_node at = element; at && at.type() == pugi::node_element; at = at.parent()) {
+    if (pugi::xml_attribute declared = at.attribute(attribute.c_str())) {
+      return declared.value();
+    }
+  }
+  return {};
+}
+
+bool isElement(pugi::xml_node element, std::string_view ns, std::string_view local) {
+  return element.type() == pugi::node_element && localName(element.name()) == local &&
+         namespaceOf(element) == ns;
+}
+
+std::string_view trimXmlSpace(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  std::size_t first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) {
+    return {};
+  }
+  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+}  // namespace licgate::mapping

@@ -1,0 +1,30 @@
+// Element names and text for pugixml, which is not namespace-aware: the namespace of
+// an element is resolved from its prefix and the xmlns declarations on it
+// and its ancestors (Namespaces in XML 1.0 section 6), so that the prefix a
+// sender chose (soap:, SOAP-ENV:, s: or none) never matters.
+//
+// Internal to mapping/.
+#pragma once
+
+#include <pugixml.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace licgate::mapping {
+
+// "soap:Envelope" -> "Envelope"; a name without a prefix is its own.
+std::string_view localName(std::string_view qualified);
+
+// The namespace `element`'s prefix (or the default namespace) is bound to by
+// the nearest declaration; empty when none is.
+std::string namespaceOf(pugi::xml_node element);
+
+// True when `element` is the element `local` of namespace `ns`.
+bool isElement(pugi::xml_node element, std::string_view ns, std::string_view local);
+
+// `text` without the XML white space (XML 1.0 section 2.3: space, tab, CR,
+// LF) at either end.
+std::string_view trimXmlSpace(std::string_view text);
+
+}  // namespace licgate::mapping
