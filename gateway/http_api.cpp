@@ -106,17 +106,6 @@ std::string parameter(const Request& request, const std::string& name) {
   return found == request.query.end() ? std::string() : found->second;
 }
 
-// An IČ of fewer than 8 digits is one without its leading zeros, as the
-// ERÚ intake reads it (mapping/eru_record.cpp), so it finds what that
-// intake stored under the padded IČ.
-std::string padIco(std::string value) {
-  if (!value.empty() && value.size() < 8 &&
-      std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    value.insert(0, 8 - value.size(), '0');
-  }
-  return value;
-}
-
 // "cz-ico:00216224" -> scheme and value. The value must pass the register's
 // own identifier rules: no licence is stored under an invalid one, so a
 // mistyped check digit would otherwise be an empty page that looks like an
@@ -131,13 +120,9 @@ Result<registry::HolderId> parseHolder(const std::string& text) {
     return badParameter("holder", "\"" + text.substr(0, colon) +
                                       "\" is not a holder id scheme (kz-iin, kz-bin, cz-ico)");
   }
-  registry::HolderId id{*scheme, text.substr(colon + 1)};
-  if (id.scheme == registry::IdScheme::kCzIco) {
-    id.value = padIco(std::move(id.value));
-  }
-  registry::Status checked = registry::checkHolderId(id);
-  if (!checked.ok()) {
-    return badParameter("holder", checked.error().message);
+  auto id = registry::readHolderId(*scheme, text.substr(colon + 1));
+  if (!id.ok()) {
+    return badParameter("holder", id.error().message);
   }
   return id;
 }

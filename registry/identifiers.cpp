@@ -166,4 +166,14 @@ Status checkHolderId(const HolderId& id) {
       "holder id scheme " + std::to_string(static_cast<int>(id.scheme)) + " has no check");
 }
 
+Result<HolderId> readHolderId(IdScheme scheme, std::string value) {
+  bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  if (scheme == IdScheme::kCzIco && digits && value.size() < 8) {
+    value.insert(0, 8 - value.size(), '0');
+  }
+  HolderId id{scheme, std::move(value)};
+  LICGATE_RETURN_IF_ERROR(checkHolderId(id));
+  return id;
+}
+
 }  // namespace licgate::registry

@@ -9,6 +9,7 @@
 // CZ IČ: 8 digits, weights 8..2 over the first 7, c = (11 - sum % 11) % 10.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "registry/model.hpp"
@@ -24,5 +25,10 @@ Status checkIco(std::string_view value);
 
 // Dispatches on the scheme.
 Status checkHolderId(const HolderId& id);
+
+// An identifier as a person types it into a search: a Czech IČ of fewer than
+// 8 digits is one without its leading zeros (as the ERÚ register writes it)
+// and is padded; then the scheme's rule is checked, with its errors.
+Result<HolderId> readHolderId(IdScheme scheme, std::string value);
 
 }  // namespace licgate::registry

@@ -61,7 +61,12 @@ std::string searchSql(const LicenceQuery& query) {
   if (query.status) {
     sql += " AND status = ?5";
   }
-  return sql + " ORDER BY number LIMIT ?6";
+  if (!query.activity_code.empty()) {
+    sql += " AND activity_code = ?6";
+  }
+  // The limit has the highest index, so that every filter's index exists
+  // and binds whether the filter is in the text or not.
+  return sql + " ORDER BY number LIMIT ?7";
 }
 
 // One row more than the limit is read: its presence is what says that
@@ -79,7 +84,8 @@ Result<LicencePage> readPage(SqliteConnection& connection, const LicenceQuery& q
   if (query.status) {
     select->bind(5, statusName(*query.status));
   }
-  select->bind(6, std::int64_t{query.limit} + 1);
+  select->bind(6, query.activity_code);
+  select->bind(7, std::int64_t{query.limit} + 1);
 
   LicencePage page;
   while (true) {

@@ -67,6 +67,7 @@ struct Outcome {
 struct LicenceQuery {
   std::optional<HolderId> holder;
   std::string licensor;                 // empty: any
+  std::string activity_code;            // empty: any
   std::optional<LicenceStatus> status;  // empty: any
   std::string after_number;             // paging cursor: numbers greater than this
   int limit = 50;                       // 1..1000

@@ -205,5 +205,27 @@ TEST(HolderId, QuotesInvalidBytesEscaped) {
   EXPECT_EQ(status.error().message, "IIN 90010130\\xFF\\x01z: has 11 characters, not 12 digits");
 }
 
+TEST(ReadHolderId, PadsAShortIcoAndChecksIt) {
+  auto id = readHolderId(IdScheme::kCzIco, "637076");
+
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(id->value, "00637076");
+}
+
+TEST(ReadHolderId, RefusesAWrongCheckDigitAfterPadding) {
+  auto id = readHolderId(IdScheme::kCzIco, "637077");
+
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.error().code, ErrorCode::kInvalidField);
+  EXPECT_EQ(id.error().message, "IČ 00637077: check digit is 7, expected 6");
+}
+
+TEST(ReadHolderId, PadsNothingButAnIco) {
+  auto id = readHolderId(IdScheme::kKzBin, "40840001231");
+
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.error().message.find("40840001231"), std::string::npos) << id.error().message;
+}
+
 }  // namespace
 }  // namespace licgate::registry

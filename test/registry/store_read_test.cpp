@@ -20,8 +20,9 @@ std::vector<std::string> numbersOf(const LicencePage& page) {
 
 class StoreReadTest : public StoreTest {
  protected:
-  // Five licences: 26000001..26000005; the 2nd and 4th of another holder,
-  // the 3rd suspended, the 5th of another licensor.
+  // Five licences: 26000001..26000005; the 1st of another activity, the
+  // 2nd and 4th of another holder, the 3rd suspended, the 5th of another
+  // licensor.
   void SetUp() override {
     StoreTest::SetUp();
     for (int i = 1; i <= 5; ++i) {
@@ -31,6 +32,9 @@ class StoreReadTest : public StoreTest {
       }
       if (i == 5) {
         event.licensor = "KZ-HEALTH";
+      }
+      if (i == 1) {
+        event.activity_code = "32";
       }
       issue("issue-" + std::to_string(i), event);
     }
@@ -108,6 +112,13 @@ TEST_F(StoreReadTest, SearchFiltersByHolderLicensorAndStatus) {
   EXPECT_EQ(numbersOf(search(by_licensor)), (std::vector<std::string>{"26000005"}));
   EXPECT_EQ(numbersOf(search(by_status)), (std::vector<std::string>{"26000003"}));
   EXPECT_EQ(numbersOf(search(combined)), (std::vector<std::string>{"26000002", "26000004"}));
+}
+
+TEST_F(StoreReadTest, SearchFiltersByActivity) {
+  LicenceQuery by_activity;
+  by_activity.activity_code = "32";
+
+  EXPECT_EQ(numbersOf(search(by_activity)), (std::vector<std::string>{"26000001"}));
 }
 
 TEST_F(StoreReadTest, SearchRejectsLimitOutsideRange) {
