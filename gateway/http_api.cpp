@@ -252,6 +252,9 @@ adapters::http::Handler HttpApi::handler() {
 
 Response HttpApi::handle(const Request& request) {
   const std::string& path = request.path;
+  if (path == kSoapPath && sources_.soap != nullptr) {
+    return sources_.soap->handle(request);
+  }
   if (request.method != "GET") {
     Response response = errorResponse(registry::makeError(
         ErrorCode::kNotImplemented, "method " + request.method + " is not allowed on " + path));

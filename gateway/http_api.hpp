@@ -10,6 +10,7 @@
 //   GET /healthz                    the process is up
 //   GET /readyz                     the store answers; Redis up, degraded or disabled
 //   GET /metrics                    Prometheus text format 0.0.4
+//   POST /soap/v1, GET /soap/v1?wsdl the SOAP services (gateway/soap_api.hpp)
 //
 // Errors are JSON {"error": "<code name>", "message": "..."} with the HTTP
 // status of mapping/error_table.hpp: an unknown licence is 404, a bad
@@ -24,6 +25,7 @@
 #include "adapters/redis/seen_ids.hpp"
 #include "gateway/intake_flow.hpp"
 #include "gateway/redis_health.hpp"
+#include "gateway/soap_api.hpp"
 #include "registry/store.hpp"
 
 namespace licgate::gateway {
@@ -37,6 +39,7 @@ struct ApiSources {
   // between threads); null when Redis is not configured.
   adapters::redis::SeenIds* redis_probe = nullptr;
   std::function<adapters::amqp::IntakeStats()> amqp_stats;  // empty: no AMQP figures
+  SoapApi* soap = nullptr;  // answers kSoapPath; null: no SOAP services
 };
 
 class HttpApi {

@@ -15,7 +15,7 @@ namespace {
 
 // The layers whose loggers exist from the start, so that their level and
 // sink are set before any adapter asks for them.
-constexpr const char* kLayers[] = {"gateway", "intake", "http-api", "send",
+constexpr const char* kLayers[] = {"gateway", "intake", "http-api", "soap", "send",
                                    "amqp",    "redis",  "http",     "store"};
 
 // One JSON object per line: time (UTC, ISO 8601 with milliseconds), level,

@@ -104,8 +104,9 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     return 1;
   }
 
+  SoapApi soap(**store);
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
-                         [&intake] { return intake->stats(); }});
+                         [&intake] { return intake->stats(); }, &soap});
   auto http = adapters::http::makeServer(config.http, api.handler());
   if (auto started = http->start(); !started.ok()) {
     log->error("http server cannot start: {}", started.error().message);

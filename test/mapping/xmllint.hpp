@@ -1,6 +1,6 @@
 // Schema validation by xmllint (libxml2), a validator independent of
 // licgate's own reader, for the tests that promise every written document
-// validates against mapping/schema/licence-event.xsd.
+// validates against its schema in mapping/schema/.
 #pragma once
 
 #include <sys/wait.h>
@@ -40,10 +40,12 @@ class XsdScratchDir {
   std::filesystem::path path_;
 };
 
-// Runs xmllint --schema over the documents (one process for all of them).
-inline XsdValidation validateWithXmllint(const std::vector<std::string>& documents) {
+// Runs xmllint --schema over the documents (one process for all of them),
+// against `schema` in mapping/schema/.
+inline XsdValidation validateWithXmllint(const std::vector<std::string>& documents,
+                                         const std::string& schema = "licence-event.xsd") {
   XsdScratchDir scratch;
-  std::string command = "xmllint --noout --schema '" LICGATE_SCHEMA_DIR "/licence-event.xsd'";
+  std::string command = "xmllint --noout --schema '" LICGATE_SCHEMA_DIR "/" + schema + "'";
   for (std::size_t i = 0; i < documents.size(); ++i) {
     auto file = scratch.path() / ("event-" + std::to_string(i) + ".xml");
     std::ofstream(file, std::ios::binary) << documents[i];

@@ -1,0 +1,390 @@
+// licgate's SOAP services (gateway/soap_api.hpp).
+#include "gateway/soap_api.hpp"
+
+#include <charconv>
+#include <map>
+#include <random>
+#include <set>
+
+#include "gateway/logging.hpp"
+#include "mapping/licence_xml.hpp"
+#include "mapping/soap_contract.hpp"
+#include "registry/identifiers.hpp"
+
+namespace licgate::gateway {
+
+using adapters::http::Request;
+using adapters::http::Response;
+using mapping::SoapCall;
+using mapping::SoapVersion;
+using registry::ErrorCode;
+using registry::makeError;
+using registry::Result;
+
+namespace {
+
+constexpr int kDefaultLicences = 50;
+constexpr int kDefaultChanges = 100;
+constexpr int kMaxLimit = 1000;
+constexpr std::size_t kMaxCorrelationId = 128;
+
+std::string randomPrefix() {
+  std::random_device device;
+  std::uniform_int_distribution<unsigned> digit(0, 15);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string prefix = "soap-";
+  for (int i = 0; i < 12; ++i) {
+    prefix.push_back(kHex[digit(device)]);
+  }
+  return prefix + "-";
+}
+
+std::string header(const Request& request, const std::string& name) {
+  auto found = request.headers.find(name);
+  return found == request.headers.end() ? std::string() : found->second;
+}
+
+std::string unquote(std::string text) {
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    return text.substr(1, text.size() - 2);
+  }
+  return text;
+}
+
+// The action parameter of a SOAP 1.2 Content-Type (SOAP 1.2 part 2 section
+// 7.1.4), or empty.
+std::string actionParameter(const std::string& content_type) {
+  std::size_t at = content_type.find("action=");
+  while (at != std::string::npos && at > 0 && content_type[at - 1] != ';' &&
+         content_type[at - 1] != ' ') {
+    at = content_type.find("action=", at + 1);
+  }
+  if (at == std::string::npos) {
+    return {};
+  }
+  std::string value = content_type.substr(at + 7);
+  value = value.substr(0, value.find(';'));
+  return unquote(value);
+}
+
+// The parameters of one call, by name: each known name at most once.
+class Parameters {
+ public:
+  static Result<Parameters> read(const SoapCall& call, std::set<std::string> known) {
+    Parameters parameters;
+    for (const auto& [name, value] : call.parameters) {
+      if (!known.contains(name)) {
+        return makeError(ErrorCode::kInvalidField,
+                         call.operation + ": unknown parameter <" + name + ">");
+      }
+      if (!parameters.values_.emplace(name, value).second) {
+        return makeError(ErrorCode::kInvalidField,
+                         call.operation + ": parameter <" + name + "> is given twice");
+      }
+    }
+    parameters.operation_ = call.operation;
+    return parameters;
+  }
+
+  std::string text(const std::string& name) const {
+    auto found = values_.find(name);
+    return found == values_.end() ? std::string() : found->second;
+  }
+
+  bool has(const std::string& name) const { return values_.contains(name); }
+
+  Result<std::int64_t> number(const std::string& name, std::int64_t min, std::int64_t max,
+                              std::int64_t fallback) const {
+    if (!has(name)) {
+      return fallback;
+    }
+    const std::string value = text(name);
+    std::int64_t parsed = 0;
+    auto [end, failure] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (failure != std::errc() || end != value.data() + value.size() || parsed < min ||
+        parsed > max) {
+      return makeError(ErrorCode::kInvalidField,
+                       operation_ + ": <" + name + "> \"" + value + "\" is not a whole number in " +
+                           std::to_string(min) + ".." + std::to_string(max));
+    }
+    return parsed;
+  }
+
+ private:
+  std::string operation_;
+  std::map<std::string, std::string> values_;
+};
+
+pugi::xml_node appendResponse(pugi::xml_node body, const std::string& operation) {
+  pugi::xml_node response = body.append_child(("lg:" + operation + "Response").c_str());
+  response.append_attribute("xmlns:lg") = std::string(mapping::kSoapNamespace).c_str();
+  return response;
+}
+
+Response soapResponse(int status, SoapVersion version, std::string body,
+                      const std::string& correlation_id) {
+  Response response{status, std::string(mapping::soapContentType(version)), std::move(body)};
+  response.headers["X-Correlation-Id"] = correlation_id;
+  return response;
+}
+
+Response faultResponse(SoapVersion version, const registry::Error& error,
+                       const std::string& correlation_id, int status = 0) {
+  return soapResponse(status != 0 ? status : mapping::soapFaultHttpStatus(version, error.code),
+                      version, mapping::writeSoapFault(version, error, correlation_id),
+                      correlation_id);
+}
+
+// An HTTP refusal before any envelope was read (wrong method or content
+// type) is answered with a SOAP 1.1 fault, the version every client reads.
+Response refusal(int status, ErrorCode code, const std::string& message,
+                 const std::string& correlation_id) {
+  Response response =
+      faultResponse(SoapVersion::k11, makeError(code, message), correlation_id, status);
+  if (status == 405) {
+    response.headers["Allow"] = "GET, POST";
+  }
+  return response;
+}
+
+}  // namespace
+
+SoapApi::SoapApi(registry::Store& store) : store_(store), id_prefix_(randomPrefix()) {}
+
+// A caller's own id is kept when it is a sane token, so that its logs and
+// licgate's meet; anything else gets one of licgate's.
+std::string SoapApi::correlationIdOf(const Request& request) {
+  std::string given = header(request, "x-correlation-id");
+  bool sane = !given.empty() && given.size() <= kMaxCorrelationId &&
+              given.find_first_not_of(
+                  "0123456789abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_.:") == std::string::npos;
+  return sane ? given : id_prefix_ + std::to_string(next_id_.fetch_add(1));
+}
+
+Response SoapApi::handle(const Request& request) {
+  const std::string correlation_id = correlationIdOf(request);
+  if (request.method == "GET") {
+    return serveContract(request);
+  }
+  if (request.method != "POST") {
+    return refusal(405, ErrorCode::kNotImplemented,
+                   "method " + request.method + " is not allowed on " + std::string(kSoapPath) +
+                       ": POST a SOAP call, or GET ?wsdl",
+                   correlation_id);
+  }
+  const std::string content_type = header(request, "content-type");
+  if (!mapping::soapVersionOfContentType(content_type).ok()) {
+    return refusal(415, ErrorCode::kMalformed,
+                   "content type \"" + content_type +
+                       "\" is not SOAP: text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)",
+                   correlation_id);
+  }
+  return call(request, correlation_id);
+}
+
+// ?wsdl and ?xsd=NAME, with addresses for the Host the client used, so that
+// a client behind a proxy or on another interface calls back the same way.
+Response SoapApi::serveContract(const Request& request) {
+  const std::string host = header(request, "host");
+  const std::string endpoint =
+      "http://" + (host.empty() ? "127.0.0.1" : host) + std::string(kSoapPath);
+  if (request.query.contains("wsdl")) {
+    return Response{200, "text/xml; charset=utf-8", mapping::soapWsdl(endpoint)};
+  }
+  auto xsd = request.query.find("xsd");
+  if (xsd != request.query.end()) {
+    auto schema = mapping::soapSchema(xsd->second, endpoint);
+    if (schema) {
+      return Response{200, "text/xml; charset=utf-8", std::move(*schema)};
+    }
+    return Response{
+        404, "text/plain; charset=utf-8",
+        "no schema \"" + xsd->second + "\" here: licgate-soap.xsd and licence-event.xsd\n"};
+  }
+  return Response{404, "text/plain; charset=utf-8",
+                  "GET " + std::string(kSoapPath) + "?wsdl for the WSDL; POST SOAP calls\n"};
+}
+
+Response SoapApi::call(const Request& request, const std::string& correlation_id) {
+  auto log = getLogger("soap");
+  const std::string content_type = header(request, "content-type");
+  auto call = mapping::readSoapCall(request.body, content_type);
+  if (!call.ok()) {
+    log->debug("SOAP request (correlation {}) refused: {}", correlation_id, call.error().message);
+    auto announced = mapping::soapVersionOfContentType(content_type);
+    SoapVersion version = announced.ok() ? *announced : SoapVersion::k11;
+    return faultResponse(version, call.error(), correlation_id);
+  }
+
+  // SOAP 1.1 section 6.1.1 and SOAP 1.2 part 2 section 7.1.4: when the
+  // client names the action, it must be the operation's.
+  const std::string action = call->version == SoapVersion::k11
+                                 ? unquote(header(request, "soapaction"))
+                                 : actionParameter(content_type);
+  const std::string expected = std::string(mapping::kSoapNamespace) + "#" + call->operation;
+  if (!action.empty() && action != expected) {
+    return faultResponse(
+        call->version,
+        makeError(ErrorCode::kInvalidField,
+                  "the action \"" + action + "\" is not the operation's, \"" + expected + "\""),
+        correlation_id);
+  }
+
+  auto envelope = answer(*call);
+  if (!envelope.ok()) {
+    if (envelope.error().code == ErrorCode::kInternal) {
+      log->error("SOAP {} (correlation {}) failed: {}", call->operation, correlation_id,
+                 envelope.error().message);
+    } else {
+      log->debug("SOAP {} (correlation {}): {}", call->operation, correlation_id,
+                 envelope.error().message);
+    }
+    return faultResponse(call->version, envelope.error(), correlation_id);
+  }
+  log->debug("SOAP {} (correlation {}) answered", call->operation, correlation_id);
+  return soapResponse(200, call->version, std::move(*envelope), correlation_id);
+}
+
+Result<std::string> SoapApi::answer(const SoapCall& call) {
+  if (call.operation_ns != mapping::kSoapNamespace) {
+    return makeError(ErrorCode::kInvalidField,
+                     "operation <" + call.operation + "> is in namespace \"" + call.operation_ns +
+                         "\"; licgate's operations are in " + std::string(mapping::kSoapNamespace));
+  }
+  if (call.operation == "GetLicence") {
+    return getLicence(call);
+  }
+  if (call.operation == "FindLicences") {
+    return findLicences(call);
+  }
+  if (call.operation == "GetChanges") {
+    return getChanges(call);
+  }
+  return makeError(ErrorCode::kNotImplemented,
+                   "operation " + call.operation +
+                       " is not implemented; licgate offers GetLicence, FindLicences and "
+                       "GetChanges (GET ?wsdl)");
+}
+
+Result<std::string> SoapApi::getLicence(const SoapCall& call) {
+  auto parameters = Parameters::read(call, {"number"});
+  if (!parameters.ok()) {
+    return parameters.takeError();
+  }
+  const std::string number = parameters->text("number");
+  if (number.empty()) {
+    return makeError(ErrorCode::kInvalidField, "GetLicence: <number> is missing");
+  }
+  auto licence = store_.findLicence(number);
+  if (!licence.ok() && licence.error().code != ErrorCode::kNotFound) {
+    return licence.takeError();
+  }
+  return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    pugi::xml_node response = appendResponse(body, call.operation);
+    response.append_child("lg:found").text().set(licence.ok() ? "true" : "false");
+    if (licence.ok()) {
+      mapping::appendLicenceXml(response, "licence", *licence);
+    }
+  });
+}
+
+Result<std::string> SoapApi::findLicences(const SoapCall& call) {
+  auto parameters = Parameters::read(
+      call, {"holderScheme", "holderId", "licensor", "activityCode", "status", "after", "limit"});
+  if (!parameters.ok()) {
+    return parameters.takeError();
+  }
+  registry::LicenceQuery query;
+  if (parameters->has("holderScheme") != parameters->has("holderId")) {
+    return makeError(ErrorCode::kInvalidField,
+                     "FindLicences: <holderScheme> and <holderId> must be given together");
+  }
+  if (parameters->has("holderScheme")) {
+    auto scheme = registry::parseIdScheme(parameters->text("holderScheme"));
+    if (!scheme.ok()) {
+      return makeError(ErrorCode::kInvalidField, "FindLicences: <holderScheme> \"" +
+                                                     parameters->text("holderScheme") +
+                                                     "\" is not kz-iin, kz-bin or cz-ico");
+    }
+    auto id = registry::readHolderId(*scheme, parameters->text("holderId"));
+    if (!id.ok()) {
+      return makeError(ErrorCode::kInvalidField, "FindLicences: <holderId>: " + id.error().message);
+    }
+    query.holder = *id;
+  }
+  query.licensor = parameters->text("licensor");
+  query.activity_code = parameters->text("activityCode");
+  if (parameters->has("status")) {
+    auto status = registry::parseStatus(parameters->text("status"));
+    if (!status.ok()) {
+      return makeError(ErrorCode::kInvalidField, "FindLicences: <status> \"" +
+                                                     parameters->text("status") +
+                                                     "\" is not active, suspended or terminated");
+    }
+    query.status = *status;
+  }
+  query.after_number = parameters->text("after");
+  auto limit = parameters->number("limit", 1, kMaxLimit, kDefaultLicences);
+  if (!limit.ok()) {
+    return limit.takeError();
+  }
+  query.limit = static_cast<int>(*limit);
+
+  auto page = store_.searchLicences(query);
+  if (!page.ok()) {
+    return page.takeError();
+  }
+  return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    pugi::xml_node response = appendResponse(body, call.operation);
+    for (const registry::Licence& licence : page->licences) {
+      mapping::appendLicenceXml(response, "licence", licence);
+    }
+    if (!page->next_after.empty()) {
+      response.append_child("lg:nextAfter").text().set(page->next_after.c_str());
+    }
+  });
+}
+
+Result<std::string> SoapApi::getChanges(const SoapCall& call) {
+  auto parameters = Parameters::read(call, {"after", "limit"});
+  if (!parameters.ok()) {
+    return parameters.takeError();
+  }
+  if (!parameters->has("after")) {
+    return makeError(ErrorCode::kInvalidField,
+                     "GetChanges: <after> is missing (0 for the start of the journal)");
+  }
+  auto after = parameters->number("after", 0, INT64_MAX, 0);
+  if (!after.ok()) {
+    return after.takeError();
+  }
+  auto limit = parameters->number("limit", 1, kMaxLimit, kDefaultChanges);
+  if (!limit.ok()) {
+    return limit.takeError();
+  }
+  auto entries = store_.changesAfter(static_cast<std::uint64_t>(*after), static_cast<int>(*limit));
+  if (!entries.ok()) {
+    return entries.takeError();
+  }
+  registry::Status written;
+  std::string envelope = mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    pugi::xml_node response = appendResponse(body, call.operation);
+    for (const registry::JournalEntry& entry : *entries) {
+      if (written.ok()) {
+        written = mapping::appendChangeXml(response, entry);
+      }
+    }
+    if (written.ok() && static_cast<std::int64_t>(entries->size()) == *limit) {
+      response.append_child("lg:nextAfter")
+          .text()
+          .set(std::to_string(entries->back().sequence).c_str());
+    }
+  });
+  if (!written.ok()) {
+    return written.takeError();
+  }
+  return envelope;
+}
+
+}  // namespace licgate::gateway
