@@ -251,6 +251,28 @@ TEST_F(LicgateProgram, ServesLicencesOverHttpAfterAmqpIntake) {
   EXPECT_EQ(missing.status, 404);
 }
 
+TEST_F(LicgateProgram, AnswersSoapCallsOnItsHttpPort) {
+  startWithRedis();
+  sendMessages(senderTo(licgate_->amqpPort(), "eru-export"),
+               {xmlMessage("m-1", testing::importEvent("310100016"))});
+  const std::string call =
+      "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>"
+      "<GetLicence xmlns=\"urn:licgate:soap:1\"><number>310100016</number></GetLicence>"
+      "</s:Body></s:Envelope>";
+
+  auto reply = testing::httpRequest(
+      licgate_->httpPort(), "POST", "/soap/v1",
+      {"Content-Type: text/xml; charset=utf-8", "SOAPAction: \"urn:licgate:soap:1#GetLicence\""},
+      call);
+  auto wsdl = testing::httpGet(licgate_->httpPort(), "/soap/v1?wsdl");
+
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(reply.body.find("<lg:found>true</lg:found>"), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("Obec Velký Karlov"), std::string::npos);
+  EXPECT_EQ(wsdl.status, 200);
+  EXPECT_NE(wsdl.body.find("location=\"http://127.0.0.1/soap/v1\""), std::string::npos);
+}
+
 TEST_F(LicgateProgram, StopsCleanlyOnSigterm) {
   startWithRedis();
 

@@ -193,9 +193,11 @@ struct HttpReply {
   std::string body;
 };
 
-// One GET over a fresh connection (Connection: close); status 0 when the
-// server cannot be reached.
-inline HttpReply httpGet(int port, const std::string& target) {
+// One request over a fresh connection (Connection: close); status 0 when
+// the server cannot be reached. `headers` are whole lines without CRLF.
+inline HttpReply httpRequest(int port, const std::string& method, const std::string& target,
+                             const std::vector<std::string>& headers = {},
+                             const std::string& body = "") {
   HttpReply reply;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -206,8 +208,15 @@ inline HttpReply httpGet(int port, const std::string& target) {
     ::close(fd);
     return reply;
   }
-  const std::string request =
-      "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const std::string& line : headers) {
+    request += line + "\r\n";
+  }
+  if (!body.empty()) {
+    request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  }
+  request += "\r\n" + body;
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string response;
   char buffer[65536];
@@ -219,9 +228,9 @@ inline HttpReply httpGet(int port, const std::string& target) {
     return reply;
   }
   reply.status = std::atoi(response.substr(9, 3).c_str());
-  const auto body = response.find("\r\n\r\n");
-  if (body != std::string::npos) {
-    reply.body = response.substr(body + 4);
+  const auto body_at = response.find("\r\n\r\n");
+  if (body_at != std::string::npos) {
+    reply.body = response.substr(body_at + 4);
   }
   if (response.find("Transfer-Encoding: chunked") != std::string::npos ||
       response.find("transfer-encoding: chunked") != std::string::npos) {
@@ -239,6 +248,10 @@ inline HttpReply httpGet(int port, const std::string& target) {
     reply.body = joined;
   }
   return reply;
+}
+
+inline HttpReply httpGet(int port, const std::string& target) {
+  return httpRequest(port, "GET", target);
 }
 
 // Runs a program to its end with its output in `output_file`; returns the
