@@ -36,11 +36,10 @@ void appendDate(pugi::xml_node parent, std::string_view local, const std::option
 // the event namespace.
 void appendHolder(pugi::xml_node parent, const registry::Holder& holder) {
   pugi::xml_node node = parent.append_child("lg:holder");
+  node.append_attribute("xmlns:le") = "urn:licgate:licence-event:1";
   auto put = [&node](const char* local, const std::string& text) {
     if (!text.empty()) {
-      pugi::xml_node child = node.append_child(local);
-      child.append_attribute("xmlns") = "urn:licgate:licence-event:1";
-      child.text().set(text.c_str());
+      node.append_child(("le:" + std::string(local)).c_str()).text().set(text.c_str());
     }
   };
   if (holder.id) {
