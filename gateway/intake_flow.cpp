@@ -251,14 +251,13 @@ void IntakeFlow::applyInStore(std::vector<Inbound>& inbound,
   }
   auto stored = store_.applyBatch(to_store);
   if (stored.ok() && stored->size() == to_store.size()) {
-    store_failing_ = false;
+    store_failing_.store(false);
     for (std::size_t k = 0; k < positions.size(); ++k) {
       outcomes[positions[k]] = std::move((*stored)[k]);
     }
     return;
   }
-  if (!store_failing_) {
-    store_failing_ = true;
+  if (!store_failing_.exchange(true)) {
     getLogger("intake")->warn("store cannot commit, releasing deliveries until it can: {}",
                               stored.ok() ? "wrong number of outcomes" : stored.error().message);
   }

@@ -25,6 +25,7 @@
 // then, answers it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -66,7 +67,9 @@ class IntakeFlow {
 
   // Decides every delivery of a batch and returns one verdict per delivery,
   // in order: both stages below, one after the other. Blocks on Redis and on
-  // the store's commit. counters() may be read meanwhile.
+  // the store's commit. Thread-safe: the SOAP services call it from the HTTP
+  // threads while the AMQP intake runs its stages (the store serialises the
+  // transactions). counters() may be read meanwhile.
   std::vector<adapters::amqp::Verdict> processBatch(
       const std::vector<adapters::amqp::Delivery>& batch);
 
@@ -109,7 +112,7 @@ class IntakeFlow {
   registry::Store& store_;
   adapters::redis::SeenIds* seen_ids_;
   RedisHealth& redis_health_;
-  bool store_failing_ = false;
+  std::atomic<bool> store_failing_{false};  // warned once per outage
 
   mutable std::mutex counters_mutex_;
   IntakeCounters counters_;

@@ -104,7 +104,7 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     return 1;
   }
 
-  SoapApi soap(**store);
+  SoapApi soap(**store, &intake_flow);
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
                          [&intake] { return intake->stats(); }, &soap});
   auto http = adapters::http::makeServer(config.http, api.handler());

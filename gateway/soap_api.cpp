@@ -70,19 +70,22 @@ std::string actionParameter(const std::string& content_type) {
 // The parameters of one call, by name: each known name at most once.
 class Parameters {
  public:
-  static Result<Parameters> read(const SoapCall& call, std::set<std::string> known) {
+  // `documents`: the names that hold an XML document (a licence event)
+  // rather than a value.
+  static Result<Parameters> read(const SoapCall& call, const std::set<std::string>& known,
+                                 const std::set<std::string>& documents = {}) {
     Parameters parameters;
-    for (const auto& [name, value] : call.parameters) {
-      if (!known.contains(name)) {
-        return makeError(ErrorCode::kInvalidField,
-                         call.operation + ": unknown parameter <" + name + ">");
-      }
-      if (!parameters.values_.emplace(name, value).second) {
-        return makeError(ErrorCode::kInvalidField,
-                         call.operation + ": parameter <" + name + "> is given twice");
-      }
-    }
     parameters.operation_ = call.operation;
+    for (const auto& [name, value] : call.parameters) {
+      LICGATE_RETURN_IF_ERROR(parameters.take(parameters.values_, name, value, known.contains(name),
+                                              documents.contains(name),
+                                              "must hold an XML element"));
+    }
+    for (const auto& [name, document] : call.documents) {
+      LICGATE_RETURN_IF_ERROR(parameters.take(parameters.documents_, name, document,
+                                              documents.contains(name), known.contains(name),
+                                              "must be a simple value"));
+    }
     return parameters;
   }
 
@@ -92,6 +95,11 @@ class Parameters {
   }
 
   bool has(const std::string& name) const { return values_.contains(name); }
+
+  std::string document(const std::string& name) const {
+    auto found = documents_.find(name);
+    return found == documents_.end() ? std::string() : found->second;
+  }
 
   Result<std::int64_t> number(const std::string& name, std::int64_t min, std::int64_t max,
                               std::int64_t fallback) const {
@@ -111,8 +119,27 @@ class Parameters {
   }
 
  private:
+  // Keeps one parameter: `fits` says it is known in this form, `other_form`
+  // that it is known in the other one (a value where an element belongs).
+  registry::Status take(std::map<std::string, std::string>& into, const std::string& name,
+                        const std::string& value, bool fits, bool other_form,
+                        std::string_view other_form_says) {
+    if (!fits) {
+      return makeError(
+          ErrorCode::kInvalidField,
+          other_form ? operation_ + ": parameter <" + name + "> " + std::string(other_form_says)
+                     : operation_ + ": unknown parameter <" + name + ">");
+    }
+    if (!into.emplace(name, value).second) {
+      return makeError(ErrorCode::kInvalidField,
+                       operation_ + ": parameter <" + name + "> is given twice");
+    }
+    return {};
+  }
+
   std::string operation_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::string> documents_;
 };
 
 pugi::xml_node appendResponse(pugi::xml_node body, const std::string& operation) {
@@ -149,7 +176,8 @@ Response refusal(int status, ErrorCode code, const std::string& message,
 
 }  // namespace
 
-SoapApi::SoapApi(registry::Store& store) : store_(store), id_prefix_(randomPrefix()) {}
+SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake)
+    : store_(store), intake_(intake), id_prefix_(randomPrefix()) {}
 
 // A caller's own id is kept when it is a sane token, so that its logs and
 // licgate's meet; anything else gets one of licgate's.
@@ -231,7 +259,7 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
         correlation_id);
   }
 
-  auto envelope = answer(*call);
+  auto envelope = answer(*call, correlation_id);
   if (!envelope.ok()) {
     if (envelope.error().code == ErrorCode::kInternal) {
       log->error("SOAP {} (correlation {}) failed: {}", call->operation, correlation_id,
@@ -246,7 +274,7 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
   return soapResponse(200, call->version, std::move(*envelope), correlation_id);
 }
 
-Result<std::string> SoapApi::answer(const SoapCall& call) {
+Result<std::string> SoapApi::answer(const SoapCall& call, const std::string& correlation_id) {
   if (call.operation_ns != mapping::kSoapNamespace) {
     return makeError(ErrorCode::kInvalidField,
                      "operation <" + call.operation + "> is in namespace \"" + call.operation_ns +
@@ -261,10 +289,58 @@ Result<std::string> SoapApi::answer(const SoapCall& call) {
   if (call.operation == "GetChanges") {
     return getChanges(call);
   }
+  if (call.operation == "SubmitLicenceEvent" && intake_ != nullptr) {
+    return submitLicenceEvent(call, correlation_id);
+  }
   return makeError(ErrorCode::kNotImplemented,
                    "operation " + call.operation +
-                       " is not implemented; licgate offers GetLicence, FindLicences and "
-                       "GetChanges (GET ?wsdl)");
+                       " is not implemented; licgate offers GetLicence, FindLicences, "
+                       "GetChanges and SubmitLicenceEvent (GET ?wsdl)");
+}
+
+// The AMQP intake's flow decides the event as one delivery of its own, so
+// that both transports share every rule: authorisation, the duplicate
+// checks, one transaction, the dead letter of a rejected event.
+Result<std::string> SoapApi::submitLicenceEvent(const SoapCall& call,
+                                                const std::string& correlation_id) {
+  auto parameters = Parameters::read(call, {"system", "messageId"}, {"licenceEvent"});
+  if (!parameters.ok()) {
+    return parameters.takeError();
+  }
+  for (const char* required : {"system", "messageId"}) {
+    if (parameters->text(required).empty()) {
+      return makeError(ErrorCode::kInvalidField,
+                       "SubmitLicenceEvent: <" + std::string(required) + "> is missing");
+    }
+  }
+  if (parameters->document("licenceEvent").empty()) {
+    return makeError(ErrorCode::kInvalidField, "SubmitLicenceEvent: <licenceEvent> is missing");
+  }
+
+  adapters::amqp::Delivery delivery;
+  delivery.address = std::string(kSoapPath);
+  delivery.message_id = parameters->text("messageId");
+  delivery.correlation_id = correlation_id;
+  delivery.sender_system = parameters->text("system");
+  delivery.content_type = "application/xml; charset=utf-8";
+  delivery.body = parameters->document("licenceEvent");
+  std::vector<adapters::amqp::Verdict> verdicts = intake_->processBatch({delivery});
+  const adapters::amqp::Verdict& verdict = verdicts.at(0);
+  if (verdict.settle == adapters::amqp::Settle::kRelease) {
+    return makeError(ErrorCode::kUnavailable,
+                     "the register cannot take the event now; send it again later");
+  }
+  if (verdict.settle == adapters::amqp::Settle::kReject) {
+    return makeError(registry::errorCodeOfName(verdict.error_code).value_or(ErrorCode::kInternal),
+                     verdict.description);
+  }
+  return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    pugi::xml_node response = appendResponse(body, call.operation);
+    response.append_child("lg:outcome").text().set(verdict.outcome.c_str());
+    if (!verdict.licence_number.empty()) {
+      response.append_child("lg:licenceNumber").text().set(verdict.licence_number.c_str());
+    }
+  });
 }
 
 Result<std::string> SoapApi::getLicence(const SoapCall& call) {

@@ -6,10 +6,11 @@
 //   GET  /soap/v1?wsdl          the WSDL, its address set to the one asked on
 //   GET  /soap/v1?xsd=NAME      the schemas the WSDL imports
 //
-// Operations: GetLicence, FindLicences, GetChanges (mapping/schema/
-// licgate-soap.xsd). A licence that is not in the register is an answer
-// (found false); a request that cannot be answered is a fault with
-// licgate's error code and a correlation id in its detail. The correlation
+// Operations: GetLicence, FindLicences, GetChanges, SubmitLicenceEvent
+// (mapping/schema/licgate-soap.xsd). A licence that is not in the register
+// is an answer (found false); a request that cannot be answered, and an
+// event the register rejects, is a fault with licgate's error code and a
+// correlation id in its detail. The correlation
 // id is the request's X-Correlation-Id when it has one, else made here, and
 // goes back in the X-Correlation-Id header of every answer.
 #pragma once
@@ -19,6 +20,7 @@
 #include <string>
 
 #include "adapters/http/server.hpp"
+#include "gateway/intake_flow.hpp"
 #include "mapping/soap.hpp"
 #include "registry/store.hpp"
 
@@ -28,8 +30,9 @@ inline constexpr std::string_view kSoapPath = "/soap/v1";
 
 class SoapApi {
  public:
-  // The store must outlive the API.
-  explicit SoapApi(registry::Store& store);
+  // The store and the intake flow must outlive the API. `intake` null: no
+  // SubmitLicenceEvent (a not-implemented fault).
+  SoapApi(registry::Store& store, IntakeFlow* intake);
 
   // Answers a request to kSoapPath. Blocks on the store. Thread-safe.
   adapters::http::Response handle(const adapters::http::Request& request);
@@ -38,13 +41,17 @@ class SoapApi {
   adapters::http::Response serveContract(const adapters::http::Request& request);
   adapters::http::Response call(const adapters::http::Request& request,
                                 const std::string& correlation_id);
-  registry::Result<std::string> answer(const mapping::SoapCall& call);
+  registry::Result<std::string> answer(const mapping::SoapCall& call,
+                                       const std::string& correlation_id);
   registry::Result<std::string> getLicence(const mapping::SoapCall& call);
   registry::Result<std::string> findLicences(const mapping::SoapCall& call);
   registry::Result<std::string> getChanges(const mapping::SoapCall& call);
+  registry::Result<std::string> submitLicenceEvent(const mapping::SoapCall& call,
+                                                   const std::string& correlation_id);
   std::string correlationIdOf(const adapters::http::Request& request);
 
   registry::Store& store_;
+  IntakeFlow* intake_;
   const std::string id_prefix_;  // random per process, so ids of two processes differ
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -77,26 +77,58 @@ Result<pugi::xml_node> findBody(pugi::xml_node envelope, SoapVersion version) {
   return body;
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> readParameters(pugi::xml_node operation) {
-  std::vector<std::pair<std::string, std::string>> parameters;
+bool hasElementChild(pugi::xml_node node) {
+  for (pugi::xml_node child : node.children()) {
+    if (child.type() == pugi::node_element) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string textOf(pugi::xml_node node) {
+  std::string text;
+  for (pugi::xml_node part : node.children()) {
+    if (part.type() == pugi::node_pcdata || part.type() == pugi::node_cdata) {
+      text += part.value();
+    }
+  }
+  return std::string(trimXmlSpace(text));
+}
+
+// `element` as a document of its own. A declaration it relied on from an
+// ancestor (xmlns:le on the Envelope, say) is copied onto it, nearest
+// first, unless the element or a nearer ancestor declares that prefix.
+std::string standalone(pugi::xml_node element) {
+  pugi::xml_document document;
+  pugi::xml_node copy = document.append_copy(element);
+  for (pugi::xml_node at = element.parent(); at && at.type() == pugi::node_element;
+       at = at.parent()) {
+    for (pugi::xml_attribute attribute : at.attributes()) {
+      std::string_view name = attribute.name();
+      bool declaration = name == "xmlns" || name.starts_with("xmlns:");
+      if (declaration && !copy.attribute(attribute.name())) {
+        copy.append_attribute(attribute.name()) = attribute.value();
+      }
+    }
+  }
+  std::ostringstream out;
+  document.save(out, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+  return out.str();
+}
+
+void readParameters(pugi::xml_node operation, SoapCall& call) {
   for (pugi::xml_node child : operation.children()) {
     if (child.type() != pugi::node_element) {
       continue;
     }
-    std::string text;
-    for (pugi::xml_node part : child.children()) {
-      if (part.type() == pugi::node_element) {
-        return makeError(ErrorCode::kInvalidField, "parameter <" + std::string(child.name()) +
-                                                       "> of " + operation.name() +
-                                                       " must be a simple value");
-      }
-      if (part.type() == pugi::node_pcdata || part.type() == pugi::node_cdata) {
-        text += part.value();
-      }
+    std::string name(localName(child.name()));
+    if (hasElementChild(child)) {
+      call.documents.emplace_back(std::move(name), standalone(child));
+    } else {
+      call.parameters.emplace_back(std::move(name), textOf(child));
     }
-    parameters.emplace_back(std::string(localName(child.name())), std::string(trimXmlSpace(text)));
   }
-  return parameters;
 }
 
 std::string serialise(const pugi::xml_document& document) {
@@ -189,11 +221,7 @@ Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_t
   call.version = *version;
   call.operation = std::string(localName(operation.name()));
   call.operation_ns = namespaceOf(operation);
-  auto parameters = readParameters(operation);
-  if (!parameters) {
-    return parameters.takeError();
-  }
-  call.parameters = std::move(*parameters);
+  readParameters(operation, call);
   return call;
 }
 

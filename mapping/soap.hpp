@@ -41,6 +41,10 @@ struct SoapCall {
   // Each child element of the operation, in order: local name and text
   // (surrounding XML white space trimmed; CDATA and entities read as text).
   std::vector<std::pair<std::string, std::string>> parameters;
+  // The child elements that have elements of their own (a licence event),
+  // by local name: each as a UTF-8 document of its own, with the namespace
+  // declarations it relied on from the envelope copied onto it.
+  std::vector<std::pair<std::string, std::string>> documents;
 };
 
 // The version a Content-Type announces: text/xml is 1.1,
@@ -52,9 +56,7 @@ registry::Result<SoapVersion> soapVersionOfContentType(std::string_view content_
 // - kUnsupportedEncoding, kInvalidEncoding: from the charset handling;
 // - kMalformed: not XML (with the byte offset), a DTD, a root that is not a
 //   SOAP 1.1 or 1.2 Envelope, an envelope whose version contradicts the
-//   Content-Type, no Body or more than one, a Body without an element;
-// - kInvalidField: an operation element with a child that has children of
-//   its own (no operation of licgate's takes a structured parameter yet).
+//   Content-Type, no Body or more than one, a Body without an element.
 registry::Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_type);
 
 // Writes an envelope of `version` whose Body gets what `fill` appends to it

@@ -36,4 +36,13 @@ std::string_view errorCodeName(ErrorCode code) {
   return "internal";
 }
 
+std::optional<ErrorCode> errorCodeOfName(std::string_view name) {
+  for (int code = 0; code <= static_cast<int>(ErrorCode::kInternal); ++code) {
+    if (errorCodeName(static_cast<ErrorCode>(code)) == name) {
+      return static_cast<ErrorCode>(code);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace licgate::registry

@@ -9,6 +9,7 @@
 // does not have yet, so moving to it later is a rename.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,9 @@ enum class ErrorCode {
 
 // The stable wire name of a code, e.g. "illegal-transition".
 std::string_view errorCodeName(ErrorCode code);
+
+// The code of a wire name; nullopt for a name no code has.
+std::optional<ErrorCode> errorCodeOfName(std::string_view name);
 
 struct Error {
   ErrorCode code;

@@ -253,10 +253,8 @@ Result<std::optional<Outcome>> loadInbound(SqliteConnection& connection,
 }
 
 Result<ErrorCode> parseErrorCode(std::string_view name) {
-  for (int code = 0; code <= static_cast<int>(ErrorCode::kInternal); ++code) {
-    if (errorCodeName(static_cast<ErrorCode>(code)) == name) {
-      return static_cast<ErrorCode>(code);
-    }
+  if (std::optional<ErrorCode> code = errorCodeOfName(name)) {
+    return *code;
   }
   return makeError(ErrorCode::kInternal,
                    "registry store: error code \"" + std::string(name) + "\" is unknown");

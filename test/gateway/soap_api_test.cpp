@@ -11,6 +11,7 @@
 
 #include "gateway/intake_flow.hpp"
 #include "gateway/redis_health.hpp"
+#include "mapping/event_xml.hpp"
 #include "test/gateway/gateway_samples.hpp"
 #include "test/gateway/test_support.hpp"
 #include "test/mapping/xmllint.hpp"
@@ -88,7 +89,7 @@ class SoapApiTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);
     flow_ = std::make_unique<IntakeFlow>(config_, *store_, nullptr, redis_health_);
-    api_ = std::make_unique<SoapApi>(*store_);
+    api_ = std::make_unique<SoapApi>(*store_, flow_.get());
   }
 
   // Three licences of one holder (IČ 00637076), the second suspended.
@@ -185,6 +186,68 @@ TEST_F(SoapApiTest, GetChangesCarriesEachCanonicalEvent) {
   expectValid(response.body);
 }
 
+std::string submitCall(const std::string& message_id, const registry::Event& event,
+                       const std::string& system = "eru-export") {
+  return envelope11(
+      "<lg:SubmitLicenceEvent><lg:system>" + system + "</lg:system><lg:messageId>" + message_id +
+      "</lg:messageId>" +
+      mapping::writeEventXml(event).substr(mapping::writeEventXml(event).find("<licenceEvent")) +
+      "</lg:SubmitLicenceEvent>");
+}
+
+TEST_F(SoapApiTest, SubmitLicenceEventAppliesItOnceAndAnswersTheRepeatAsDuplicate) {
+  const std::string call = submitCall("soap-m-1", importEvent("310100016"));
+
+  Response first = api_->handle(post(call));
+  Response again = api_->handle(post(call));
+
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(first.body.find("<lg:outcome>applied</lg:outcome>"), std::string::npos) << first.body;
+  EXPECT_NE(first.body.find("<lg:licenceNumber>310100016</lg:licenceNumber>"), std::string::npos);
+  EXPECT_NE(again.body.find("<lg:outcome>duplicate</lg:outcome>"), std::string::npos) << again.body;
+  EXPECT_EQ(flow_->counters().applied, 1u);
+  EXPECT_TRUE(store_->findLicence("310100016").ok());
+  expectValid(first.body);
+}
+
+TEST_F(SoapApiTest, RejectedEventIsAFaultAndADeadLetter) {
+  Response response =
+      api_->handle(post(submitCall("soap-m-2", licenceEvent(EventType::kResume, "31999999"))));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_NE(response.body.find("<faultcode>soap:Client</faultcode>"), std::string::npos)
+      << response.body;
+  EXPECT_NE(response.body.find("31999999"), std::string::npos) << response.body;
+  auto letters = store_->deadLetters(0, 10);
+  ASSERT_TRUE(letters.ok());
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ((*letters)[0].message_id, "soap-m-2");
+  EXPECT_NE((*letters)[0].body.find("<licenceEvent"), std::string::npos);
+}
+
+TEST_F(SoapApiTest, SubmitFromAnUnknownSystemIsRefused) {
+  Response response =
+      api_->handle(post(submitCall("soap-m-3", importEvent("310100016"), "intruder")));
+
+  EXPECT_NE(response.body.find("<lg:code>not-authorised</lg:code>"), std::string::npos)
+      << response.body;
+  EXPECT_FALSE(store_->findLicence("310100016").ok());
+}
+
+TEST_F(SoapApiTest, EventUnderAPrefixOfTheEnvelopeIsRead) {
+  Response response = api_->handle(
+      post("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+           "xmlns:lg=\"urn:licgate:soap:1\" xmlns:le=\"urn:licgate:licence-event:1\"><soap:Body>"
+           "<lg:SubmitLicenceEvent><lg:system>portal</lg:system><lg:messageId>p-1"
+           "</lg:messageId><le:licenceEvent><le:type>refuse</le:type><le:licensor>CZ-ERU"
+           "</le:licensor><le:occurredOn>2026-01-05</le:occurredOn><le:applicationRef>A-1"
+           "</le:applicationRef><le:reason>incomplete</le:reason></le:licenceEvent>"
+           "</lg:SubmitLicenceEvent></soap:Body></soap:Envelope>"));
+
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_NE(response.body.find("<lg:outcome>applied</lg:outcome>"), std::string::npos);
+}
+
 struct FaultCase {
   const char* what;
   std::string operation;
@@ -213,6 +276,16 @@ TEST_F(SoapApiTest, BadCallsAreClientFaultsNamingWhatIsWrong) {
        "</lg:GetChanges>",
        "\"0\" is not a whole number in 1..1000", "invalid-field"},
       {"no cursor", "<lg:GetChanges/>", "&lt;after&gt; is missing", "invalid-field"},
+      {"value for the event",
+       "<lg:SubmitLicenceEvent><lg:system>eru-export</lg:system><lg:messageId>m</lg:messageId>"
+       "<lg:licenceEvent>text</lg:licenceEvent></lg:SubmitLicenceEvent>",
+       "parameter &lt;licenceEvent&gt; must hold an XML element", "invalid-field"},
+      {"element for a value",
+       "<lg:GetLicence><lg:number><lg:digits>1</lg:digits></lg:number></lg:GetLicence>",
+       "parameter &lt;number&gt; must be a simple value", "invalid-field"},
+      {"no message id",
+       "<lg:SubmitLicenceEvent><lg:system>eru-export</lg:system></lg:SubmitLicenceEvent>",
+       "&lt;messageId&gt; is missing", "invalid-field"},
       {"other namespace",
        "<x:GetLicence xmlns:x=\"urn:other\"><x:number>1</x:number>"
        "</x:GetLicence>",
