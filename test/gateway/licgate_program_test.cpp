@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -271,6 +272,38 @@ TEST_F(LicgateProgram, AnswersSoapCallsOnItsHttpPort) {
   EXPECT_NE(reply.body.find("Obec Velký Karlov"), std::string::npos);
   EXPECT_EQ(wsdl.status, 200);
   EXPECT_NE(wsdl.body.find("location=\"http://127.0.0.1/soap/v1\""), std::string::npos);
+}
+
+// The npm soap package builds its client from the WSDL licgate serves and
+// calls every operation (test/interop/npm-soap; scripts/test installs it).
+TEST_F(LicgateProgram, NpmSoapClientCallsEveryOperation) {
+  const std::string interop = LICGATE_SOURCE_DIR "/test/interop/npm-soap";
+  ASSERT_TRUE(std::filesystem::exists(interop + "/node_modules/soap"))
+      << "the npm soap package is not installed in " << interop << "; scripts/test installs it";
+  startWithRedis();
+  sendMessages(senderTo(licgate_->amqpPort(), "eru-export"),
+               {xmlMessage("m-1", testing::importEvent("310100016")),
+                xmlMessage("m-2", testing::importEvent("310100017"))});
+  const std::string wsdl =
+      "http://127.0.0.1:" + std::to_string(licgate_->httpPort()) + "/soap/v1?wsdl";
+
+  int code = testing::runProgram(
+      {"node", interop + "/client.js", wsdl, "310100016", dir_.file("answers.json")},
+      dir_.file("node.txt"));
+
+  ASSERT_EQ(code, 0) << testing::readFile(dir_.file("node.txt"));
+  json answers = json::parse(testing::readFile(dir_.file("answers.json")));
+  EXPECT_EQ(answers["getLicence"]["found"], true);
+  EXPECT_EQ(answers["getLicence"]["licence"]["holder"]["name"], "Obec Velký Karlov");
+  EXPECT_EQ(answers["getUnknownLicence"]["found"], false);
+  EXPECT_EQ(answers["findLicences"]["licence"].size(), 2u);
+  EXPECT_EQ(answers["getChanges"]["change"][0]["licenceEvent"]["type"], "import");
+  EXPECT_EQ(answers["getChanges"]["nextAfter"], "1");
+  EXPECT_EQ(answers["submit"]["outcome"], "applied");
+  EXPECT_EQ(answers["submitAgain"]["outcome"], "duplicate");
+  EXPECT_EQ(answers["badLimit"]["fault"]["code"], "soap:Client");
+  EXPECT_EQ(answers["badLimit"]["fault"]["licgateCode"], "invalid-field");
+  EXPECT_EQ(getJson(licgate_->httpPort(), "/api/v1/licences/310100016")["status"], "suspended");
 }
 
 TEST_F(LicgateProgram, StopsCleanlyOnSigterm) {
