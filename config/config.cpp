@@ -53,6 +53,7 @@ constexpr Range kPort{0, 65535, "a port"};
 constexpr Range kMillis{1, 3'600'000, "a number of milliseconds"};
 constexpr Range kLongMillis{1, 365LL * 86'400'000, "a number of milliseconds"};
 constexpr Range kThreads{1, 64, "a number of threads"};
+constexpr Range kConnections{1, 100'000, "a number of connections"};
 constexpr Range kBytes{1024, 64LL << 20, "a size in bytes"};
 constexpr Range kCredit{1, 100'000, "a credit window"};
 constexpr Range kBatch{1, 10'000, "a batch size"};
@@ -395,7 +396,9 @@ void readHttp(Reader& reader, const YAML::Node& node, adapters::http::ServerOpti
   if (!node.IsDefined()) {
     return;
   }
-  if (!reader.checkMap(node, path, {"host", "port", "threads", "max_body_bytes"})) {
+  if (!reader.checkMap(node, path,
+                       {"host", "port", "threads", "max_body_bytes", "header_timeout_ms",
+                        "body_idle_timeout_ms", "max_connections"})) {
     return;
   }
   if (reader.readString(node, path, "host", http.host)) {
@@ -404,6 +407,9 @@ void readHttp(Reader& reader, const YAML::Node& node, adapters::http::ServerOpti
   reader.readInteger(node, path, "port", kPort, http.port);
   reader.readInteger(node, path, "threads", kThreads, http.threads);
   reader.readInteger(node, path, "max_body_bytes", kBytes, http.max_body_bytes);
+  reader.readInteger(node, path, "header_timeout_ms", kMillis, http.header_timeout_ms);
+  reader.readInteger(node, path, "body_idle_timeout_ms", kMillis, http.body_idle_timeout_ms);
+  reader.readInteger(node, path, "max_connections", kConnections, http.max_connections);
 }
 
 void readLicensors(Reader& reader, const YAML::Node& node, std::vector<LicensorConfig>& out) {

@@ -41,10 +41,15 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using registry::ErrorCode;
 
-// An idle keep-alive connection, or a client that stops sending half-way
-// through a request, holds a socket; after this long it is closed.
-constexpr std::chrono::seconds kIdleTimeout(60);
+// A client that does not read its answer holds a socket; after this long
+// it is closed.
 constexpr std::chrono::seconds kWriteTimeout(30);
+
+// Sent, without reading anything, to the connection one over the limit.
+constexpr std::string_view kTooManyConnections =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    "Connection: close\r\nRetry-After: 1\r\nContent-Length: 67\r\n\r\n"
+    "{\"error\":\"unavailable\",\"message\":\"too many connections; try again\"}";
 // Request line and headers; more is not an API request.
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 
@@ -144,14 +149,31 @@ Response errorResponse(ErrorCode code, const std::string& message) {
   return response;
 }
 
+// Counts a connection for as long as its session lives.
+class ConnectionSlot {
+ public:
+  explicit ConnectionSlot(std::atomic<int>& open) : open_(open) { open_.fetch_add(1); }
+  ~ConnectionSlot() { open_.fetch_sub(1); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+
+ private:
+  std::atomic<int>& open_;
+};
+
+// One connection: do_x starts an asynchronous step, on_x completes it. A
+// request is read in two steps, the header under the header timeout and
+// then the body a piece at a time, each piece under the body's idle
+// timeout, so that a slow upload that keeps sending is not cut.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket&& socket, const ServerOptions& options, const Handler& handler,
-          std::shared_ptr<spdlog::logger> logger)
+          std::shared_ptr<spdlog::logger> logger, std::atomic<int>& open)
       : stream_(std::move(socket)),
         options_(options),
         handler_(handler),
-        logger_(std::move(logger)) {}
+        logger_(std::move(logger)),
+        slot_(open) {}
 
   void start() {
     asio::dispatch(stream_.get_executor(),
@@ -163,12 +185,34 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(kHeaderLimit);
-    stream_.expires_after(kIdleTimeout);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    stream_.expires_after(std::chrono::milliseconds(options_.header_timeout_ms));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::onReadHeader, shared_from_this()));
   }
 
-  void onRead(beast::error_code error, std::size_t) {
+  void onReadHeader(beast::error_code error, std::size_t) {
+    if (error || parser_->is_done()) {
+      onRead(error);
+      return;
+    }
+    doReadBody();
+  }
+
+  void doReadBody() {
+    stream_.expires_after(std::chrono::milliseconds(options_.body_idle_timeout_ms));
+    bhttp::async_read_some(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&Session::onReadBody, shared_from_this()));
+  }
+
+  void onReadBody(beast::error_code error, std::size_t) {
+    if (error || parser_->is_done()) {
+      onRead(error);
+      return;
+    }
+    doReadBody();
+  }
+
+  void onRead(beast::error_code error) {
     if (error == bhttp::error::end_of_stream) {
       doClose();
       return;
@@ -269,6 +313,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const ServerOptions& options_;
   const Handler& handler_;
   std::shared_ptr<spdlog::logger> logger_;
+  ConnectionSlot slot_;
 };
 
 class BeastServer final : public Server {
@@ -294,6 +339,7 @@ class BeastServer final : public Server {
   std::unique_ptr<tcp::acceptor> acceptor_;  // destroyed before io_context_
   std::vector<std::thread> threads_;
   std::atomic<int> bound_port_{0};
+  std::atomic<int> open_connections_{0};
   std::mutex lifecycle_mutex_;
   bool running_ = false;
 };
@@ -356,8 +402,18 @@ void BeastServer::onAccept(beast::error_code error, tcp::socket socket) {
   if (error) {
     // Out of descriptors, for one: this connection is lost, the next may work.
     logger_->warn("HTTP accept failed: {}", error.message());
+  } else if (open_connections_.load() >= options_.max_connections) {
+    // The answer fits in the socket's send buffer, so writing it here does
+    // not hold up the accept loop.
+    logger_->debug("HTTP connection refused: {} open", open_connections_.load());
+    beast::error_code ignored;
+    asio::write(socket, asio::buffer(kTooManyConnections.data(), kTooManyConnections.size()),
+                ignored);
+    socket.shutdown(tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
   } else {
-    std::make_shared<Session>(std::move(socket), options_, handler_, logger_)->start();
+    std::make_shared<Session>(std::move(socket), options_, handler_, logger_, open_connections_)
+        ->start();
   }
   doAccept();
 }

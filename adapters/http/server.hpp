@@ -40,6 +40,16 @@ struct ServerOptions {
   int port = 8080;  // 0: any free port
   int threads = 2;
   std::size_t max_body_bytes = 1 << 20;
+  // A request line and headers must arrive whole within this long of the
+  // connection (or its previous answer): a client that sends them a byte at
+  // a time (slowloris) is closed, and so is an idle keep-alive connection.
+  int header_timeout_ms = 10'000;
+  // A body may take as long as it needs while it keeps coming: the
+  // connection is closed only when this long passes without a byte of it.
+  int body_idle_timeout_ms = 30'000;
+  // Connections open at once; one more is answered 503 and closed, so that
+  // no client can take every socket the process may hold.
+  int max_connections = 512;
 };
 
 class Server {

@@ -181,12 +181,32 @@ TEST(ConfigLoader, RejectsTextWhereANumberIsExpected) {
             "test.yaml: http.threads: \"many\" is not a number of threads (1..64)");
 }
 
+TEST(ConfigLoader, ReadsTheHttpServersLimits) {
+  auto config = parse(kMinimal +
+                      "http:\n  header_timeout_ms: 2500\n  body_idle_timeout_ms: 7000\n"
+                      "  max_connections: 64\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http.header_timeout_ms, 2500);
+  EXPECT_EQ(config->http.body_idle_timeout_ms, 7000);
+  EXPECT_EQ(config->http.max_connections, 64);
+}
+
+TEST(ConfigLoader, RejectsAConnectionLimitOfZero) {
+  auto config = parse(kMinimal + "http:\n  max_connections: 0\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("http.max_connections: 0"), std::string::npos)
+      << config.error().message;
+}
+
 TEST(ConfigLoader, RejectsUnknownKey) {
   auto config = parse(kMinimal + "http:\n  prot: 8080\n");
 
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message,
-            "test.yaml: http.prot: unknown key (known: host, port, threads, max_body_bytes)");
+            "test.yaml: http.prot: unknown key (known: host, port, threads, max_body_bytes, "
+            "header_timeout_ms, body_idle_timeout_ms, max_connections)");
 }
 
 TEST(ConfigLoader, RejectsUnknownTopLevelSection) {
@@ -238,7 +258,8 @@ TEST(ConfigLoader, ReportsUnknownKeyOnceWhenGivenTwice) {
 
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message,
-            "test.yaml: http.prot: unknown key (known: host, port, threads, max_body_bytes)\n"
+            "test.yaml: http.prot: unknown key (known: host, port, threads, max_body_bytes, "
+            "header_timeout_ms, body_idle_timeout_ms, max_connections)\n"
             "test.yaml: http.prot: given twice");
 }
 

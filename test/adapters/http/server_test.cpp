@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -309,6 +310,85 @@ TEST_F(HttpServerTest, ResponseToHeadHasTheLengthButNoBody) {
   ASSERT_NE(bytes.find("\r\n\r\n"), std::string::npos) << bytes;
   EXPECT_NE(bytes.find("Content-Length: 7\r\n"), std::string::npos) << bytes;
   EXPECT_EQ(bytes.substr(bytes.find("\r\n\r\n") + 4), "");
+}
+
+TEST_F(HttpServerTest, ClientSendingItsHeaderSlowlyIsClosedAtTheHeaderTimeout) {
+  ServerOptions options;
+  options.header_timeout_ms = 200;
+  startRecording(options);
+  RawClient client(server_->boundPort());
+  auto started = std::chrono::steady_clock::now();
+
+  client.send("GET /slow HTTP/1.1\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  client.send("Host: x\r\n");
+  bool closed = client.closedByServer();
+  auto waited = std::chrono::steady_clock::now() - started;
+
+  EXPECT_TRUE(closed);
+  EXPECT_GE(waited, std::chrono::milliseconds(190));
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  std::lock_guard lock(mutex_);
+  EXPECT_TRUE(requests_.empty());
+}
+
+// Each piece of the body comes sooner than the body's idle timeout, though
+// the whole takes longer than both timeouts.
+TEST_F(HttpServerTest, SlowUploadThatKeepsSendingIsNotCut) {
+  ServerOptions options;
+  options.header_timeout_ms = 300;
+  options.body_idle_timeout_ms = 300;
+  startRecording(options);
+  RawClient client(server_->boundPort());
+
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n");
+  for (char byte : std::string("12345678")) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    client.send(std::string(1, byte));
+  }
+  auto reply = client.readReply();
+
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(onlyRequest().body, "12345678");
+}
+
+TEST_F(HttpServerTest, UploadThatStopsIsClosedAtTheBodyTimeout) {
+  ServerOptions options;
+  options.body_idle_timeout_ms = 200;
+  startRecording(options);
+  RawClient client(server_->boundPort());
+
+  client.send("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\n\r\n1234");
+
+  EXPECT_TRUE(client.closedByServer());
+  std::lock_guard lock(mutex_);
+  EXPECT_TRUE(requests_.empty());
+}
+
+TEST_F(HttpServerTest, ConnectionOverTheLimitIs503AndTheNextAfterOneClosesIsServed) {
+  ServerOptions options;
+  options.max_connections = 2;
+  startRecording(options);
+  auto first = std::make_unique<RawClient>(server_->boundPort());
+  RawClient second(server_->boundPort());
+  first->send(get("/1"));
+  second.send(get("/2"));
+  ASSERT_TRUE(first->readReply().has_value());
+  ASSERT_TRUE(second.readReply().has_value());
+
+  RawClient third(server_->boundPort());
+  std::string refused = third.readToClose();
+  first.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  RawClient fourth(server_->boundPort());
+  fourth.send(get("/4"));
+  auto served = fourth.readReply();
+
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503 ", 0), 0u) << refused;
+  EXPECT_NE(refused.find("too many connections"), std::string::npos);
+  ASSERT_TRUE(served.has_value());
+  EXPECT_EQ(served->status, 200);
 }
 
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
