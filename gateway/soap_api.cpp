@@ -196,7 +196,7 @@ Response SoapApi::handle(const Request& request) {
     return serveContract(request);
   }
   if (request.method != "POST") {
-    return refusal(405, ErrorCode::kNotImplemented,
+    return refusal(405, ErrorCode::kMalformed,
                    "method " + request.method + " is not allowed on " + std::string(kSoapPath) +
                        ": POST a SOAP call, or GET ?wsdl",
                    correlation_id);

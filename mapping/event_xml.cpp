@@ -322,6 +322,10 @@ Result<Event> parseEventXml(std::string_view utf8) {
                                                 std::to_string(parsed.offset) + ": " +
                                                 parsed.description());
   }
+  if (!hasOneRootElement(document)) {
+    return makeError(ErrorCode::kMalformed,
+                     "event XML has more than one root element; an event is one <licenceEvent>");
+  }
   pugi::xml_node root = document.document_element();
   LICGATE_RETURN_IF_ERROR(checkRoot(root));
   LICGATE_RETURN_IF_ERROR(checkRequired(root));

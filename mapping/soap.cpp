@@ -195,6 +195,10 @@ Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_t
                                                 parsed.description());
   }
   LICGATE_RETURN_IF_ERROR(refuseDoctype(document));
+  if (!hasOneRootElement(document)) {
+    return makeError(ErrorCode::kMalformed,
+                     "the message has more than one root element; a SOAP message is one Envelope");
+  }
 
   pugi::xml_node envelope = document.document_element();
   auto version = versionOfEnvelope(envelope);

@@ -26,6 +26,14 @@ bool isElement(pugi::xml_node element, std::string_view ns, std::string_view loc
          namespaceOf(element) == ns;
 }
 
+bool hasOneRootElement(const pugi::xml_document& document) {
+  int roots = 0;
+  for (pugi::xml_node node : document.children()) {
+    roots += node.type() == pugi::node_element ? 1 : 0;
+  }
+  return roots == 1;
+}
+
 std::string_view trimXmlSpace(std::string_view text) {
   constexpr std::string_view kSpace = " \t\r\n";
   std::size_t first = text.find_first_not_of(kSpace);

@@ -23,6 +23,10 @@ std::string namespaceOf(pugi::xml_node element);
 // True when `element` is the element `local` of namespace `ns`.
 bool isElement(pugi::xml_node element, std::string_view ns, std::string_view local);
 
+// XML 1.0 section 2.1: a document has exactly one root element. pugixml
+// reads several side by side without complaint, so readers check.
+bool hasOneRootElement(const pugi::xml_document& document);
+
 // `text` without the XML white space (XML 1.0 section 2.3: space, tab, CR,
 // LF) at either end.
 std::string_view trimXmlSpace(std::string_view text);

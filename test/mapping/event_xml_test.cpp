@@ -120,6 +120,8 @@ TEST(EventXml, RejectsEachKindOfBadDocumentWithItsMessage) {
        "event XML is malformed at byte offset 27: Start-end tags mismatch"},
       {"empty", "", ErrorCode::kMalformed,
        "event XML is malformed at byte offset 0: No document element found"},
+      {"two roots", wrapped(kMinimal) + wrapped(kMinimal), ErrorCode::kMalformed,
+       "event XML has more than one root element; an event is one <licenceEvent>"},
       {"wrong root", "<event xmlns=\"urn:licgate:licence-event:1\"/>", ErrorCode::kMalformed,
        "root element is <event>, expected <licenceEvent> in namespace "
        "urn:licgate:licence-event:1"},
