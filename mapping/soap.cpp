@@ -272,4 +272,93 @@ std::string_view soapContentType(SoapVersion version) {
                                      : "application/soap+xml; charset=utf-8";
 }
 
+namespace {
+
+pugi::xml_node firstChildElement(pugi::xml_node parent, std::string_view ns,
+                                 std::string_view local) {
+  for (pugi::xml_node child : parent.children()) {
+    if (isElement(child, ns, local)) {
+      return child;
+    }
+  }
+  return {};
+}
+
+// SOAP 1.1 section 4.4: faultcode, faultstring and detail are unqualified.
+pugi::xml_node firstUnqualified(pugi::xml_node parent, std::string_view local) {
+  for (pugi::xml_node child : parent.children()) {
+    if (child.type() == pugi::node_element && localName(child.name()) == local &&
+        namespaceOf(child).empty()) {
+      return child;
+    }
+  }
+  return {};
+}
+
+// "soap:Client.Authentication" -> "Client".
+std::string faultCodeName(std::string_view qualified) {
+  std::string_view local = localName(trimXmlSpace(qualified));
+  return std::string(local.substr(0, local.find('.')));
+}
+
+std::string licgateCodeOf(pugi::xml_node detail) {
+  if (!detail) {
+    return {};
+  }
+  for (pugi::xml_node error : detail.children()) {
+    if (isElement(error, kDetailNamespace, "error")) {
+      pugi::xml_node code = firstChildElement(error, kDetailNamespace, "code");
+      return std::string(trimXmlSpace(code.text().get()));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::optional<SoapFault> readSoapFault(std::string_view bytes, std::string_view content_type) {
+  auto utf8 = toUtf8(bytes, charsetOfContentType(content_type), TextKind::kXml);
+  if (!utf8) {
+    return std::nullopt;
+  }
+  pugi::xml_document document;
+  if (!document.load_buffer(utf8->data(), utf8->size(), pugi::parse_default | pugi::parse_doctype,
+                            pugi::encoding_utf8) ||
+      !refuseDoctype(document).ok() || !hasOneRootElement(document)) {
+    return std::nullopt;
+  }
+  auto version = versionOfEnvelope(document.document_element());
+  if (!version) {
+    return std::nullopt;
+  }
+  auto body = findBody(document.document_element(), *version);
+  if (!body) {
+    return std::nullopt;
+  }
+  const std::string_view ns = envelopeNamespace(*version);
+  pugi::xml_node fault = firstChildElement(*body, ns, "Fault");
+  if (!fault) {
+    return std::nullopt;
+  }
+
+  SoapFault read;
+  read.version = *version;
+  if (*version == SoapVersion::k11) {
+    read.code = faultCodeName(firstUnqualified(fault, "faultcode").text().get());
+    read.text = trimXmlSpace(firstUnqualified(fault, "faultstring").text().get());
+    read.licgate_code = licgateCodeOf(firstUnqualified(fault, "detail"));
+  } else {
+    pugi::xml_node value = firstChildElement(firstChildElement(fault, ns, "Code"), ns, "Value");
+    read.code = faultCodeName(value.text().get());
+    pugi::xml_node reason = firstChildElement(fault, ns, "Reason");
+    read.text = trimXmlSpace(firstChildElement(reason, ns, "Text").text().get());
+    read.licgate_code = licgateCodeOf(firstChildElement(fault, ns, "Detail"));
+  }
+  return read;
+}
+
+bool isRetryableFault(const SoapFault& fault) {
+  return fault.code == "Server" || fault.code == "Receiver";
+}
+
 }  // namespace licgate::mapping

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -79,5 +80,27 @@ int soapFaultHttpStatus(SoapVersion version, registry::ErrorCode code);
 
 // The Content-Type of a message of `version`, with charset=utf-8.
 std::string_view soapContentType(SoapVersion version);
+
+// A fault another system answered, as its envelope says it, whatever the
+// prefixes: SOAP 1.1 faultcode or SOAP 1.2 Code/Value, by local name.
+struct SoapFault {
+  SoapVersion version = SoapVersion::k11;
+  // "Client", "Server", "VersionMismatch", "MustUnderstand" (1.1);
+  // "Sender", "Receiver", "VersionMismatch", "MustUnderstand",
+  // "DataEncodingUnknown" (1.2). A 1.1 code with dots ("Client.Auth") is
+  // given without what follows the first dot.
+  std::string code;
+  std::string text;          // faultstring or the first Reason/Text
+  std::string licgate_code;  // licgate's own code in the detail, when the peer is licgate
+};
+
+// The fault in a SOAP envelope, or nullopt when it holds none (or is not a
+// SOAP envelope at all). Reads UTF-8; a DTD is refused as in readSoapCall.
+std::optional<SoapFault> readSoapFault(std::string_view bytes, std::string_view content_type);
+
+// Whether sending the same request again later may succeed: a fault of the
+// receiving side (Server, Receiver) may pass; one of the request (Client,
+// Sender, VersionMismatch, MustUnderstand, DataEncodingUnknown) never will.
+bool isRetryableFault(const SoapFault& fault);
 
 }  // namespace licgate::mapping

@@ -255,5 +255,72 @@ TEST(SoapEnvelope, WrapsTheResponseElementInTheVersionsEnvelope) {
             "</soap:Envelope>");
 }
 
+TEST(SoapFaultReading, ReadsLicgatesOwnFaultsOfBothVersions) {
+  auto error = registry::makeError(ErrorCode::kUnavailable, "store busy");
+
+  auto fault11 = readSoapFault(writeSoapFault(SoapVersion::k11, error, "c-1"), kSoap11);
+  auto fault12 = readSoapFault(writeSoapFault(SoapVersion::k12, error, "c-2"), kSoap12);
+
+  ASSERT_TRUE(fault11.has_value());
+  EXPECT_EQ(fault11->code, "Server");
+  EXPECT_EQ(fault11->text, "store busy");
+  EXPECT_EQ(fault11->licgate_code, "unavailable");
+  ASSERT_TRUE(fault12.has_value());
+  EXPECT_EQ(fault12->version, SoapVersion::k12);
+  EXPECT_EQ(fault12->code, "Receiver");
+  EXPECT_EQ(fault12->licgate_code, "unavailable");
+}
+
+// Other stacks' faults: other prefixes, a default namespace, a dotted code.
+TEST(SoapFaultReading, ClassifiesTheSameWhateverThePrefix) {
+  struct Case {
+    std::string envelope;
+    std::string content_type;
+    std::string code;
+    bool retry;
+  };
+  const std::vector<Case> cases{
+      {"<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+       "<SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:Client.Authentication</faultcode>"
+       "<faultstring>bad password</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body>"
+       "</SOAP-ENV:Envelope>",
+       kSoap11, "Client", false},
+      {"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault>"
+       "<faultcode xmlns:x=\"http://schemas.xmlsoap.org/soap/envelope/\">x:Server</faultcode>"
+       "<faultstring>down</faultstring></s:Fault></s:Body></s:Envelope>",
+       kSoap11, "Server", true},
+      {"<Envelope xmlns=\"http://www.w3.org/2003/05/soap-envelope\"><Body><Fault><Code>"
+       "<Value>Receiver</Value></Code><Reason><Text xml:lang=\"ru\">занят</Text></Reason>"
+       "</Fault></Body></Envelope>",
+       kSoap12, "Receiver", true},
+      {"<e:Envelope xmlns:e=\"http://www.w3.org/2003/05/soap-envelope\"><e:Body><e:Fault>"
+       "<e:Code><e:Value>e:Sender</e:Value></e:Code><e:Reason><e:Text xml:lang=\"en\">no"
+       "</e:Text></e:Reason></e:Fault></e:Body></e:Envelope>",
+       kSoap12, "Sender", false},
+      {"<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
+       "<soap:Fault><faultcode>soap:VersionMismatch</faultcode><faultstring>v</faultstring>"
+       "</soap:Fault></soap:Body></soap:Envelope>",
+       kSoap11, "VersionMismatch", false},
+  };
+
+  for (const Case& each : cases) {
+    auto fault = readSoapFault(each.envelope, each.content_type);
+
+    ASSERT_TRUE(fault.has_value()) << each.envelope;
+    EXPECT_EQ(fault->code, each.code) << each.envelope;
+    EXPECT_EQ(isRetryableFault(*fault), each.retry) << each.envelope;
+  }
+}
+
+TEST(SoapFaultReading, AnswerWithoutAFaultOrNotSoapHasNone) {
+  std::string answer = writeSoapEnvelope(SoapVersion::k11, [](pugi::xml_node body) {
+    body.append_child("x:Answer").append_attribute("xmlns:x").set_value("urn:x");
+  });
+
+  EXPECT_FALSE(readSoapFault(answer, kSoap11).has_value());
+  EXPECT_FALSE(readSoapFault("<html>502 Bad Gateway</html>", "text/html").has_value());
+  EXPECT_FALSE(readSoapFault("", kSoap11).has_value());
+}
+
 }  // namespace
 }  // namespace licgate::mapping
