@@ -132,7 +132,7 @@ registry::Status checkAllInRedis(const std::vector<LoadMessage>& messages, std::
     timer.start();
     auto claims = seen_ids.claim(keys);
     auto marked =
-        claims ? seen_ids.markApplied(claims->batch, {}) : registry::Status(claims.error());
+        claims ? seen_ids.markApplied(claims->batch, {}, 0) : registry::Status(claims.error());
     timer.stop();
     LICGATE_RETURN_IF_ERROR(marked);
   }

@@ -188,7 +188,13 @@ void IntakeFlow::markAppliedInRedis(const Prepared& prepared,
       fate.applied_before.push_back(prepared.ids[i]);
     }
   }
-  auto marked = seen_ids_->markApplied(prepared.redis_batch, fate);
+  std::uint64_t last_sequence = 0;
+  for (const std::optional<Outcome>& outcome : outcomes) {
+    if (outcome && outcome->disposition == Disposition::kApplied) {
+      last_sequence = std::max(last_sequence, outcome->sequence);
+    }
+  }
+  auto marked = seen_ids_->markApplied(prepared.redis_batch, fate, last_sequence);
   if (!marked.ok()) {
     redis_health_.reportFailure(marked.error());
   }

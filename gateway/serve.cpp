@@ -65,13 +65,51 @@ struct RedisClients {
   std::unique_ptr<adapters::redis::SeenIds> probe;
 };
 
-RedisClients connectRedis(const config::RedisConfig& redis, RedisHealth& health) {
+adapters::redis::RedisOptions optionsFor(const config::RedisConfig& redis,
+                                         const std::string& incarnation) {
+  adapters::redis::RedisOptions options = redis.options;
+  options.key_prefix += incarnation + ":";
+  return options;
+}
+
+// Redis keys are filed under the register's incarnation, so that a fresh
+// register, or another register sharing the Redis, is never answered for
+// with keys it did not write. A register whose journal ends below what
+// Redis remembers of this incarnation is an older copy of it (restored from
+// a backup): it is given a new incarnation, since "applied" in Redis would
+// otherwise answer for messages the copy never saw.
+registry::Result<std::string> redisIncarnation(registry::Store& store,
+                                               const config::RedisConfig& redis) {
+  auto incarnation = store.incarnation();
+  if (!incarnation.ok()) {
+    return incarnation;
+  }
+  auto counts = store.counts();
+  if (!counts.ok()) {
+    return counts.takeError();
+  }
+  auto probe = adapters::redis::makeSeenIds(optionsFor(redis, *incarnation));
+  auto high_water = probe->highWater();
+  if (!high_water.ok() || *high_water <= counts->last_sequence) {
+    // Redis down at start: its keys are checked again at the next start; a
+    // stale "applied" cannot be read while it is down anyway.
+    return incarnation;
+  }
+  getLogger("gateway")->warn(
+      "the register's journal ends at {} but Redis remembers {} of it: an older copy of the "
+      "register (restored from a backup?); its duplicate checks start afresh in Redis",
+      counts->last_sequence, *high_water);
+  return store.renewIncarnation();
+}
+
+RedisClients connectRedis(const config::RedisConfig& redis, const std::string& incarnation,
+                          RedisHealth& health) {
   RedisClients clients;
   if (!redis.enabled) {
     return clients;
   }
-  clients.seen_ids = adapters::redis::makeSeenIds(redis.options);
-  clients.probe = adapters::redis::makeSeenIds(redis.options);
+  clients.seen_ids = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
+  clients.probe = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
   auto pong = clients.probe->ping();
   if (pong.ok()) {
     getLogger("gateway")->info("redis at {}:{} answers", redis.options.host, redis.options.port);
@@ -94,8 +132,17 @@ int runServe(const config::Config& config, const ServeOptions& options) {
   }
   log->info("store open at {}", config.store.path);
 
+  std::string incarnation;
+  if (config.redis.enabled) {
+    auto found = redisIncarnation(**store, config.redis);
+    if (!found.ok()) {
+      log->error("store cannot be read: {}", found.error().message);
+      return 1;
+    }
+    incarnation = *found;
+  }
   RedisHealth redis_health(config.redis.enabled);
-  RedisClients redis = connectRedis(config.redis, redis_health);
+  RedisClients redis = connectRedis(config.redis, incarnation, redis_health);
 
   IntakeFlow intake_flow(config, **store, redis.seen_ids.get(), redis_health);
   auto intake = adapters::amqp::makeIntakeServer(config.amqp, intake_flow.processor());

@@ -260,6 +260,33 @@ Result<StoreCounts> SqliteStore::counts() {
   });
 }
 
+Result<std::string> SqliteStore::incarnation() {
+  std::lock_guard lock(read_mutex_);
+  auto query = reader_->prepare("SELECT value FROM meta WHERE key = 'incarnation'");
+  if (!query) {
+    return query.takeError();
+  }
+  auto row = query->step();
+  if (!row) {
+    return row.takeError();
+  }
+  if (!*row) {
+    return makeError(ErrorCode::kUnavailable,
+                     "registry store " + options_.path + " has no incarnation");
+  }
+  return query->text(0);
+}
+
+// A write of its own, under the write lock, so it is ordered with batches.
+Result<std::string> SqliteStore::renewIncarnation() {
+  {
+    std::lock_guard lock(write_mutex_);
+    LICGATE_RETURN_IF_ERROR(writer_->exec(
+        "UPDATE meta SET value = lower(hex(randomblob(16))) WHERE key = 'incarnation'"));
+  }
+  return incarnation();
+}
+
 Result<std::optional<Outcome>> SqliteStore::findInbound(const std::string& sender_system,
                                                         const std::string& message_id) {
   std::lock_guard lock(read_mutex_);

@@ -31,6 +31,8 @@ class SqliteStore final : public Store {
   Result<std::vector<JournalEntry>> changesAfter(std::uint64_t after, int limit) override;
   Result<std::vector<DeadLetter>> deadLetters(std::int64_t after_id, int limit) override;
   Result<StoreCounts> counts() override;
+  Result<std::string> incarnation() override;
+  Result<std::string> renewIncarnation() override;
   Result<std::optional<Outcome>> findInbound(const std::string& sender_system,
                                              const std::string& message_id) override;
 

@@ -139,6 +139,18 @@ class Store {
 
   virtual Result<StoreCounts> counts() = 0;
 
+  // The register's incarnation: 32 random hex digits drawn when the store
+  // was created, and again by renewIncarnation(). What licgate keeps about
+  // the register elsewhere (Redis) is filed under it, so that it never
+  // speaks for another register, or for this one after it was replaced by
+  // an older copy. kUnavailable when the store does not answer.
+  virtual Result<std::string> incarnation() = 0;
+
+  // Draws a new incarnation and returns it: everything filed under the old
+  // one stops counting. For when the register is found older than what was
+  // filed about it (restored from a backup).
+  virtual Result<std::string> renewIncarnation() = 0;
+
   // The first outcome recorded for a message, if any: the store's durable
   // duplicate check, for callers that want to answer without a batch.
   virtual Result<std::optional<Outcome>> findInbound(const std::string& sender_system,

@@ -93,6 +93,13 @@ CREATE TABLE sequences (
   last INTEGER NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    {2, R"sql(
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('incarnation', lower(hex(randomblob(16))));
+)sql"},
 };
 
 Result<int> readUserVersion(SqliteConnection& connection) {

@@ -9,6 +9,7 @@
 #include <hiredis/hiredis.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <random>
@@ -99,7 +100,9 @@ class RedisSeenIds final : public SeenIds {
         logger_(getLogger("redis")) {}
 
   Result<Claims> claim(const std::vector<MessageKey>& keys) override;
-  Status markApplied(std::uint64_t batch, const BatchFate& fate) override;
+  Status markApplied(std::uint64_t batch, const BatchFate& fate,
+                     std::uint64_t last_sequence) override;
+  Result<std::uint64_t> highWater() override;
   Status ping() override;
 
  private:
@@ -361,7 +364,15 @@ Result<std::vector<Claim>> RedisSeenIds::readHolders(const std::vector<std::stri
 // The fate goes first and the batch key last, inside one MULTI/EXEC when
 // there is a fate: a claim the store did not apply must never be found
 // under an applied batch, even for the moment between two commands.
-Status RedisSeenIds::markApplied(std::uint64_t batch, const BatchFate& fate) {
+// Raises the mark only: batches of two processes may be marked out of
+// order.
+constexpr std::string_view kRaiseHighWater =
+    "local now = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "if tonumber(ARGV[1]) > now then redis.call('SET', KEYS[1], ARGV[1]) end "
+    "return 0";
+
+Status RedisSeenIds::markApplied(std::uint64_t batch, const BatchFate& fate,
+                                 std::uint64_t last_sequence) {
   std::vector<std::string> dropped;
   for (const MessageKey& key : fate.not_applied) {
     dropped.push_back(keyOf(key));
@@ -398,15 +409,50 @@ Status RedisSeenIds::markApplied(std::uint64_t batch, const BatchFate& fate) {
   if (transaction) {
     commands.emplace_back().add("EXEC");
   }
+  const std::string high_water_key = options_.key_prefix + "high-water";
+  const std::string sequence = std::to_string(last_sequence);
+  if (last_sequence > 0) {
+    commands.emplace_back()
+        .add("EVAL")
+        .add(kRaiseHighWater)
+        .add("1")
+        .add(high_water_key)
+        .add(sequence);
+  }
   auto replies = runPipeline(commands);
   if (!replies.ok()) {
     return replies.takeError();
   }
-  if (transaction && replies->back()->type != REDIS_REPLY_ARRAY) {
+  const std::size_t exec_at = replies->size() - (last_sequence > 0 ? 2 : 1);
+  if (transaction && (*replies)[exec_at]->type != REDIS_REPLY_ARRAY) {
     return registry::makeError(ErrorCode::kUnavailable,
                                "Redis at " + address_ + " did not run the batch's transaction");
   }
   return {};
+}
+
+Result<std::uint64_t> RedisSeenIds::highWater() {
+  std::lock_guard lock(mutex_);
+  std::vector<Words> command(1);
+  const std::string key = options_.key_prefix + "high-water";
+  command[0].add("GET").add(key);
+  auto replies = runPipeline(command);
+  if (!replies.ok()) {
+    return replies.takeError();
+  }
+  const redisReply* reply = (*replies)[0].get();
+  if (reply->type == REDIS_REPLY_NIL) {
+    return std::uint64_t{0};
+  }
+  std::string_view text(reply->str, reply->len);
+  std::uint64_t value = 0;
+  auto [end, failure] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (reply->type != REDIS_REPLY_STRING || failure != std::errc() ||
+      end != text.data() + text.size()) {
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + address_ + ": " + key + " is not a number");
+  }
+  return value;
 }
 
 Status RedisSeenIds::ping() {

@@ -1,6 +1,8 @@
 // The fast duplicate check of inbound message ids, in Redis.
 //
-// Key: "<prefix>seen:<sender system>:<message id>". A claim is one atomic
+// Key: "<prefix>seen:<sender system>:<message id>", where the gateway makes
+// the prefix name the register's incarnation (registry/store.hpp), so that
+// no register is answered for with another's keys. A claim is one atomic
 // SET key <token>:<batch> NX PX <applied ttl>: the first process to see a
 // message claims it for one of its batches (token: 128 random bits per
 // process; batch: a counter). After the store commits the batch, one key,
@@ -77,9 +79,17 @@ class SeenIds {
   virtual registry::Result<Claims> claim(const std::vector<MessageKey>& keys) = 0;
 
   // Records that `batch` was applied, its `fate` first (in one MULTI/EXEC
-  // when there is any). Call only after the store's commit; a batch of
-  // which nothing was applied names all its claims in fate.not_applied.
-  virtual registry::Status markApplied(std::uint64_t batch, const BatchFate& fate) = 0;
+  // when there is any), and raises the high-water mark to `last_sequence`,
+  // the highest journal sequence the batch committed (0: none). Call only
+  // after the store's commit; a batch of which nothing was applied names
+  // all its claims in fate.not_applied.
+  virtual registry::Status markApplied(std::uint64_t batch, const BatchFate& fate,
+                                       std::uint64_t last_sequence) = 0;
+
+  // The highest journal sequence any batch under this prefix committed, 0
+  // when none did: a register whose journal ends lower is older than what
+  // Redis remembers of it (gateway/serve.cpp).
+  virtual registry::Result<std::uint64_t> highWater() = 0;
 
   // PING; kUnavailable when Redis does not answer.
   virtual registry::Status ping() = 0;

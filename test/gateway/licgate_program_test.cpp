@@ -306,6 +306,49 @@ TEST_F(LicgateProgram, NpmSoapClientCallsEveryOperation) {
   EXPECT_EQ(getJson(licgate_->httpPort(), "/api/v1/licences/310100016")["status"], "suspended");
 }
 
+// Redis remembers what one register applied; a fresh register behind the
+// same Redis must not be answered for with it.
+TEST_F(LicgateProgram, FreshRegisterBehindAUsedRedisAppliesEverything) {
+  startWithRedis();
+  std::vector<OutgoingMessage> messages = {xmlMessage("m-1", testing::importEvent("310100016"))};
+  ASSERT_EQ(sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), messages).applied, 1u);
+  licgate_->stop();
+  TempDir fresh;
+  testing::LicgateProcess second(LICGATE_PROGRAM, writeConfig(fresh, redis_->port()), fresh.path());
+  second.start();
+
+  SendReport report = sendMessages(senderTo(second.amqpPort(), "eru-export"), messages);
+
+  EXPECT_EQ(report.applied, 1u);
+  EXPECT_EQ(report.duplicate, 0u);
+  EXPECT_EQ(testing::httpGet(second.httpPort(), "/api/v1/licences/310100016").status, 200);
+}
+
+// A register put back from a copy older than what Redis remembers applies
+// again what the copy does not hold.
+TEST_F(LicgateProgram, RegisterRestoredFromAnOlderCopyAppliesWhatTheCopyLacks) {
+  startWithRedis();
+  auto sender = senderTo(licgate_->amqpPort(), "eru-export");
+  ASSERT_EQ(sendMessages(sender, {xmlMessage("m-1", testing::importEvent("310100016"))}).applied,
+            1u);
+  licgate_->stop();
+  std::filesystem::copy_file(dir_.file("register.db"), dir_.file("backup.db"));
+  licgate_->start();
+  std::vector<OutgoingMessage> later = {xmlMessage("m-2", testing::importEvent("310100017"))};
+  ASSERT_EQ(sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), later).applied, 1u);
+  licgate_->stop();
+  std::filesystem::remove(dir_.file("register.db-wal"));
+  std::filesystem::remove(dir_.file("register.db-shm"));
+  std::filesystem::copy_file(dir_.file("backup.db"), dir_.file("register.db"),
+                             std::filesystem::copy_options::overwrite_existing);
+  licgate_->start();
+
+  SendReport report = sendMessages(senderTo(licgate_->amqpPort(), "eru-export"), later);
+
+  EXPECT_EQ(report.applied, 1u);
+  EXPECT_EQ(testing::httpGet(licgate_->httpPort(), "/api/v1/licences/310100017").status, 200);
+}
+
 TEST_F(LicgateProgram, StopsCleanlyOnSigterm) {
   startWithRedis();
 

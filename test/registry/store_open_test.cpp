@@ -23,8 +23,43 @@ TEST_F(StoreTest, CreatesSchemaAtLatestVersionInWalMode) {
   std::string mode = pragmaOf(options_.path, "journal_mode");
 
   EXPECT_EQ(version, std::to_string(latestSchemaVersion()));
-  EXPECT_EQ(version, "1");
+  EXPECT_EQ(version, "2");
   EXPECT_EQ(mode, "wal");
+}
+
+TEST_F(StoreTest, HasAnIncarnationOfItsOwnThatCanBeRenewed) {
+  auto first = store_->incarnation();
+  StoreOptions other = options_;
+  other.path = (dir_ / "other.db").string();
+  auto other_store = openSqliteStore(other);
+  ASSERT_TRUE(other_store.ok());
+
+  auto renewed = store_->renewIncarnation();
+  auto read_again = store_->incarnation();
+
+  ASSERT_TRUE(first.ok() && renewed.ok() && read_again.ok());
+  EXPECT_EQ(first->size(), 32u);
+  EXPECT_EQ(first->find_first_not_of("0123456789abcdef"), std::string::npos) << *first;
+  EXPECT_NE(*first, *(*other_store)->incarnation());
+  EXPECT_NE(*renewed, *first);
+  EXPECT_EQ(*read_again, *renewed);
+}
+
+// A register created by schema 1 gets an incarnation when it is opened.
+TEST_F(StoreTest, MigrationGivesAnOlderRegisterAnIncarnation) {
+  store_.reset();
+  {
+    auto connection = SqliteConnection::open(options_.path, 1000);
+    ASSERT_TRUE((*connection)->exec("DROP TABLE meta; PRAGMA user_version = 1").ok());
+  }
+
+  auto store = openSqliteStore(options_);
+
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto incarnation = (*store)->incarnation();
+  ASSERT_TRUE(incarnation.ok()) << incarnation.error().message;
+  EXPECT_EQ(incarnation->size(), 32u);
+  EXPECT_EQ(pragmaOf(options_.path, "user_version"), "2");
 }
 
 TEST_F(StoreTest, RefusesFileOfANewerSchema) {
@@ -37,7 +72,7 @@ TEST_F(StoreTest, RefusesFileOfANewerSchema) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(store.error().message, "registry store " + options_.path +
-                                       ": schema version 7 is newer than this licgate knows (1)");
+                                       ": schema version 7 is newer than this licgate knows (2)");
 }
 
 TEST_F(StoreTest, RefusesFileThatIsNotADatabase) {

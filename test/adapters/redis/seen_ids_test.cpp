@@ -94,7 +94,7 @@ TEST_F(SeenIdsTest, KeyOfAnAppliedBatchIsClaimedAsApplied) {
   auto other = makeSeenIds(options());
   auto first = seen->claim({kFirst, kSecond});
   ASSERT_TRUE(first.ok());
-  ASSERT_TRUE(seen->markApplied(first->batch, {}).ok());
+  ASSERT_TRUE(seen->markApplied(first->batch, {}, 0).ok());
 
   auto claims = other->claim({kSecond, kFirst});
 
@@ -120,7 +120,7 @@ TEST_F(SeenIdsTest, AppliedBatchIsOneKeyNamedByItsClaimValue) {
   auto claims = seen->claim({kFirst, kSecond});
   ASSERT_TRUE(claims.ok());
 
-  ASSERT_TRUE(seen->markApplied(claims->batch, {}).ok());
+  ASSERT_TRUE(seen->markApplied(claims->batch, {}, 0).ok());
 
   std::string batch_key = "t:batch:" + rawGet("t:seen:tax:m-1");
   EXPECT_EQ(rawGet(batch_key), "applied");
@@ -134,7 +134,7 @@ TEST_F(SeenIdsTest, ClaimNotAppliedIsDroppedAndCanBeClaimedAgain) {
   ASSERT_TRUE(claims.ok());
   BatchFate fate;
   fate.not_applied = {kSecond};
-  ASSERT_TRUE(seen->markApplied(claims->batch, fate).ok());
+  ASSERT_TRUE(seen->markApplied(claims->batch, fate, 0).ok());
 
   auto again = seen->claim({kFirst, kSecond});
 
@@ -151,10 +151,27 @@ TEST_F(SeenIdsTest, ClaimTakenOverFromAnUnappliedBatchIsAppliedWithTheNewBatch) 
   BatchFate fate;
   fate.applied_before = {kFirst};
 
-  ASSERT_TRUE(seen->markApplied(claims->batch, fate).ok());
+  ASSERT_TRUE(seen->markApplied(claims->batch, fate, 0).ok());
 
   auto other = makeSeenIds(options());
   EXPECT_EQ(claimsOf(other->claim({kFirst})), std::vector<Claim>{Claim::kApplied});
+}
+
+TEST_F(SeenIdsTest, HighWaterOnlyRises) {
+  auto seen = makeSeenIds(options());
+  auto other = makeSeenIds(options());
+  auto before = seen->highWater();
+  auto first = seen->claim({kFirst});
+  auto second = other->claim({kSecond});
+
+  ASSERT_TRUE(seen->markApplied(first->batch, {}, 40).ok());
+  ASSERT_TRUE(other->markApplied(second->batch, {}, 25).ok());
+  auto after = other->highWater();
+
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(*before, 0u);
+  EXPECT_EQ(*after, 40u);
+  EXPECT_EQ(rawGet("t:high-water"), "40");
 }
 
 TEST_F(SeenIdsTest, MessageMarkedByAnEarlierVersionIsApplied) {
@@ -171,7 +188,7 @@ TEST_F(SeenIdsTest, MessageMarkedByAnEarlierVersionIsApplied) {
 TEST_F(SeenIdsTest, SameMessageIdFromAnotherSenderIsNew) {
   auto seen = makeSeenIds(options());
   auto claims = seen->claim({kFirst});
-  ASSERT_TRUE(seen->markApplied(claims->batch, {}).ok());
+  ASSERT_TRUE(seen->markApplied(claims->batch, {}, 0).ok());
 
   auto other = seen->claim({MessageKey{"statistics", "m-1"}});
 
@@ -183,7 +200,7 @@ TEST_F(SeenIdsTest, ClaimExpiresAfterTheTtl) {
   short_ttl.applied_ttl_ms = 100;
   auto seen = makeSeenIds(short_ttl);
   auto claims = seen->claim({kFirst});
-  ASSERT_TRUE(seen->markApplied(claims->batch, {}).ok());
+  ASSERT_TRUE(seen->markApplied(claims->batch, {}, 0).ok());
 
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
   auto again = seen->claim({kFirst});
@@ -228,7 +245,7 @@ TEST_F(SeenIdsTest, MarkAppliedWithRedisDownIsUnavailable) {
   ASSERT_TRUE(claims.ok());
   redis_.stop();
 
-  auto status = seen->markApplied(claims->batch, {});
+  auto status = seen->markApplied(claims->batch, {}, 0);
 
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, ErrorCode::kUnavailable);
