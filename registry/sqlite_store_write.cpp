@@ -27,6 +27,23 @@ bool isImport(EventType type) {
 
 // A second delivery gets the first answer: the same rejection, or "already
 // applied" pointing at the journal entry it made.
+// What the message itself decides: sending the same bytes again cannot
+// change it.
+bool isFinalRejection(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kMalformed:
+    case ErrorCode::kInvalidField:
+    case ErrorCode::kUnsupportedEncoding:
+    case ErrorCode::kInvalidEncoding:
+    case ErrorCode::kTooLarge:
+    case ErrorCode::kConflict:
+    case ErrorCode::kNotImplemented:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Outcome repeatOutcome(const Outcome& first) {
   Outcome outcome = first;
   if (first.disposition != Disposition::kRejected) {
@@ -142,10 +159,13 @@ Status SqliteStore::beginBatch() {
 Result<Outcome> SqliteStore::applyMessage(const Inbound& inbound, const std::string& now,
                                           bool guarded) {
   if (inbound.sender_system.empty() || inbound.message_id.empty()) {
+    // The caller's reason (no system is not-authorised) when it gave one.
     return rejectMessage(inbound,
-                         makeError(ErrorCode::kInvalidField,
-                                   "the message has no sender system or no message id, so a "
-                                   "second delivery could not be recognised"),
+                         !inbound.event.ok()
+                             ? inbound.event.error()
+                             : makeError(ErrorCode::kInvalidField,
+                                         "the message has no sender system or no message id, so "
+                                         "a second delivery could not be recognised"),
                          now);
   }
   auto first = loadInbound(*writer_, inbound.sender_system, inbound.message_id);
@@ -175,10 +195,27 @@ bool SqliteStore::isStoreFault(const Error& error) const {
   return error.code == ErrorCode::kUnavailable || !writer_->inTransaction();
 }
 
-// Keeps the original bytes and the reason; the inbound row makes a second
-// delivery get the same rejection without a second dead letter.
+// Keeps the original bytes and the reason. A rejection for what the
+// message says (its bytes, its fields) is final: the inbound row makes a
+// second delivery get the same rejection without a second dead letter. One
+// that depends on the register or the configuration (an unknown licence, a
+// transition the licence is not ready for, a sender not yet authorised)
+// may succeed when the message comes again, so it is not recorded as the
+// message's outcome; its dead letter replaces the one an earlier delivery
+// left, so that a sender that keeps trying leaves one.
 Result<Outcome> SqliteStore::rejectMessage(const Inbound& inbound, Error error,
                                            const std::string& now) {
+  const bool identified = !inbound.sender_system.empty() && !inbound.message_id.empty();
+  const bool final = isFinalRejection(error.code);
+  if (!final) {
+    auto forget =
+        writer_->prepare("DELETE FROM dead_letters WHERE sender_system = ?1 AND message_id = ?2");
+    if (!forget) {
+      return forget.takeError();
+    }
+    forget->bind(1, inbound.sender_system).bind(2, inbound.message_id);
+    LICGATE_RETURN_IF_ERROR(forget->run());
+  }
   auto query = writer_->prepare(
       "INSERT OR FAIL INTO dead_letters (sender_system, message_id, content_type, received_at, "
       "error_code, reason, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -197,7 +234,7 @@ Result<Outcome> SqliteStore::rejectMessage(const Inbound& inbound, Error error,
     outcome.annex_number = inbound.event->annex_number;
   }
   outcome.error = std::move(error);
-  if (!inbound.sender_system.empty() && !inbound.message_id.empty()) {
+  if (identified && final) {
     LICGATE_RETURN_IF_ERROR(recordInbound(inbound, outcome, now));
   }
   return outcome;

@@ -99,6 +99,7 @@ CREATE TABLE meta (
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 INSERT INTO meta (key, value) VALUES ('incarnation', lower(hex(randomblob(16))));
+CREATE INDEX dead_letters_by_message ON dead_letters (sender_system, message_id);
 )sql"},
 };
 

@@ -50,7 +50,10 @@ TEST_F(StoreTest, MigrationGivesAnOlderRegisterAnIncarnation) {
   store_.reset();
   {
     auto connection = SqliteConnection::open(options_.path, 1000);
-    ASSERT_TRUE((*connection)->exec("DROP TABLE meta; PRAGMA user_version = 1").ok());
+    ASSERT_TRUE((*connection)
+                    ->exec("DROP TABLE meta; DROP INDEX dead_letters_by_message; "
+                           "PRAGMA user_version = 1")
+                    .ok());
   }
 
   auto store = openSqliteStore(options_);

@@ -206,7 +206,9 @@ TEST_F(StoreReadTest, DeadLettersPageById) {
 }
 
 TEST_F(StoreReadTest, FindInboundReturnsTheFirstOutcome) {
-  apply("bad", anyEvent(EventType::kResume, "26000001"));
+  Event bad = anyEvent(EventType::kSuspend, "26000001");
+  bad.licensor.clear();
+  apply("bad", bad);
 
   auto applied = store_->findInbound("kz-energy-portal", "issue-2");
   auto rejected = store_->findInbound("kz-energy-portal", "bad");
@@ -218,7 +220,7 @@ TEST_F(StoreReadTest, FindInboundReturnsTheFirstOutcome) {
   EXPECT_EQ((*applied)->licence_number, "26000002");
   ASSERT_TRUE(rejected.ok() && rejected->has_value());
   EXPECT_EQ((*rejected)->disposition, Disposition::kRejected);
-  EXPECT_EQ((*rejected)->error->code, ErrorCode::kIllegalTransition);
+  EXPECT_EQ((*rejected)->error->code, ErrorCode::kInvalidField);
   ASSERT_TRUE(unknown.ok());
   EXPECT_FALSE(unknown->has_value());
 }

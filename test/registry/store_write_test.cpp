@@ -262,6 +262,32 @@ TEST_F(StoreTest, DuplicateOfRejectedMessageIsRejectedAgainWithOneDeadLetter) {
   EXPECT_EQ(counts().dead_letters, 1u);
 }
 
+// An annex sent before its licence is refused for the order, not for what
+// it says: sent again once the licence is there, it is applied.
+TEST_F(StoreTest, MessageRejectedForTheRegistersStateIsAppliedWhenItComesAgainLater) {
+  Event annex = samples::annexEvent(EventType::kAnnexImport, "310100016", "001", "ERU");
+  Outcome early = apply("annex-1", annex);
+  apply("licence", samples::importEvent("310100016", LicenceStatus::kActive));
+
+  Outcome later = apply("annex-1", annex);
+
+  EXPECT_EQ(early.disposition, Disposition::kRejected);
+  EXPECT_EQ(later.disposition, Disposition::kApplied);
+  EXPECT_EQ(counts().dead_letters, 1u);  // the early one stays, for the operator to see
+}
+
+TEST_F(StoreTest, RejectionForWhatTheMessageSaysIsFinal) {
+  Event bad = anyEvent(EventType::kSuspend, "26000001");
+  bad.licensor.clear();
+  Outcome first = apply("m-1", bad);
+
+  auto recorded = store_->findInbound("kz-energy-portal", "m-1");
+
+  EXPECT_EQ(first.error->code, ErrorCode::kInvalidField);
+  ASSERT_TRUE(recorded.ok() && recorded->has_value());
+  EXPECT_EQ((*recorded)->disposition, Disposition::kRejected);
+}
+
 TEST_F(StoreTest, UnchangedImportRecordsNoEventAndRepeatsAsDuplicate) {
   Event import = samples::importEvent("310100016", LicenceStatus::kActive);
   apply("m-1", import);
