@@ -207,6 +207,10 @@ void writeAmqpMetrics(MetricsText& metrics, const adapters::amqp::IntakeStats& a
   metrics.family("licgate_amqp_replies_unroutable_total", "counter",
                  "Outcome messages whose reply-to named no open link.");
   metrics.sample("licgate_amqp_replies_unroutable_total", amqp.replies_unroutable);
+  metrics.family("licgate_amqp_loop_restarts_total", "counter",
+                 "AMQP event loops restarted after Proton failed on what a peer sent; each "
+                 "closed every connection.");
+  metrics.sample("licgate_amqp_loop_restarts_total", amqp.loop_restarts);
 }
 
 void writeStoreMetrics(MetricsText& metrics, const Result<registry::StoreCounts>& counts) {
@@ -357,7 +361,7 @@ Response HttpApi::getStats() {
     stats["amqp"] = {{"received", amqp.received},        {"accepted", amqp.accepted},
                      {"rejected", amqp.rejected},        {"released", amqp.released},
                      {"repliesSent", amqp.replies_sent}, {"inFlight", amqp.in_flight},
-                     {"connections", amqp.connections}};
+                     {"connections", amqp.connections},  {"loopRestarts", amqp.loop_restarts}};
   }
   stats["redis"]["state"] = !sources_.redis_health->enabled()   ? "disabled"
                             : sources_.redis_health->degraded() ? "degraded"

@@ -349,8 +349,10 @@ void ProtonIntakeServer::runCommit() {
   while (handoff_.take(batch)) {
     std::vector<Verdict> verdicts = commit(batch);
     for (std::size_t i = 0; i < verdicts.size(); ++i) {
+      // A copy of a message applied before keeps its answer, duplicate,
+      // whatever is wrong with this copy: the id is what names a message.
       const std::optional<registry::Error>& refused = batch.deliveries[i].refused;
-      if (refused && verdicts[i].settle != Settle::kRelease) {
+      if (refused && verdicts[i].settle != Settle::kRelease && verdicts[i].outcome != "duplicate") {
         verdicts[i] = refusalVerdict(*refused);
       }
     }

@@ -57,7 +57,8 @@ struct Delivery {
   // defeat the limit) or is not a data section or string value. It still
   // goes to the processor, so that it can be kept as a dead letter; its
   // verdict is a rejection with this error whatever the processor answers,
-  // unless the processor releases it.
+  // unless the processor releases it or answers "duplicate" (a message of
+  // this id was applied before).
   std::optional<registry::Error> refused;
 };
 

@@ -35,18 +35,51 @@ std::string senderSystemOf(const proton::message& message) {
   return message.user();
 }
 
+// Ids and addresses become keys in the store and in Redis: one of
+// megabytes would be kept, indexed and sent back in every outcome. A field
+// over its bound refuses the message, and the field is cut to its bound so
+// that the dead letter stays small.
+constexpr std::size_t kMaxIdBytes = 1024;
+constexpr std::size_t kMaxSystemBytes = 256;
+
+registry::Status checkFieldSizes(Delivery& delivery) {
+  struct Bounded {
+    const char* name;
+    std::string& value;
+    std::size_t max;
+  };
+  for (Bounded field : {Bounded{"message-id", delivery.message_id, kMaxIdBytes},
+                        Bounded{"correlation-id", delivery.correlation_id, kMaxIdBytes},
+                        Bounded{"reply-to", delivery.reply_to, kMaxIdBytes},
+                        Bounded{"content-type", delivery.content_type, kMaxIdBytes},
+                        Bounded{"system", delivery.sender_system, kMaxSystemBytes}}) {
+    if (field.value.size() > field.max) {
+      std::string size = std::to_string(field.value.size());
+      field.value.resize(field.max);
+      return registry::makeError(registry::ErrorCode::kInvalidField,
+                                 std::string(field.name) + " has " + size + " bytes, more than " +
+                                     std::to_string(field.max));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
+// AMQP 1.0 section 3.2.11 to 3.2.14: an id is a string, a ulong, a uuid or
+// binary, and ids of different types are different ids (42 is not "42").
+// The text of a non-string id names its type, so that they stay apart in
+// the register's (system, message id) key.
 std::string messageIdText(const proton::message_id& id) {
   switch (id.type()) {
     case proton::STRING:
       return proton::get<std::string>(id);
     case proton::ULONG:
-      return std::to_string(proton::get<std::uint64_t>(id));
+      return "ulong:" + std::to_string(proton::get<std::uint64_t>(id));
     case proton::UUID:
-      return proton::get<proton::uuid>(id).str();
+      return "uuid:" + proton::get<proton::uuid>(id).str();
     case proton::BINARY:
-      return hexOf(proton::get<proton::binary>(id));
+      return "binary:" + hexOf(proton::get<proton::binary>(id));
     default:
       return "";
   }
@@ -60,6 +93,7 @@ registry::Status readDelivery(const proton::message& message, Delivery& delivery
   delivery.reply_to = message.reply_to();
   delivery.content_type = message.content_type();
   delivery.sender_system = senderSystemOf(message);
+  LICGATE_RETURN_IF_ERROR(checkFieldSizes(delivery));
   const proton::value& body = message.body();
   switch (body.type()) {
     case proton::BINARY: {

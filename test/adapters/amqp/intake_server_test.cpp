@@ -356,7 +356,7 @@ TEST_F(IntakeServerTest, OutcomeMessageKeepsANumericMessageIdType) {
   EXPECT_EQ(client.outcomeMessages()[0].correlation_id, proton::message_id(std::uint64_t{9001}));
   EXPECT_EQ(client.outcomeMessages()[0].properties.at("outcome"), "accepted");
   ASSERT_EQ(processor_.seen().size(), 1u);
-  EXPECT_EQ(processor_.seen()[0].message_id, "9001");
+  EXPECT_EQ(processor_.seen()[0].message_id, "ulong:9001");
 }
 
 TEST_F(IntakeServerTest, OutcomeMessageGoesToADynamicReplyAddress) {
@@ -472,6 +472,20 @@ TEST_F(IntakeServerTest, OversizeRejectionIsAlsoSentToReplyTo) {
   ASSERT_TRUE(client.waitUntil([&] { return client.outcomeMessages().size() == 1; }));
   EXPECT_EQ(client.outcomeMessages()[0].properties.at("outcome"), "rejected");
   EXPECT_EQ(client.outcomeMessages()[0].properties.at("error"), "too-large");
+}
+
+TEST_F(IntakeServerTest, MessageIdOverItsBoundIsRefusedAndCut) {
+  startServer();
+  AmqpTestClient client(clientOptions());
+
+  client.send({makeMessage(std::string(5000, 'i'), "<event/>")});
+
+  ASSERT_TRUE(client.waitForOutcomes(1));
+  ASSERT_EQ(processor_.seen().size(), 1u);
+  const Delivery seen = processor_.seen()[0];
+  EXPECT_EQ(seen.message_id.size(), 1024u);
+  ASSERT_TRUE(seen.refused.has_value());
+  EXPECT_EQ(seen.refused->message, "message-id has 5000 bytes, more than 1024");
 }
 
 TEST_F(IntakeServerTest, BodyThatIsNeitherDataNorStringIsADecodeError) {

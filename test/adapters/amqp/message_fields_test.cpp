@@ -19,20 +19,20 @@ TEST(MessageIdText, KeepsAStringAsItIs) {
 
 TEST(MessageIdText, WritesAUlongInDecimal) {
   EXPECT_EQ(messageIdText(proton::message_id(std::uint64_t{18446744073709551615u})),
-            "18446744073709551615");
+            "ulong:18446744073709551615");
 }
 
 TEST(MessageIdText, WritesAUuidInItsCanonicalForm) {
   proton::uuid id =
       proton::uuid::copy("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67\x89\xab\xcd\xef");
 
-  EXPECT_EQ(messageIdText(proton::message_id(id)), "12345678-9abc-def0-0123-456789abcdef");
+  EXPECT_EQ(messageIdText(proton::message_id(id)), "uuid:12345678-9abc-def0-0123-456789abcdef");
 }
 
 TEST(MessageIdText, WritesBinaryAsLowerCaseHex) {
   proton::binary id{0x00, 0xAB, 0x10, 0xFF};
 
-  EXPECT_EQ(messageIdText(proton::message_id(id)), "00ab10ff");
+  EXPECT_EQ(messageIdText(proton::message_id(id)), "binary:00ab10ff");
 }
 
 TEST(MessageIdText, IsEmptyWithoutAnId) {
