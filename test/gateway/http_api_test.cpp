@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test/gateway/gateway_samples.hpp"
+#include "test/gateway/register_fixture.hpp"
 #include "test/gateway/test_support.hpp"
 
 namespace licgate::gateway {
@@ -41,16 +42,10 @@ ApiSources sources(registry::Store* store, const IntakeFlow* flow, RedisHealth* 
   return sources;
 }
 
-class HttpApiTest : public ::testing::Test {
+class HttpApiTest : public testing::RegisterFixture {
  protected:
   void SetUp() override {
-    registry::StoreOptions options;
-    options.path = dir_.file("register.db");
-    options.synchronous_full = false;
-    auto store = registry::openSqliteStore(options);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    flow_ = std::make_unique<IntakeFlow>(config_, *store_, nullptr, redis_health_);
+    RegisterFixture::SetUp();
     api_ = std::make_unique<HttpApi>(sources(store_.get(), flow_.get(), &redis_health_));
   }
 
@@ -65,11 +60,6 @@ class HttpApiTest : public ::testing::Test {
           delivery("eru-export", "m-5", licenceEvent(EventType::kResume, "310100018"))});
   }
 
-  testing::TempDir dir_;
-  config::Config config_ = testing::sampleConfig();
-  RedisHealth redis_health_{false};
-  std::unique_ptr<registry::Store> store_;
-  std::unique_ptr<IntakeFlow> flow_;
   std::unique_ptr<HttpApi> api_;
 };
 

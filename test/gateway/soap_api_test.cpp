@@ -13,6 +13,7 @@
 #include "gateway/redis_health.hpp"
 #include "mapping/event_xml.hpp"
 #include "test/gateway/gateway_samples.hpp"
+#include "test/gateway/register_fixture.hpp"
 #include "test/gateway/test_support.hpp"
 #include "test/mapping/xmllint.hpp"
 
@@ -79,16 +80,10 @@ void expectValid(const std::string& envelope) {
   EXPECT_EQ(validated.exit_code, 0) << validated.output << "\n" << envelope;
 }
 
-class SoapApiTest : public ::testing::Test {
+class SoapApiTest : public testing::RegisterFixture {
  protected:
   void SetUp() override {
-    registry::StoreOptions options;
-    options.path = dir_.file("register.db");
-    options.synchronous_full = false;
-    auto store = registry::openSqliteStore(options);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    flow_ = std::make_unique<IntakeFlow>(config_, *store_, nullptr, redis_health_);
+    RegisterFixture::SetUp();
     api_ = std::make_unique<SoapApi>(*store_, flow_.get());
   }
 
@@ -101,11 +96,6 @@ class SoapApiTest : public ::testing::Test {
          delivery("eru-export", "m-4", licenceEvent(EventType::kSuspend, "310100017"))});
   }
 
-  testing::TempDir dir_;
-  config::Config config_ = testing::sampleConfig();
-  RedisHealth redis_health_{false};
-  std::unique_ptr<registry::Store> store_;
-  std::unique_ptr<IntakeFlow> flow_;
   std::unique_ptr<SoapApi> api_;
 };
 

@@ -13,6 +13,7 @@
 #include "gateway/soap_api.hpp"
 #include "mapping/encoding.hpp"
 #include "test/gateway/gateway_samples.hpp"
+#include "test/gateway/register_fixture.hpp"
 #include "test/gateway/test_support.hpp"
 
 namespace licgate::gateway {
@@ -225,26 +226,15 @@ std::vector<Case> corpus() {
   };
 }
 
-class SoapCorpusTest : public ::testing::Test {
+class SoapCorpusTest : public testing::RegisterFixture {
  protected:
   void SetUp() override {
-    registry::StoreOptions options;
-    options.path = dir_.file("register.db");
-    options.synchronous_full = false;
-    auto store = registry::openSqliteStore(options);
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    store_ = std::move(*store);
-    flow_ = std::make_unique<IntakeFlow>(config_, *store_, nullptr, redis_health_);
+    RegisterFixture::SetUp();
     flow_->processBatch(
         {testing::delivery("eru-export", "m-1", testing::importEvent("310100016"))});
     api_ = std::make_unique<SoapApi>(*store_, flow_.get());
   }
 
-  testing::TempDir dir_;
-  config::Config config_ = testing::sampleConfig();
-  RedisHealth redis_health_{false};
-  std::unique_ptr<registry::Store> store_;
-  std::unique_ptr<IntakeFlow> flow_;
   std::unique_ptr<SoapApi> api_;
 };
 
