@@ -489,6 +489,50 @@ void readLog(Reader& reader, const YAML::Node& node, LogConfig& log) {
   log.format = format == "text" ? LogFormat::kText : LogFormat::kJson;
 }
 
+// The operations a serviceId may name: licgate's own SOAP operations.
+constexpr std::string_view kShepOperations[] = {"GetLicence", "FindLicences", "GetChanges",
+                                                "SubmitLicenceEvent"};
+
+void readShep(Reader& reader, const YAML::Node& node, ShepConfig& shep) {
+  const std::string path = "shep";
+  if (!node.IsDefined() || node.IsNull()) {
+    return;
+  }
+  if (!reader.checkMap(node, path, {"services"})) {
+    return;
+  }
+  const YAML::Node services = node["services"];
+  if (!services.IsDefined()) {
+    return;
+  }
+  if (!services.IsMap()) {
+    reader.fail(path + ".services", "needs a mapping of serviceId to operation");
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& entry : services) {
+    const std::string service = entry.first.Scalar();
+    const std::string where = path + ".services." + service;
+    if (!seen.insert(service).second) {
+      reader.fail(where, "given twice");
+      continue;
+    }
+    if (!entry.second.IsScalar()) {
+      reader.fail(where, "needs the name of an operation");
+      continue;
+    }
+    const std::string operation = entry.second.Scalar();
+    if (std::find(std::begin(kShepOperations), std::end(kShepOperations), operation) ==
+        std::end(kShepOperations)) {
+      reader.fail(where, "\"" + operation +
+                             "\" is not an operation of licgate's (GetLicence, FindLicences, "
+                             "GetChanges, SubmitLicenceEvent)");
+      continue;
+    }
+    shep.services.emplace(service, operation);
+  }
+}
+
 Result<YAML::Node> parseYaml(std::string_view yaml_text, std::string_view origin) {
   try {
     return YAML::Load(std::string(yaml_text));
@@ -510,8 +554,8 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
   Reader reader;
   Config config;
   try {
-    if (reader.checkMap(*root, "",
-                        {"store", "redis", "amqp", "http", "licensors", "systems", "log"})) {
+    if (reader.checkMap(
+            *root, "", {"store", "redis", "amqp", "http", "licensors", "systems", "log", "shep"})) {
       readStore(reader, (*root)["store"], base_dir, config.store);
       readRedis(reader, (*root)["redis"], config.redis);
       readAmqp(reader, (*root)["amqp"], config.amqp);
@@ -519,6 +563,7 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
       readLicensors(reader, (*root)["licensors"], config.licensors);
       readSystems(reader, (*root)["systems"], config.licensors, config.systems);
       readLog(reader, (*root)["log"], config.log);
+      readShep(reader, (*root)["shep"], config.shep);
     }
   } catch (const YAML::Exception& e) {
     reader.fail("(document)", e.what());

@@ -6,6 +6,7 @@
 // says is exactly what the adapter gets; the loader only checks the values.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,12 @@ struct LogConfig {
   LogFormat format = LogFormat::kJson;
 };
 
+// The e-government gateway's synchronous channel (docs/soap.md): which of
+// licgate's SOAP operations each serviceId of a SendMessage runs.
+struct ShepConfig {
+  std::map<std::string, std::string, std::less<>> services;  // serviceId -> operation
+};
+
 struct Config {
   registry::StoreOptions store;
   RedisConfig redis;
@@ -59,6 +66,7 @@ struct Config {
   std::vector<LicensorConfig> licensors;
   std::vector<SystemConfig> systems;
   LogConfig log;
+  ShepConfig shep;
 
   // The system with this id, or nullptr.
   const SystemConfig* findSystem(std::string_view id) const;

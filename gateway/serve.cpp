@@ -151,7 +151,7 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     return 1;
   }
 
-  SoapApi soap(**store, &intake_flow);
+  SoapApi soap(**store, &intake_flow, config.shep);
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
                          [&intake] { return intake->stats(); }, &soap});
   auto http = adapters::http::makeServer(config.http, api.handler());

@@ -1,7 +1,10 @@
 // licgate's SOAP services (gateway/soap_api.hpp).
 #include "gateway/soap_api.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <ctime>
 #include <map>
 #include <random>
 #include <set>
@@ -27,6 +30,16 @@ constexpr int kDefaultLicences = 50;
 constexpr int kDefaultChanges = 100;
 constexpr int kMaxLimit = 1000;
 constexpr std::size_t kMaxCorrelationId = 128;
+
+// xsd:dateTime in UTC, to the second.
+std::string utcNow() {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
+}
 
 std::string randomPrefix() {
   std::random_device device;
@@ -176,8 +189,8 @@ Response refusal(int status, ErrorCode code, const std::string& message,
 
 }  // namespace
 
-SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake)
-    : store_(store), intake_(intake), id_prefix_(randomPrefix()) {}
+SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep)
+    : store_(store), intake_(intake), shep_(std::move(shep)), id_prefix_(randomPrefix()) {}
 
 // A caller's own id is kept when it is a sane token, so that its logs and
 // licgate's meet; anything else gets one of licgate's.
@@ -259,6 +272,9 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
         correlation_id);
   }
 
+  if (call->operation == "SendMessage" && call->operation_ns == mapping::kShepSyncNamespace) {
+    return shepSendMessage(*call, correlation_id);
+  }
   auto envelope = answer(*call, correlation_id);
   if (!envelope.ok()) {
     if (envelope.error().code == ErrorCode::kInternal) {
@@ -272,6 +288,80 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
   }
   log->debug("SOAP {} (correlation {}) answered", call->operation, correlation_id);
   return soapResponse(200, call->version, std::move(*envelope), correlation_id);
+}
+
+// The e-government gateway's synchronous channel: the operation its
+// serviceId names runs as if called directly, and its answer, or its
+// error, goes back in the channel's own envelope.
+Response SoapApi::shepSendMessage(const SoapCall& call, const std::string& correlation_id) {
+  const std::string now = utcNow();
+  auto fail = [&](const registry::Error& error) {
+    return soapResponse(mapping::soapFaultHttpStatus(call.version, error.code), call.version,
+                        mapping::writeShepSyncFault(call.version, error, correlation_id, now),
+                        correlation_id);
+  };
+  auto request_xml = std::find_if(call.documents.begin(), call.documents.end(),
+                                  [](const auto& entry) { return entry.first == "request"; });
+  if (request_xml == call.documents.end()) {
+    return fail(makeError(ErrorCode::kInvalidField, "SendMessage: request is missing"));
+  }
+  auto request = mapping::readShepSyncRequest(request_xml->second);
+  if (!request.ok()) {
+    return fail(request.error());
+  }
+  auto operation = shepOperation(*request, call.version);
+  if (!operation.ok()) {
+    return fail(operation.error());
+  }
+  auto answered = answer(*operation, correlation_id);
+  if (!answered.ok()) {
+    getLogger("soap")->debug("SendMessage {} (service {}, correlation {}): {}", request->message_id,
+                             request->service_id, correlation_id, answered.error().message);
+    return fail(answered.error());
+  }
+  auto envelope = mapping::writeShepSyncResponse(call.version, *request, correlation_id, now,
+                                                 {"OK", "processed"}, *answered);
+  if (!envelope.ok()) {
+    return fail(envelope.error());
+  }
+  return soapResponse(200, call.version, std::move(*envelope), correlation_id);
+}
+
+// The operation element of the data, checked against the one the
+// serviceId names. Data written as an escaped string may leave its element
+// without a namespace; the serviceId says whose it is. SubmitLicenceEvent
+// takes its sending system from the channel's sender when it names none.
+Result<SoapCall> SoapApi::shepOperation(const mapping::ShepSyncRequest& request,
+                                        SoapVersion version) {
+  auto service = shep_.services.find(request.service_id);
+  if (service == shep_.services.end()) {
+    std::string known;
+    for (const auto& [id, operation] : shep_.services) {
+      known += (known.empty() ? "" : ", ") + id;
+    }
+    return makeError(ErrorCode::kInvalidField,
+                     "SendMessage: serviceId \"" + request.service_id +
+                         "\" is not a service of licgate's (configured: " +
+                         (known.empty() ? "none" : known) + ")");
+  }
+  auto operation = mapping::readSoapOperation(request.operation_xml, version);
+  if (!operation.ok()) {
+    return operation.takeError();
+  }
+  if (operation->operation_ns.empty()) {
+    operation->operation_ns = std::string(mapping::kSoapNamespace);
+  }
+  if (operation->operation != service->second) {
+    return makeError(ErrorCode::kInvalidField, "SendMessage: serviceId \"" + request.service_id +
+                                                   "\" runs " + service->second +
+                                                   ", but the data holds " + operation->operation);
+  }
+  bool names_system = std::any_of(operation->parameters.begin(), operation->parameters.end(),
+                                  [](const auto& entry) { return entry.first == "system"; });
+  if (operation->operation == "SubmitLicenceEvent" && !names_system) {
+    operation->parameters.emplace_back("system", request.sender_id);
+  }
+  return operation;
 }
 
 Result<std::string> SoapApi::answer(const SoapCall& call, const std::string& correlation_id) {

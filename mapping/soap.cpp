@@ -154,15 +154,15 @@ void appendDetail(pugi::xml_node detail, const Error& error, std::string_view co
   fault.append_child("lg:correlationId").text().set(std::string(correlation_id).c_str());
 }
 
-std::string faultText(const Error& error, std::string_view correlation_id) {
+}  // namespace
+
+std::string soapFaultText(const Error& error, std::string_view correlation_id) {
   if (error.code == ErrorCode::kInternal) {
     return "licgate failed to answer; the operator can find out why under correlation id " +
            std::string(correlation_id);
   }
   return error.message;
 }
-
-}  // namespace
 
 Result<SoapVersion> soapVersionOfContentType(std::string_view content_type) {
   std::string media = mediaTypeOf(content_type);
@@ -229,6 +229,29 @@ Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_t
   return call;
 }
 
+Result<SoapCall> readSoapOperation(std::string_view operation_xml, SoapVersion version) {
+  pugi::xml_document document;
+  pugi::xml_parse_result parsed =
+      document.load_buffer(operation_xml.data(), operation_xml.size(),
+                           pugi::parse_default | pugi::parse_doctype, pugi::encoding_utf8);
+  if (!parsed) {
+    return makeError(ErrorCode::kMalformed, "the operation is not XML: at byte offset " +
+                                                std::to_string(parsed.offset) + ": " +
+                                                parsed.description());
+  }
+  LICGATE_RETURN_IF_ERROR(refuseDoctype(document));
+  if (!hasOneRootElement(document)) {
+    return makeError(ErrorCode::kMalformed, "the operation has more than one root element");
+  }
+  pugi::xml_node operation = document.document_element();
+  SoapCall call;
+  call.version = version;
+  call.operation = std::string(localName(operation.name()));
+  call.operation_ns = namespaceOf(operation);
+  readParameters(operation, call);
+  return call;
+}
+
 std::string writeSoapEnvelope(SoapVersion version,
                               const std::function<void(pugi::xml_node body)>& fill) {
   pugi::xml_document document;
@@ -239,7 +262,7 @@ std::string writeSoapEnvelope(SoapVersion version,
 std::string writeSoapFault(SoapVersion version, const Error& error,
                            std::string_view correlation_id) {
   const ErrorTransport& transport = errorTransport(error.code);
-  const std::string text = faultText(error, correlation_id);
+  const std::string text = soapFaultText(error, correlation_id);
   pugi::xml_document document;
   pugi::xml_node fault = appendEnvelope(document, version).append_child("soap:Fault");
   if (version == SoapVersion::k11) {

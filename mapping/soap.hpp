@@ -60,6 +60,13 @@ registry::Result<SoapVersion> soapVersionOfContentType(std::string_view content_
 //   Content-Type, no Body or more than one, a Body without an element.
 registry::Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_type);
 
+// Reads an operation element on its own (a document whose root is, say,
+// <GetLicence>), as readSoapCall reads the one in a Body, for channels that
+// carry licgate's operations inside their own messages (mapping/shep.hpp).
+// The call gets `version`. Errors: kMalformed (not XML, a DTD, several
+// roots).
+registry::Result<SoapCall> readSoapOperation(std::string_view operation_xml, SoapVersion version);
+
 // Writes an envelope of `version` whose Body gets what `fill` appends to it
 // (the operation's response element). UTF-8, with an XML declaration.
 std::string writeSoapEnvelope(SoapVersion version,
@@ -72,6 +79,10 @@ std::string writeSoapEnvelope(SoapVersion version,
 // correlation id: what failed inside licgate is for its log, not its callers.
 std::string writeSoapFault(SoapVersion version, const registry::Error& error,
                            std::string_view correlation_id);
+
+// The text a fault gives for `error`: its message, or for an internal error
+// a sentence naming only the correlation id.
+std::string soapFaultText(const registry::Error& error, std::string_view correlation_id);
 
 // The HTTP status of a fault: 500 for every SOAP 1.1 fault (SOAP 1.1 section
 // 6.2); for SOAP 1.2, 400 for a Sender fault and 500 for a Receiver fault

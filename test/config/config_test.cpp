@@ -200,6 +200,26 @@ TEST(ConfigLoader, RejectsAConnectionLimitOfZero) {
       << config.error().message;
 }
 
+TEST(ConfigLoader, ReadsTheServiceIdsOfTheGovernmentGateway) {
+  auto config = parse(kMinimal +
+                      "shep:\n  services:\n    LICGATE_GET_LICENCE: GetLicence\n"
+                      "    LICGATE_CHANGES: GetChanges\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->shep.services.size(), 2u);
+  EXPECT_EQ(config->shep.services.at("LICGATE_CHANGES"), "GetChanges");
+}
+
+TEST(ConfigLoader, RejectsAServiceIdOfAnUnknownOperation) {
+  auto config = parse(kMinimal + "shep:\n  services:\n    TAX_1: DeleteLicence\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find(
+                "shep.services.TAX_1: \"DeleteLicence\" is not an operation of licgate's"),
+            std::string::npos)
+      << config.error().message;
+}
+
 TEST(ConfigLoader, RejectsUnknownKey) {
   auto config = parse(kMinimal + "http:\n  prot: 8080\n");
 
