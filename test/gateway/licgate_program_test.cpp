@@ -349,6 +349,30 @@ TEST_F(LicgateProgram, RegisterRestoredFromAnOlderCopyAppliesWhatTheCopyLacks) {
   EXPECT_EQ(testing::httpGet(licgate_->httpPort(), "/api/v1/licences/310100017").status, 200);
 }
 
+// A C++ client that gSOAP generated from licgate's WSDL at build time calls
+// every operation (test/interop/gsoap/client.cpp).
+TEST_F(LicgateProgram, GsoapClientCallsEveryOperation) {
+  startWithRedis();
+  sendMessages(senderTo(licgate_->amqpPort(), "eru-export"),
+               {xmlMessage("m-1", testing::importEvent("310100016")),
+                xmlMessage("m-2", testing::importEvent("310100017"))});
+  const std::string url = "http://127.0.0.1:" + std::to_string(licgate_->httpPort()) + "/soap/v1";
+
+  int code = testing::runProgram({GSOAP_CLIENT, url, "310100016", dir_.file("answers.txt")},
+                                 dir_.file("gsoap.txt"));
+
+  ASSERT_EQ(code, 0) << testing::readFile(dir_.file("gsoap.txt"));
+  const std::string answers = testing::readFile(dir_.file("answers.txt"));
+  for (const char* line :
+       {"getLicence.found=true\n", "getLicence.holder=Obec Velký Karlov\n",
+        "getUnknown.found=false\n", "findLicences.count=2\n", "getChanges.count=1\n",
+        "getChanges.licensor=CZ-ERU\n", "submit.applied=true\n", "badLimit.fault=true\n",
+        "badLimit.text=FindLicences: <limit> \"0\" is not a whole number in 1..1000\n"}) {
+    EXPECT_NE(answers.find(line), std::string::npos) << line << "\n" << answers;
+  }
+  EXPECT_EQ(getJson(licgate_->httpPort(), "/api/v1/licences/310100016")["status"], "suspended");
+}
+
 TEST_F(LicgateProgram, StopsCleanlyOnSigterm) {
   startWithRedis();
 
