@@ -227,9 +227,19 @@ Response SoapApi::handle(const Request& request) {
 // ?wsdl and ?xsd=NAME, with addresses for the Host the client used, so that
 // a client behind a proxy or on another interface calls back the same way.
 Response SoapApi::serveContract(const Request& request) {
+  // The Host goes into the WSDL's attributes: only a host[:port] of the
+  // characters an authority may have (RFC 3986 section 3.2) is taken, so
+  // that no request can write markup into the contract others download.
   const std::string host = header(request, "host");
-  const std::string endpoint =
-      "http://" + (host.empty() ? "127.0.0.1" : host) + std::string(kSoapPath);
+  const bool sane = !host.empty() && host.size() <= 255 &&
+                    host.find_first_not_of(
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789.-:[]") == std::string::npos;
+  if (!sane) {
+    return Response{400, "text/plain; charset=utf-8",
+                    "the Host header must be host[:port]; the WSDL is written for it\n"};
+  }
+  const std::string endpoint = "http://" + host + std::string(kSoapPath);
   if (request.query.contains("wsdl")) {
     return Response{200, "text/xml; charset=utf-8", mapping::soapWsdl(endpoint)};
   }

@@ -95,8 +95,13 @@ std::string serialise(const pugi::xml_document& document) {
 // The operation in `data`, in whichever of the three forms it came.
 Result<std::string> operationOf(pugi::xml_node data) {
   pugi::xml_document operation;
-  pugi::xml_node element =
-      data.find_child([](pugi::xml_node node) { return node.type() == pugi::node_element; });
+  pugi::xml_node element;
+  int elements = 0;
+  for (pugi::xml_node node : data.children()) {
+    if (node.type() == pugi::node_element) {
+      element = elements++ == 0 ? node : element;
+    }
+  }
   auto [type_ns, type_name] = xsiTypeOf(data);
   if (!type_name.empty() && type_ns == kSoapNamespace) {
     pugi::xml_node root = operation.append_child(type_name.c_str());
@@ -106,6 +111,11 @@ Result<std::string> operationOf(pugi::xml_node data) {
     }
     carryDeclarations(data, root);
     return serialise(operation);
+  }
+  if (elements > 1) {
+    return makeError(ErrorCode::kMalformed,
+                     "SendMessage: requestData/data holds more than one element; it carries one "
+                     "operation");
   }
   if (element) {
     carryDeclarations(element, operation.append_copy(element));

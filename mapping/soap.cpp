@@ -215,10 +215,28 @@ Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_t
   if (!body) {
     return body.takeError();
   }
-  pugi::xml_node operation =
-      body->find_child([](pugi::xml_node child) { return child.type() == pugi::node_element; });
+  pugi::xml_node operation;
+  for (pugi::xml_node child : body->children()) {
+    if (child.type() != pugi::node_element) {
+      continue;
+    }
+    // Document/literal wrapped: one call, one element. A second would be
+    // dropped without a word if it were not refused.
+    if (operation) {
+      return makeError(ErrorCode::kMalformed,
+                       "the Body holds more than one element (<" + std::string(operation.name()) +
+                           "> and <" + child.name() + ">); a call is one operation element");
+    }
+    operation = child;
+  }
   if (!operation) {
     return makeError(ErrorCode::kMalformed, "the Body holds no operation element");
+  }
+  std::string_view name = operation.name();
+  if (name.find(':') != std::string_view::npos && namespaceOf(operation).empty()) {
+    return makeError(ErrorCode::kMalformed, "the prefix of <" + std::string(name) +
+                                                "> is not declared (Namespaces in XML 1.0 "
+                                                "section 5)");
   }
 
   SoapCall call;

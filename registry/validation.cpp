@@ -76,6 +76,19 @@ Status checkText(std::string_view type, std::string_view field, std::string_view
     return makeError(ErrorCode::kInvalidField,
                      label(type, field) + " \"" + quoteForMessage(value) + "\" is not valid UTF-8");
   }
+  // XML 1.0 section 2.2 has no place for the C0 controls but tab, line feed
+  // and carriage return: a register text holding one could not be written
+  // into any XML answer, and would break every reader of the change feed.
+  for (std::size_t at = 0; at < value.size(); ++at) {
+    auto byte = static_cast<unsigned char>(value[at]);
+    if (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') {
+      return makeError(ErrorCode::kInvalidField,
+                       label(type, field) + " has the control character U+00" +
+                           std::string(1, "0123456789ABCDEF"[byte >> 4]) +
+                           std::string(1, "0123456789ABCDEF"[byte & 0xF]) + " at byte " +
+                           std::to_string(at) + ", which XML cannot carry");
+    }
+  }
   return {};
 }
 

@@ -173,6 +173,16 @@ TEST_F(ShepSyncTest, ErrorsAreFaultsWithTheChannelsErrorInfo) {
   }
 }
 
+TEST_F(ShepSyncTest, DataWithTwoOperationsIsRefused) {
+  Response response =
+      api_->handle(post(sendMessage("LICGATE_GET_LICENCE", kGetLicence + kGetLicence)));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_NE(response.body.find("<errorCode>malformed</errorCode>"), std::string::npos)
+      << response.body;
+  EXPECT_NE(response.body.find("more than one element"), std::string::npos);
+}
+
 TEST_F(ShepSyncTest, FaultDetailIsValidErrorInfo) {
   Response response = api_->handle(post(sendMessage("TAX_SOMETHING", kGetLicence)));
   pugi::xml_document document;

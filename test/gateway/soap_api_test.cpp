@@ -392,6 +392,20 @@ TEST_F(SoapApiTest, ServesTheWsdlWithTheAddressAskedOn) {
   EXPECT_TRUE(wsdl.load_string(response.body.c_str()));
 }
 
+TEST_F(SoapApiTest, HostThatIsNotAnAuthorityGetsNoWsdl) {
+  Request injected = getContract({{"wsdl", ""}});
+  injected.headers["host"] = "x'/><injected/><y a='";
+  Request missing = getContract({{"wsdl", ""}});
+  missing.headers.erase("host");
+
+  Response refused = api_->handle(injected);
+  Response unnamed = api_->handle(missing);
+
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.body.find("injected"), std::string::npos);
+  EXPECT_EQ(unnamed.status, 400);
+}
+
 TEST_F(SoapApiTest, ServesTheSchemasTheWsdlImports) {
   Response soap = api_->handle(getContract({{"xsd", "licgate-soap.xsd"}}));
   Response event = api_->handle(getContract({{"xsd", "licence-event.xsd"}}));

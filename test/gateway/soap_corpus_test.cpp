@@ -126,6 +126,19 @@ std::vector<Case> corpus() {
       {"empty Body", "POST", kText, wrap(kEnv11, ""), 500, "soap:Client", "malformed"},
       {"Body of text only", "POST", kText, wrap(kEnv11, "GetLicence"), 500, "soap:Client",
        "malformed"},
+      {"two operations", "POST", kText, wrap(kEnv11, getLicence("1") + getLicence("2")), 500,
+       "soap:Client", "malformed"},
+      {"undeclared prefix", "POST", kText,
+       wrap(kEnv11, "<q:GetLicence><q:number>1</q:number></q:GetLicence>"), 500, "soap:Client",
+       "malformed"},
+      {"control character in an event", "POST", kText,
+       wrap(kEnv11, op("SubmitLicenceEvent",
+                       "<lg:system>eru-export</lg:system><lg:messageId>c-4</lg:messageId>"
+                       "<licenceEvent xmlns=\"urn:licgate:licence-event:1\"><type>refuse</type>"
+                       "<licensor>CZ-ERU</licensor><occurredOn>2026-01-05</occurredOn>"
+                       "<applicationRef>A-1</applicationRef><reason>bad&#1;</reason>"
+                       "</licenceEvent>")),
+       500, "soap:Client", "invalid-field"},
 
       // Hostile XML.
       {"billion laughs", "POST", kText,

@@ -206,6 +206,26 @@ TEST(Validation, RejectsInvalidUtf8InAnyTextField) {
   EXPECT_EQ(messageOf(validateEvent(issue)), "issue: reason \"bad \\xC3\" is not valid UTF-8");
 }
 
+TEST(Validation, RejectsAControlCharacterXmlCannotCarry) {
+  Event issue = samples::issueEvent();
+  issue.holder->name = std::string("ТОО\x01X");
+
+  Status status = validateEvent(issue);
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, ErrorCode::kInvalidField);
+  EXPECT_EQ(status.error().message,
+            "issue: holder.name has the control character U+0001 at byte 6, which XML cannot "
+            "carry");
+}
+
+TEST(Validation, KeepsTabsAndLineBreaks) {
+  Event issue = samples::issueEvent();
+  issue.holder->address = "Velký Karlov 126\r\n\t671 28";
+
+  EXPECT_TRUE(validateEvent(issue).ok());
+}
+
 TEST(Validation, RejectsTextOverItsLimit) {
   Event issue = samples::issueEvent();
   issue.holder->name = std::string(1001, 'x');
