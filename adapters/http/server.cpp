@@ -236,6 +236,13 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     bhttp::request<bhttp::string_body> message = parser_->release();
+    // RFC 9112 section 3.2: an HTTP/1.1 request without Host is answered 400.
+    if (message.version() == 11 && message.find(bhttp::field::host) == message.end()) {
+      doWrite(errorResponse(ErrorCode::kMalformed,
+                            "the HTTP/1.1 request has no Host header (RFC 9112 section 3.2)"),
+              false, 11, false);
+      return;
+    }
     bool keep_alive = message.keep_alive();
     unsigned version = message.version();
     bool head = message.method() == bhttp::verb::head;

@@ -391,6 +391,18 @@ TEST_F(HttpServerTest, ConnectionOverTheLimitIs503AndTheNextAfterOneClosesIsServ
   EXPECT_EQ(served->status, 200);
 }
 
+TEST_F(HttpServerTest, Http11RequestWithoutHostIs400) {
+  startRecording();
+  RawClient client(server_->boundPort());
+
+  client.send("GET /healthz HTTP/1.1\r\n\r\n");
+  auto reply = client.readReply();
+
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_NE(reply->body.find("no Host header"), std::string::npos) << reply->body;
+}
+
 TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
   startRecording();
   RawClient client(server_->boundPort());
