@@ -227,7 +227,8 @@ std::vector<Verdict> IntakeFlow::commitBatch(adapters::amqp::PreparedBatch& prep
   std::vector<std::optional<Outcome>> outcomes(batch.size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (prepared.by_redis[i]) {
-      outcomes[i] = Outcome{Disposition::kDuplicate, 0, {}, {}, std::nullopt};
+      outcomes[i] = confirmDuplicate(prepared.ids[i]);
+      prepared.by_redis[i] = outcomes[i].has_value();
     }
   }
   applyInStore(prepared.inbound, outcomes);
@@ -237,6 +238,23 @@ std::vector<Verdict> IntakeFlow::commitBatch(adapters::amqp::PreparedBatch& prep
   }
   count(outcomes, prepared.by_redis);
   return answer(batch, prepared.ids, outcomes);
+}
+
+// Redis said "applied before": the store's record of the first outcome is
+// read (a read, outside any write transaction) to answer with the numbers
+// the message was given, and to make sure. A record that is not there (a
+// Redis that speaks for what this register never applied) sends the
+// message to the store's transaction like any other.
+std::optional<Outcome> IntakeFlow::confirmDuplicate(const adapters::redis::MessageKey& id) {
+  auto first = store_.findInbound(id.sender_system, id.message_id);
+  if (!first.ok() || !first->has_value()) {
+    return std::nullopt;
+  }
+  Outcome outcome = **first;
+  if (outcome.disposition != Disposition::kRejected) {
+    outcome.disposition = Disposition::kDuplicate;
+  }
+  return outcome;
 }
 
 // One transaction for every message Redis did not answer; when it cannot

@@ -6,8 +6,10 @@
 //   2. authorise: the sender system is configured and may act for the
 //      event's licensor;
 //   3. ask Redis whether (system, message id) was applied before; those are
-//      answered "duplicate" without touching the store. With Redis down the
-//      store's durable check answers alone (RedisHealth records the outage);
+//      answered "duplicate" after a read of the store's record of the
+//      first outcome (which gives the numbers it was given), without a
+//      write transaction. With Redis down the store's durable check answers
+//      alone (RedisHealth records the outage);
 //   4. apply the rest in ONE store transaction (registry/store.hpp); invalid
 //      and unauthorised messages go there too, to be kept as dead letters;
 //   5. tell Redis the batch was applied, and which of its messages were not;
@@ -96,6 +98,7 @@ class IntakeFlow {
   registry::Inbound toInbound(const adapters::amqp::Delivery& delivery) const;
   registry::Status authorise(const std::string& system, const registry::Event& event) const;
   void claimInRedis(Prepared& prepared);
+  std::optional<registry::Outcome> confirmDuplicate(const adapters::redis::MessageKey& id);
   void markAppliedInRedis(const Prepared& prepared,
                           const std::vector<std::optional<registry::Outcome>>& outcomes);
   void applyInStore(std::vector<registry::Inbound>& inbound,

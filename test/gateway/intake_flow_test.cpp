@@ -267,6 +267,7 @@ TEST_F(IntakeFlowTest, AnswersDuplicateFromRedisWithoutTheStore) {
 
   EXPECT_EQ(verdicts[0].settle, Settle::kAccept);
   EXPECT_EQ(verdicts[0].outcome, "duplicate");
+  EXPECT_EQ(verdicts[0].licence_number, "310100016");
   EXPECT_EQ(flow.counters().duplicate_by_redis, 1u);
   EXPECT_FALSE(health.degraded());
 }
