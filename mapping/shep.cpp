@@ -71,21 +71,6 @@ std::pair<std::string, std::string> xsiTypeOf(pugi::xml_node node) {
   return {};
 }
 
-// Copies onto `copy` each namespace declaration of `original`'s ancestors
-// that `copy` does not make itself, so the copy reads alone.
-void carryDeclarations(pugi::xml_node original, pugi::xml_node copy) {
-  for (pugi::xml_node at = original.parent(); at && at.type() == pugi::node_element;
-       at = at.parent()) {
-    for (pugi::xml_attribute attribute : at.attributes()) {
-      std::string_view name = attribute.name();
-      bool declaration = name == "xmlns" || name.starts_with("xmlns:");
-      if (declaration && !copy.attribute(attribute.name())) {
-        copy.append_attribute(attribute.name()) = attribute.value();
-      }
-    }
-  }
-}
-
 std::string serialise(const pugi::xml_document& document) {
   std::ostringstream out;
   document.save(out, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);

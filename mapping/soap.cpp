@@ -101,17 +101,7 @@ std::string textOf(pugi::xml_node node) {
 // first, unless the element or a nearer ancestor declares that prefix.
 std::string standalone(pugi::xml_node element) {
   pugi::xml_document document;
-  pugi::xml_node copy = document.append_copy(element);
-  for (pugi::xml_node at = element.parent(); at && at.type() == pugi::node_element;
-       at = at.parent()) {
-    for (pugi::xml_attribute attribute : at.attributes()) {
-      std::string_view name = attribute.name();
-      bool declaration = name == "xmlns" || name.starts_with("xmlns:");
-      if (declaration && !copy.attribute(attribute.name())) {
-        copy.append_attribute(attribute.name()) = attribute.value();
-      }
-    }
-  }
+  carryDeclarations(element, document.append_copy(element));
   std::ostringstream out;
   document.save(out, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
   return out.str();

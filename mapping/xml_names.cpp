@@ -34,6 +34,19 @@ bool hasOneRootElement(const pugi::xml_document& document) {
   return roots == 1;
 }
 
+void carryDeclarations(pugi::xml_node original, pugi::xml_node copy) {
+  for (pugi::xml_node at = original.parent(); at && at.type() == pugi::node_element;
+       at = at.parent()) {
+    for (pugi::xml_attribute attribute : at.attributes()) {
+      std::string_view name = attribute.name();
+      bool declaration = name == "xmlns" || name.starts_with("xmlns:");
+      if (declaration && !copy.attribute(attribute.name())) {
+        copy.append_attribute(attribute.name()) = attribute.value();
+      }
+    }
+  }
+}
+
 std::string_view trimXmlSpace(std::string_view text) {
   constexpr std::string_view kSpace = " \t\r\n";
   std::size_t first = text.find_first_not_of(kSpace);

@@ -27,6 +27,12 @@ bool isElement(pugi::xml_node element, std::string_view ns, std::string_view loc
 // reads several side by side without complaint, so readers check.
 bool hasOneRootElement(const pugi::xml_document& document);
 
+// Copies onto `copy` (a copy of `original` in another document) each
+// namespace declaration of `original`'s ancestors that it relied on, nearest
+// first, unless `copy` declares that prefix itself: the copy then reads
+// alone as the original read in place.
+void carryDeclarations(pugi::xml_node original, pugi::xml_node copy);
+
 // `text` without the XML white space (XML 1.0 section 2.3: space, tab, CR,
 // LF) at either end.
 std::string_view trimXmlSpace(std::string_view text);

@@ -92,18 +92,7 @@ inline mapping::XsdValidation validateAgainstShep(const std::string& document) {
   }
   const auto file = scratch.path() / "document.xml";
   std::ofstream(file, std::ios::binary) << document;
-  std::string command = "xmllint --noout --schema '" + wrapper + "' '" + file.string() + "' 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) {
-    return {-1, "cannot run xmllint"};
-  }
-  std::string output;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) {
-    output.append(buffer, n);
-  }
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+  return mapping::runXmllint("xmllint --noout --schema '" + wrapper + "' '" + file.string() + "'");
 }
 
 }  // namespace licgate::testing

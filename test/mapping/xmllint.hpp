@@ -40,17 +40,8 @@ class XsdScratchDir {
   std::filesystem::path path_;
 };
 
-// Runs xmllint --schema over the documents (one process for all of them),
-// against `schema` in mapping/schema/.
-inline XsdValidation validateWithXmllint(const std::vector<std::string>& documents,
-                                         const std::string& schema = "licence-event.xsd") {
-  XsdScratchDir scratch;
-  std::string command = "xmllint --noout --schema '" LICGATE_SCHEMA_DIR "/" + schema + "'";
-  for (std::size_t i = 0; i < documents.size(); ++i) {
-    auto file = scratch.path() / ("event-" + std::to_string(i) + ".xml");
-    std::ofstream(file, std::ios::binary) << documents[i];
-    command += " '" + file.string() + "'";
-  }
+// Runs an xmllint command line and returns its exit code and output.
+inline XsdValidation runXmllint(std::string command) {
   command += " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) {
@@ -63,6 +54,20 @@ inline XsdValidation validateWithXmllint(const std::vector<std::string>& documen
   }
   int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+// Runs xmllint --schema over the documents (one process for all of them),
+// against `schema` in mapping/schema/.
+inline XsdValidation validateWithXmllint(const std::vector<std::string>& documents,
+                                         const std::string& schema = "licence-event.xsd") {
+  XsdScratchDir scratch;
+  std::string command = "xmllint --noout --schema '" LICGATE_SCHEMA_DIR "/" + schema + "'";
+  for (std::size_t i = 0; i < documents.size(); ++i) {
+    auto file = scratch.path() / ("event-" + std::to_string(i) + ".xml");
+    std::ofstream(file, std::ios::binary) << documents[i];
+    command += " '" + file.string() + "'";
+  }
+  return runXmllint(command);
 }
 
 }  // namespace licgate::mapping
