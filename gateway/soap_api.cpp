@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <map>
 #include <random>
 #include <set>
@@ -12,6 +11,7 @@
 #include "gateway/logging.hpp"
 #include "mapping/licence_xml.hpp"
 #include "mapping/soap_contract.hpp"
+#include "registry/date.hpp"
 #include "registry/identifiers.hpp"
 
 namespace licgate::gateway {
@@ -30,16 +30,6 @@ constexpr int kDefaultLicences = 50;
 constexpr int kDefaultChanges = 100;
 constexpr int kMaxLimit = 1000;
 constexpr std::size_t kMaxCorrelationId = 128;
-
-// xsd:dateTime in UTC, to the second.
-std::string utcNow() {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
 
 std::string randomPrefix() {
   std::random_device device;
@@ -304,7 +294,7 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
 // serviceId names runs as if called directly, and its answer, or its
 // error, goes back in the channel's own envelope.
 Response SoapApi::shepSendMessage(const SoapCall& call, const std::string& correlation_id) {
-  const std::string now = utcNow();
+  const std::string now = registry::formatTimestamp(std::chrono::system_clock::now());
   auto fail = [&](const registry::Error& error) {
     return soapResponse(mapping::soapFaultHttpStatus(call.version, error.code), call.version,
                         mapping::writeShepSyncFault(call.version, error, correlation_id, now),

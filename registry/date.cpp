@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 
 namespace licgate::registry {
 
@@ -71,6 +72,15 @@ std::string formatIsoDate(Date date) {
 
 Date todayUtc() {
   return Date{std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
+}
+
+std::string formatTimestamp(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buffer;
 }
 
 }  // namespace licgate::registry

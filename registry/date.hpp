@@ -22,6 +22,9 @@ Result<Date> parseIsoDate(std::string_view text, std::string_view field);
 // Formats as "YYYY-MM-DD".
 std::string formatIsoDate(Date date);
 
+// UTC, ISO 8601 with seconds (an xsd:dateTime): "2026-01-31T12:00:05Z".
+std::string formatTimestamp(std::chrono::system_clock::time_point time);
+
 // Today's date in UTC, for defaults; tests pass dates explicitly instead.
 Date todayUtc();
 

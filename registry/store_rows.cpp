@@ -260,13 +260,4 @@ Result<ErrorCode> parseErrorCode(std::string_view name) {
                    "registry store: error code \"" + std::string(name) + "\" is unknown");
 }
 
-std::string formatTimestamp(std::chrono::system_clock::time_point time) {
-  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buffer;
-}
-
 }  // namespace licgate::registry

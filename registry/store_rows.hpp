@@ -48,7 +48,4 @@ Result<std::optional<Outcome>> loadInbound(SqliteConnection& connection,
 
 Result<ErrorCode> parseErrorCode(std::string_view name);
 
-// UTC, ISO 8601 with seconds: "2026-01-31T12:00:05Z".
-std::string formatTimestamp(std::chrono::system_clock::time_point time);
-
 }  // namespace licgate::registry

@@ -35,6 +35,13 @@ TEST(IsoDate, FormatsPaddedAndOutOfRangeFieldsAsPrintfWould) {
   }
 }
 
+TEST(Timestamp, IsUtcToTheSecond) {
+  using namespace std::chrono;
+  auto time = sys_days{year(2026) / 1 / 31} + hours(12) + seconds(5) + milliseconds(900);
+
+  EXPECT_EQ(formatTimestamp(time), "2026-01-31T12:00:05Z");
+}
+
 TEST(IsoDate, RejectsDayNotInCalendar) {
   auto date = parseIsoDate("2021-02-30", "valid_from");
 
