@@ -42,17 +42,6 @@ Result<std::string> requiredText(pugi::xml_node parent, std::string_view path,
   return text;
 }
 
-// The namespace `prefix` is bound to at `node` (empty prefix: the default).
-std::string namespaceOfPrefix(pugi::xml_node node, std::string_view prefix) {
-  std::string attribute = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
-  for (pugi::xml_node at = node; at && at.type() == pugi::node_element; at = at.parent()) {
-    if (pugi::xml_attribute declared = at.attribute(attribute.c_str())) {
-      return declared.value();
-    }
-  }
-  return {};
-}
-
 // The xsi:type of `node` as (namespace, local name), or empty.
 std::pair<std::string, std::string> xsiTypeOf(pugi::xml_node node) {
   for (pugi::xml_attribute attribute : node.attributes()) {

@@ -11,9 +11,13 @@ std::string_view localName(std::string_view qualified) {
 std::string namespaceOf(pugi::xml_node element) {
   std::string_view name = element.name();
   std::size_t colon = name.find(':');
-  std::string attribute =
-      colon == std::string_view::npos ? "xmlns" : "xmlns:" + std::string(name.substr(0, colon));
-  for (pugi::xml_node at = element; at && at.type() == pugi::node_element; at = at.parent()) {
+  return namespaceOfPrefix(
+      element, colon == std::string_view::npos ? std::string_view() : name.substr(0, colon));
+}
+
+std::string namespaceOfPrefix(pugi::xml_node node, std::string_view prefix) {
+  std::string attribute = prefix.empty() ? "xmlns" : "xmlns:" + std::string(prefix);
+  for (pugi::xml_node at = node; at && at.type() == pugi::node_element; at = at.parent()) {
     if (pugi::xml_attribute declared = at.attribute(attribute.c_str())) {
       return declared.value();
     }

@@ -20,6 +20,11 @@ std::string_view localName(std::string_view qualified);
 // the nearest declaration; empty when none is.
 std::string namespaceOf(pugi::xml_node element);
 
+// The namespace `prefix` (empty: the default namespace) is bound to at
+// `node`, by the nearest declaration on it or its ancestors; empty when none
+// is. For prefixes in values, such as xsi:type="lg:GetLicence".
+std::string namespaceOfPrefix(pugi::xml_node node, std::string_view prefix);
+
 // True when `element` is the element `local` of namespace `ns`.
 bool isElement(pugi::xml_node element, std::string_view ns, std::string_view local);
 
