@@ -6,9 +6,6 @@
 // another; each is a single round trip, short beside the store transaction.
 #include "adapters/redis/seen_ids.hpp"
 
-#include <hiredis/hiredis.h>
-
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <mutex>
@@ -16,34 +13,19 @@
 #include <string_view>
 #include <vector>
 
-#include "adapters/logger.hpp"
+#include "adapters/redis/connection.hpp"
 
 namespace licgate::adapters::redis {
 
 using registry::ErrorCode;
 using registry::Result;
 using registry::Status;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
 // The value of an applied batch's key, and the value with which earlier
 // licgate versions marked each applied message.
 constexpr std::string_view kAppliedValue = "applied";
-
-struct ReplyFree {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
-
-struct ContextFree {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextFree>;
-
-timeval toTimeval(int ms) {
-  return timeval{ms / 1000, static_cast<suseconds_t>((ms % 1000) * 1000)};
-}
 
 // 128 random bits as hex: two processes never share a claim token, so a
 // claim left by a crashed process is never mistaken for our own.
@@ -62,42 +44,13 @@ std::string makeToken() {
   return token;
 }
 
-// The words of one command: arguments as (pointer, length) pairs, so no
-// format string is parsed per key, which showed in profiles of large
-// batches.
-class Words {
- public:
-  Words() {
-    argv_.reserve(6);
-    lengths_.reserve(6);
-  }
-
-  Words& add(std::string_view word) {
-    argv_.push_back(word.data());
-    lengths_.push_back(word.size());
-    return *this;
-  }
-  int count() const { return static_cast<int>(argv_.size()); }
-  const char** argv() { return argv_.data(); }
-  const std::size_t* lengths() const { return lengths_.data(); }
-
- private:
-  std::vector<const char*> argv_;
-  std::vector<std::size_t> lengths_;
-};
-
-bool isStatus(const redisReply* reply, std::string_view text) {
-  return reply->type == REDIS_REPLY_STATUS && std::string_view(reply->str, reply->len) == text;
-}
-
 class RedisSeenIds final : public SeenIds {
  public:
   explicit RedisSeenIds(const RedisOptions& options)
       : options_(options),
-        address_(options.host + ":" + std::to_string(options.port)),
         token_(makeToken()),
         applied_ttl_ms_(std::to_string(options.applied_ttl_ms)),
-        logger_(getLogger("redis")) {}
+        connection_(options) {}
 
   Result<Claims> claim(const std::vector<MessageKey>& keys) override;
   Status markApplied(std::uint64_t batch, const BatchFate& fate,
@@ -106,28 +59,18 @@ class RedisSeenIds final : public SeenIds {
   Status ping() override;
 
  private:
-  Status connectIfNeeded();
-  Status append(Words& words);
-  Result<std::vector<ReplyPtr>> readReplies(std::size_t count);
-  Result<std::vector<ReplyPtr>> runPipeline(std::vector<Words>& commands);
   Result<ReplyPtr> readValues(const std::vector<std::string>& names);
   Result<std::vector<Claim>> readHolders(const std::vector<std::string>& held_names);
-  Status dropConnection(const std::string& why);
   std::string keyOf(const MessageKey& key) const;
   std::string claimValue(std::uint64_t batch) const;
   std::string batchKey(std::string_view claim_value) const;
-  std::string describeReadFailure() const;
 
   const RedisOptions options_;
-  const std::string address_;
   const std::string token_;
   const std::string applied_ttl_ms_;  // the expiry as a command argument
-  std::shared_ptr<spdlog::logger> logger_;
 
   std::mutex mutex_;  // guards everything below
-  ContextPtr context_;
-  Clock::time_point next_attempt_{};
-  bool reported_down_ = false;
+  Connection connection_;
   std::uint64_t last_batch_ = 0;
 };
 
@@ -147,110 +90,6 @@ std::string RedisSeenIds::batchKey(std::string_view claim_value) const {
   std::string text(options_.key_prefix);
   text.append("batch:").append(claim_value);
   return text;
-}
-
-// hiredis reports a read timeout as an I/O error with EAGAIN.
-std::string RedisSeenIds::describeReadFailure() const {
-  if (context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-    return "no reply within " + std::to_string(options_.timeout_ms) + " ms";
-  }
-  return std::string("no reply: ") + context_->errstr;
-}
-
-// Connects when there is no connection, but not more often than
-// retry_after_ms: while Redis is down each call fails at once instead of
-// waiting for a connect timeout.
-Status RedisSeenIds::connectIfNeeded() {
-  if (context_) {
-    return {};
-  }
-  Clock::time_point now = Clock::now();
-  if (now < next_attempt_) {
-    return registry::makeError(
-        ErrorCode::kUnavailable,
-        "Redis at " + address_ + " is unavailable; next attempt in " +
-            std::to_string(
-                std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt_ - now)
-                    .count()) +
-            " ms");
-  }
-  ContextPtr context(redisConnectWithTimeout(options_.host.c_str(), options_.port,
-                                             toTimeval(options_.timeout_ms)));
-  if (!context || context->err != 0) {
-    next_attempt_ = now + std::chrono::milliseconds(options_.retry_after_ms);
-    std::string why = context ? context->errstr : "out of memory";
-    return dropConnection("cannot connect: " + why);
-  }
-  if (redisSetTimeout(context.get(), toTimeval(options_.timeout_ms)) != REDIS_OK) {
-    next_attempt_ = now + std::chrono::milliseconds(options_.retry_after_ms);
-    return dropConnection("cannot set the timeout");
-  }
-  context_ = std::move(context);
-  if (reported_down_) {
-    logger_->debug("Redis at {} is reachable again", address_);
-    reported_down_ = false;
-  }
-  return {};
-}
-
-// Forgets the connection (the next call reconnects) and returns the error
-// the caller passes on. Logged at debug, once per outage: the gateway warns
-// of the outage (gateway/redis_health.hpp), with its metric.
-Status RedisSeenIds::dropConnection(const std::string& why) {
-  context_.reset();
-  if (!reported_down_) {
-    logger_->debug("Redis at {} unavailable: {}", address_, why);
-    reported_down_ = true;
-  }
-  return registry::makeError(ErrorCode::kUnavailable, "Redis at " + address_ + ": " + why);
-}
-
-Status RedisSeenIds::append(Words& words) {
-  if (redisAppendCommandArgv(context_.get(), words.count(), words.argv(), words.lengths()) !=
-      REDIS_OK) {
-    return dropConnection(std::string("cannot queue a command: ") + context_->errstr);
-  }
-  return {};
-}
-
-Result<std::vector<ReplyPtr>> RedisSeenIds::readReplies(std::size_t count) {
-  std::vector<ReplyPtr> replies;
-  replies.reserve(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(context_.get(), &raw) != REDIS_OK) {
-      return dropConnection(describeReadFailure()).takeError();
-    }
-    replies.emplace_back(static_cast<redisReply*>(raw));
-  }
-  return replies;
-}
-
-// Sends every command and then reads all the replies: one round trip. A
-// reply that is an error fails the whole pipeline, naming the command's
-// key (its second word).
-Result<std::vector<ReplyPtr>> RedisSeenIds::runPipeline(std::vector<Words>& commands) {
-  LICGATE_RETURN_IF_ERROR(connectIfNeeded());
-  for (Words& words : commands) {
-    LICGATE_RETURN_IF_ERROR(append(words));
-  }
-  auto replies = readReplies(commands.size());
-  if (!replies.ok()) {
-    return replies;
-  }
-  for (std::size_t i = 0; i < replies->size(); ++i) {
-    const redisReply* reply = (*replies)[i].get();
-    if (reply->type != REDIS_REPLY_ERROR) {
-      continue;
-    }
-    std::string key = commands[i].count() > 1
-                          ? std::string(commands[i].argv()[1], commands[i].lengths()[1])
-                          : std::string(commands[i].argv()[0], commands[i].lengths()[0]);
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + address_ + " refused the command for key " + key +
-                                   ": " + std::string(reply->str, reply->len));
-  }
-  return replies;
 }
 
 // Round one: SET NX claims every key that nobody holds, for a new batch.
@@ -274,7 +113,7 @@ Result<Claims> RedisSeenIds::claim(const std::vector<MessageKey>& keys) {
   for (std::size_t i = 0; i < names.size(); ++i) {
     commands[i].add("SET").add(names[i]).add(value).add("NX").add("PX").add(applied_ttl_ms_);
   }
-  auto set_replies = runPipeline(commands);
+  auto set_replies = connection_.runPipeline(commands);
   if (!set_replies.ok()) {
     return set_replies.takeError();
   }
@@ -307,14 +146,14 @@ Result<ReplyPtr> RedisSeenIds::readValues(const std::vector<std::string>& names)
   for (const std::string& name : names) {
     command[0].add(name);
   }
-  auto replies = runPipeline(command);
+  auto replies = connection_.runPipeline(command);
   if (!replies.ok()) {
     return replies.takeError();
   }
   ReplyPtr reply = std::move((*replies)[0]);
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != names.size()) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + address_ + " answered MGET with something else");
+    return registry::makeError(ErrorCode::kUnavailable, "Redis at " + connection_.address() +
+                                                            " answered MGET with something else");
   }
   return reply;
 }
@@ -419,14 +258,14 @@ Status RedisSeenIds::markApplied(std::uint64_t batch, const BatchFate& fate,
         .add(high_water_key)
         .add(sequence);
   }
-  auto replies = runPipeline(commands);
+  auto replies = connection_.runPipeline(commands);
   if (!replies.ok()) {
     return replies.takeError();
   }
   const std::size_t exec_at = replies->size() - (last_sequence > 0 ? 2 : 1);
   if (transaction && (*replies)[exec_at]->type != REDIS_REPLY_ARRAY) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + address_ + " did not run the batch's transaction");
+    return registry::makeError(ErrorCode::kUnavailable, "Redis at " + connection_.address() +
+                                                            " did not run the batch's transaction");
   }
   return {};
 }
@@ -436,7 +275,7 @@ Result<std::uint64_t> RedisSeenIds::highWater() {
   std::vector<Words> command(1);
   const std::string key = options_.key_prefix + "high-water";
   command[0].add("GET").add(key);
-  auto replies = runPipeline(command);
+  auto replies = connection_.runPipeline(command);
   if (!replies.ok()) {
     return replies.takeError();
   }
@@ -449,24 +288,15 @@ Result<std::uint64_t> RedisSeenIds::highWater() {
   auto [end, failure] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (reply->type != REDIS_REPLY_STRING || failure != std::errc() ||
       end != text.data() + text.size()) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + address_ + ": " + key + " is not a number");
+    return registry::makeError(ErrorCode::kUnavailable, "Redis at " + connection_.address() + ": " +
+                                                            key + " is not a number");
   }
   return value;
 }
 
 Status RedisSeenIds::ping() {
   std::lock_guard lock(mutex_);
-  LICGATE_RETURN_IF_ERROR(connectIfNeeded());
-  ReplyPtr reply(static_cast<redisReply*>(redisCommand(context_.get(), "PING")));
-  if (!reply) {
-    return dropConnection(describeReadFailure());
-  }
-  if (!isStatus(reply.get(), "PONG")) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + address_ + " answered PING with something else");
-  }
-  return {};
+  return connection_.ping();
 }
 
 }  // namespace
