@@ -1,13 +1,16 @@
-// The e-government gateway's synchronous channel (mapping/shep.hpp).
+// The e-government gateway's channels (mapping/shep.hpp).
 #include "mapping/shep.hpp"
 
 #include <pugixml.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include "mapping/error_table.hpp"
 #include "mapping/licence_xml.hpp"
 #include "mapping/xml_names.hpp"
+#include "registry/date.hpp"
 
 namespace licgate::mapping {
 
@@ -31,13 +34,84 @@ pugi::xml_node child(pugi::xml_node parent, std::string_view local) {
   return {};
 }
 
+// `path` names the element in messages: "SendMessage: requestInfo/".
 Result<std::string> requiredText(pugi::xml_node parent, std::string_view path,
                                  std::string_view local) {
   pugi::xml_node node = child(parent, local);
   std::string text(trimXmlSpace(node.text().get()));
   if (!node || text.empty()) {
     return makeError(ErrorCode::kInvalidField,
-                     "SendMessage: " + std::string(path) + std::string(local) + " is missing");
+                     std::string(path) + std::string(local) + " is missing");
+  }
+  return text;
+}
+
+bool isDigits(std::string_view text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// xsd:dateTime (XML Schema part 2 section 3.2.7): a date, "T", hh:mm:ss
+// with an optional fraction, and an optional zone (Z or +hh:mm).
+bool isDateTime(std::string_view text) {
+  std::size_t t = text.find('T');
+  if (t == std::string_view::npos || !registry::parseIsoDate(text.substr(0, t), "").ok()) {
+    return false;
+  }
+  std::string_view time = text.substr(t + 1);
+  std::size_t zone = time.find_first_of("Z+-");
+  std::string_view offset = zone == std::string_view::npos ? "" : time.substr(zone);
+  std::string_view clock = time.substr(0, zone);
+  std::string_view fraction;
+  if (std::size_t dot = clock.find('.'); dot != std::string_view::npos) {
+    fraction = clock.substr(dot + 1);
+    clock = clock.substr(0, dot);
+    if (!isDigits(fraction)) {
+      return false;
+    }
+  }
+  auto field = [](std::string_view two, int max) {
+    return two.size() == 2 && isDigits(two) && std::stoi(std::string(two)) <= max;
+  };
+  bool clock_ok = clock.size() == 8 && clock[2] == ':' && clock[5] == ':' &&
+                  field(clock.substr(0, 2), 24) && field(clock.substr(3, 2), 59) &&
+                  field(clock.substr(6, 2), 59);
+  bool offset_ok = offset.empty() || offset == "Z" ||
+                   (offset.size() == 6 && offset[3] == ':' && field(offset.substr(1, 2), 14) &&
+                    field(offset.substr(4, 2), 59));
+  return clock_ok && offset_ok;
+}
+
+Result<std::string> requiredDateTime(pugi::xml_node parent, std::string_view path,
+                                     std::string_view local) {
+  auto text = requiredText(parent, path, local);
+  if (text.ok() && !isDateTime(*text)) {
+    return makeError(ErrorCode::kInvalidField, std::string(path) + std::string(local) + " \"" +
+                                                   *text + "\" is not an xsd:dateTime");
+  }
+  return text;
+}
+
+// The gateway's guid type (common/v10/types/Guid.xsd): a GUID in braces.
+bool isGuid(std::string_view text) {
+  static constexpr std::string_view kShape = "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}";
+  if (text.size() != kShape.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    bool hex = std::isxdigit(static_cast<unsigned char>(text[i])) != 0;
+    if (kShape[i] == 'x' ? !hex : text[i] != kShape[i]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// An optional sessionId: empty, or a guid.
+Result<std::string> sessionIdOf(pugi::xml_node parent, std::string_view path) {
+  std::string text(trimXmlSpace(child(parent, "sessionId").text().get()));
+  if (!text.empty() && !isGuid(text)) {
+    return makeError(ErrorCode::kInvalidField,
+                     std::string(path) + "sessionId \"" + text + "\" is not a {guid}");
   }
   return text;
 }
@@ -66,8 +140,9 @@ std::string serialise(const pugi::xml_document& document) {
   return out.str();
 }
 
-// The operation in `data`, in whichever of the three forms it came.
-Result<std::string> operationOf(pugi::xml_node data) {
+// The operation in `data`, in whichever of the three forms it came. `path`
+// names data in messages: "SendMessage: requestData/data".
+Result<std::string> operationOf(pugi::xml_node data, const std::string& path) {
   pugi::xml_document operation;
   pugi::xml_node element;
   int elements = 0;
@@ -88,8 +163,7 @@ Result<std::string> operationOf(pugi::xml_node data) {
   }
   if (elements > 1) {
     return makeError(ErrorCode::kMalformed,
-                     "SendMessage: requestData/data holds more than one element; it carries one "
-                     "operation");
+                     path + " holds more than one element; it carries one operation");
   }
   if (element) {
     carryDeclarations(element, operation.append_copy(element));
@@ -98,11 +172,10 @@ Result<std::string> operationOf(pugi::xml_node data) {
   // An escaped XML string: pugixml has already unescaped it.
   std::string text(trimXmlSpace(data.text().get()));
   if (text.empty()) {
-    return makeError(ErrorCode::kInvalidField, "SendMessage: requestData/data is empty");
+    return makeError(ErrorCode::kInvalidField, path + " is empty");
   }
   if (text.find("<!DOCTYPE") != std::string::npos) {
-    return makeError(ErrorCode::kMalformed,
-                     "SendMessage: requestData/data holds a document type declaration");
+    return makeError(ErrorCode::kMalformed, path + " holds a document type declaration");
   }
   return text;
 }
@@ -129,16 +202,20 @@ Result<ShepSyncRequest> readShepSyncRequest(std::string_view request_xml) {
 
   ShepSyncRequest read;
   for (auto [field, local] :
-       {std::pair{&read.message_id, "messageId"}, std::pair{&read.service_id, "serviceId"},
-        std::pair{&read.message_date, "messageDate"}}) {
-    auto text = requiredText(info, "requestInfo/", local);
+       {std::pair{&read.message_id, "messageId"}, std::pair{&read.service_id, "serviceId"}}) {
+    auto text = requiredText(info, "SendMessage: requestInfo/", local);
     if (!text) {
       return text.takeError();
     }
     *field = std::move(*text);
   }
+  auto date = requiredDateTime(info, "SendMessage: requestInfo/", "messageDate");
+  if (!date) {
+    return date.takeError();
+  }
+  read.message_date = std::move(*date);
   read.correlation_id = trimXmlSpace(child(info, "correlationId").text().get());
-  auto sender = requiredText(child(info, "sender"), "requestInfo/sender/", "senderId");
+  auto sender = requiredText(child(info, "sender"), "SendMessage: requestInfo/sender/", "senderId");
   if (!sender) {
     return sender.takeError();
   }
@@ -148,7 +225,7 @@ Result<ShepSyncRequest> readShepSyncRequest(std::string_view request_xml) {
   if (!data) {
     return makeError(ErrorCode::kInvalidField, "SendMessage: requestData/data is missing");
   }
-  auto operation = operationOf(data);
+  auto operation = operationOf(data, "SendMessage: requestData/data");
   if (!operation) {
     return operation.takeError();
   }
@@ -185,8 +262,9 @@ Result<std::string> writeShepSyncResponse(SoapVersion version, const ShepSyncReq
   });
 }
 
-std::string writeShepSyncFault(SoapVersion version, const registry::Error& error,
-                               std::string_view correlation_id, std::string_view error_date) {
+std::string writeShepFault(SoapVersion version, std::string_view element_ns,
+                           std::string_view element, const registry::Error& error,
+                           std::string_view correlation_id, std::string_view error_date) {
   const ErrorTransport& transport = errorTransport(error.code);
   const std::string text = soapFaultText(error, correlation_id);
   return writeSoapEnvelope(version, [&](pugi::xml_node body) {
@@ -202,13 +280,262 @@ std::string writeShepSyncFault(SoapVersion version, const registry::Error& error
       reason.append_attribute("xml:lang") = "en";
       detail = fault.append_child("soap:Detail");
     }
-    pugi::xml_node info = detail.append_child("shep:SendMessageFault1_SendMessageFault");
-    info.append_attribute("xmlns:shep") = std::string(kShepSyncNamespace).c_str();
+    pugi::xml_node info = detail.append_child(("shep:" + std::string(element)).c_str());
+    info.append_attribute("xmlns:shep") = std::string(element_ns).c_str();
     append(info, "errorCode", registry::errorCodeName(error.code));
     append(info, "errorMessage", text);
     append(info, "errorData", correlation_id);
     append(info, "errorDate", error_date);
   });
+}
+
+std::string writeShepSyncFault(SoapVersion version, const registry::Error& error,
+                               std::string_view correlation_id, std::string_view error_date) {
+  return writeShepFault(version, kShepSyncNamespace, "SendMessageFault1_SendMessageFault", error,
+                        correlation_id, error_date);
+}
+
+std::string_view shepMessageTypeName(ShepMessageType type) {
+  switch (type) {
+    case ShepMessageType::kRequest:
+      return "REQUEST";
+    case ShepMessageType::kNotification:
+      return "NOTIFICATION";
+    case ShepMessageType::kUpdate:
+      return "UPDATE";
+    case ShepMessageType::kResponse:
+      return "RESPONSE";
+  }
+  return "REQUEST";
+}
+
+namespace {
+
+constexpr std::string_view kInfoPath = "sendMessage: messageInfo/";
+constexpr std::size_t kMaxPropertyKey = 30;     // Property.xsd
+constexpr std::size_t kMaxPropertyValue = 500;  // Property.xsd
+
+Result<ShepMessageType> messageTypeOf(pugi::xml_node info) {
+  auto text = requiredText(info, kInfoPath, "messageType");
+  if (!text) {
+    return text.takeError();
+  }
+  for (ShepMessageType type : {ShepMessageType::kRequest, ShepMessageType::kNotification,
+                               ShepMessageType::kUpdate, ShepMessageType::kResponse}) {
+    if (*text == shepMessageTypeName(type)) {
+      return type;
+    }
+  }
+  return makeError(ErrorCode::kInvalidField,
+                   std::string(kInfoPath) + "messageType \"" + *text +
+                       "\" is not REQUEST, NOTIFICATION, UPDATE or RESPONSE");
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> propertiesOf(pugi::xml_node info) {
+  std::vector<std::pair<std::string, std::string>> properties;
+  for (pugi::xml_node node : info.children()) {
+    if (node.type() != pugi::node_element || localName(node.name()) != "properties") {
+      continue;
+    }
+    std::string key(trimXmlSpace(child(node, "key").text().get()));
+    std::string value = child(node, "value").text().get();
+    if (!child(node, "key") || !child(node, "value")) {
+      return makeError(ErrorCode::kInvalidField,
+                       std::string(kInfoPath) + "properties needs a key and a value");
+    }
+    if (key.size() > kMaxPropertyKey || value.size() > kMaxPropertyValue) {
+      return makeError(ErrorCode::kInvalidField,
+                       std::string(kInfoPath) + "properties \"" + key.substr(0, kMaxPropertyKey) +
+                           "\": a key has at most 30 characters and a value at most 500");
+    }
+    properties.emplace_back(std::move(key), std::move(value));
+  }
+  return properties;
+}
+
+// Reads messageInfo's identifiers: the gateway fills messageId on every
+// message it delivers and correlationId on every one but a chain's first
+// (AsyncMessageInfo.xsd).
+registry::Status readIds(pugi::xml_node info, ShepAsyncMessage& read) {
+  for (auto [field, local] :
+       {std::pair{&read.message_id, "messageId"}, std::pair{&read.service_id, "serviceId"}}) {
+    auto text = requiredText(info, kInfoPath, local);
+    if (!text) {
+      return text.takeError();
+    }
+    *field = std::move(*text);
+  }
+  auto type = messageTypeOf(info);
+  if (!type) {
+    return type.takeError();
+  }
+  read.type = *type;
+  read.correlation_id = trimXmlSpace(child(info, "correlationId").text().get());
+  if (read.correlation_id.empty() && read.type != ShepMessageType::kRequest) {
+    return makeError(ErrorCode::kInvalidField, std::string(kInfoPath) +
+                                                   "correlationId is missing; a " +
+                                                   std::string(shepMessageTypeName(read.type)) +
+                                                   " belongs to a chain and names it");
+  }
+  if (read.correlation_id.empty()) {
+    read.correlation_id = read.message_id;
+  }
+  read.route_id = trimXmlSpace(child(info, "routeId").text().get());
+  return {};
+}
+
+void appendAckBody(pugi::xml_node body, std::string_view element_ns, std::string_view element) {
+  pugi::xml_node root = body.append_child(("shep:" + std::string(element)).c_str());
+  root.append_attribute("xmlns:shep") = std::string(element_ns).c_str();
+}
+
+}  // namespace
+
+Result<ShepAsyncMessage> readShepAsyncMessage(std::string_view request_xml) {
+  pugi::xml_document document;
+  if (!document.load_buffer(request_xml.data(), request_xml.size(), pugi::parse_default,
+                            pugi::encoding_utf8)) {
+    return makeError(ErrorCode::kMalformed, "sendMessage: the request is not XML");
+  }
+  pugi::xml_node request = document.document_element();
+  pugi::xml_node info = child(request, "messageInfo");
+  if (!info) {
+    return makeError(ErrorCode::kInvalidField, "sendMessage: messageInfo is missing");
+  }
+
+  ShepAsyncMessage read;
+  LICGATE_RETURN_IF_ERROR(readIds(info, read));
+  auto date = requiredDateTime(info, kInfoPath, "messageDate");
+  if (!date) {
+    return date.takeError();
+  }
+  read.message_date = std::move(*date);
+  auto sender = requiredText(child(info, "sender"), "sendMessage: messageInfo/sender/", "senderId");
+  if (!sender) {
+    return sender.takeError();
+  }
+  read.sender_id = std::move(*sender);
+  auto properties = propertiesOf(info);
+  if (!properties) {
+    return properties.takeError();
+  }
+  read.properties = std::move(*properties);
+  auto session = sessionIdOf(info, kInfoPath);
+  if (!session) {
+    return session.takeError();
+  }
+  read.session_id = std::move(*session);
+
+  pugi::xml_node data = child(child(request, "messageData"), "data");
+  if (!data) {
+    return makeError(ErrorCode::kInvalidField, "sendMessage: messageData/data is missing");
+  }
+  auto operation = operationOf(data, "sendMessage: messageData/data");
+  if (!operation) {
+    return operation.takeError();
+  }
+  read.operation_xml = std::move(*operation);
+  return read;
+}
+
+std::string writeShepAsyncAck(SoapVersion version, std::string_view element_ns,
+                              const ShepAsyncMessage& message, std::string_view response_date) {
+  return writeSoapEnvelope(version, [&](pugi::xml_node body) {
+    appendAckBody(body, element_ns, "sendMessageResponse");
+    pugi::xml_node response = body.first_child().append_child("response");
+    append(response, "messageId", message.message_id);
+    append(response, "correlationId", message.correlation_id);
+    append(response, "responseDate", response_date);
+    if (!message.session_id.empty()) {
+      append(response, "sessionId", message.session_id);
+    }
+  });
+}
+
+std::string writeShepAsyncFault(SoapVersion version, std::string_view element_ns,
+                                const registry::Error& error, std::string_view correlation_id,
+                                std::string_view error_date) {
+  return writeShepFault(version, element_ns, "sendMessageFault1_sendMessageFault", error,
+                        correlation_id, error_date);
+}
+
+Result<ShepStatusNotification> readShepStatusNotification(std::string_view request_xml) {
+  pugi::xml_document document;
+  if (!document.load_buffer(request_xml.data(), request_xml.size(), pugi::parse_default,
+                            pugi::encoding_utf8)) {
+    return makeError(ErrorCode::kMalformed,
+                     "changeMassageStatusNotification: the request is not XML");
+  }
+  pugi::xml_node request = document.document_element();
+  pugi::xml_node notification = child(request, "notification");
+  if (!notification) {
+    return makeError(ErrorCode::kInvalidField,
+                     "changeMassageStatusNotification: notification is missing");
+  }
+  constexpr std::string_view kPath = "changeMassageStatusNotification: notification/";
+  constexpr std::string_view kStatusPath = "changeMassageStatusNotification: notification/status/";
+  pugi::xml_node status = child(notification, "status");
+
+  ShepStatusNotification read;
+  struct Field {
+    std::string* into;
+    pugi::xml_node parent;
+    std::string_view path;
+    const char* local;
+    bool date;
+  };
+  for (const Field& field : {
+           Field{&read.notification_id, notification, kPath, "notificationId", false},
+           Field{&read.message_id, notification, kPath, "messageId", false},
+           Field{&read.notification_date, notification, kPath, "notificationDate", true},
+           Field{&read.message_state, notification, kPath, "messageState", false},
+           Field{&read.status_code, status, kStatusPath, "statusCode", false},
+           Field{&read.status_message, status, kStatusPath, "statusMessage", false},
+           Field{&read.status_date, status, kStatusPath, "statusDate", true},
+           Field{&read.request_date, request, "changeMassageStatusNotification: ", "requestDate",
+                 true},
+       }) {
+    auto text = field.date ? requiredDateTime(field.parent, field.path, field.local)
+                           : requiredText(field.parent, field.path, field.local);
+    if (!text) {
+      return text.takeError();
+    }
+    *field.into = std::move(*text);
+  }
+  static constexpr std::string_view kStates[] = {"ON_DELIVERY", "DELIVERED", "NOT_DELIVERED",
+                                                 "DELIVERY_STOPPED"};
+  if (std::find(std::begin(kStates), std::end(kStates), read.message_state) == std::end(kStates)) {
+    return makeError(ErrorCode::kInvalidField,
+                     std::string(kPath) + "messageState \"" + read.message_state +
+                         "\" is not ON_DELIVERY, DELIVERED, NOT_DELIVERED or DELIVERY_STOPPED");
+  }
+  pugi::xml_node error = child(notification, "error");
+  read.error_code = trimXmlSpace(child(error, "errorCode").text().get());
+  read.error_message = trimXmlSpace(child(error, "errorMessage").text().get());
+  auto session = sessionIdOf(request, "changeMassageStatusNotification: ");
+  if (!session) {
+    return session.takeError();
+  }
+  read.session_id = std::move(*session);
+  return read;
+}
+
+std::string writeShepStatusAck(SoapVersion version, std::string_view response_date,
+                               std::string_view session_id) {
+  return writeSoapEnvelope(version, [&](pugi::xml_node body) {
+    appendAckBody(body, kShepAsyncClientNamespace, "changeMassageStatusNotificationResponse");
+    pugi::xml_node response = body.first_child().append_child("response");
+    append(response, "responseDate", response_date);
+    append(response, "sessionId", session_id);
+  });
+}
+
+std::string writeShepStatusFault(SoapVersion version, const registry::Error& error,
+                                 std::string_view correlation_id, std::string_view error_date) {
+  return writeShepFault(
+      version, kShepAsyncClientNamespace,
+      "changeMassageStatusNotificationFault1_changeMassageStatusNotificationFault", error,
+      correlation_id, error_date);
 }
 
 }  // namespace licgate::mapping

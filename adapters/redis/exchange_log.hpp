@@ -1,0 +1,84 @@
+// What licgate remembers of the messages it exchanges over the
+// e-government gateway's asynchronous channel, in Redis: which chain
+// (correlationId) each message of the gateway's belongs to, licgate's own
+// id for it, and what became of it.
+//
+// Keys, under the configured prefix (not the register's incarnation: a
+// chain belongs to the exchange, not to one copy of the register):
+//   "<prefix>shep:message:<message id>"  a hash of the ExchangeRecord's
+//       fields, and of the last status the gateway notified for it;
+//   "<prefix>shep:chain:<correlation id>"  a hash: message id -> licgate id.
+// Each expires `ttl_ms` after it was last written: a chain is known for that
+// long after its last message, a message that long after its last status.
+// The register stays
+// the durable record of what a message changed (its (sender, message id)
+// inbound record); these keys are the correlation around it.
+//
+// Blocking: every call waits for Redis (RedisOptions::timeout_ms); when
+// Redis is unreachable calls return kUnavailable. Thread-safe: one
+// connection guarded by a mutex.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "adapters/redis/seen_ids.hpp"
+#include "registry/result.hpp"
+
+namespace licgate::adapters::redis {
+
+struct ExchangeRecord {
+  std::string message_id;      // the gateway's id of the message
+  std::string correlation_id;  // its chain
+  std::string licgate_id;      // licgate's id for it (logs, X-Correlation-Id)
+  std::string direction;       // "received" or "sent"
+  std::string sender;          // the gateway's senderId
+  std::string service_id;
+  std::string message_type;  // REQUEST, NOTIFICATION, UPDATE, RESPONSE
+  std::string outcome;       // what licgate made of it: applied, duplicate, ...
+  // The last status notified for a message licgate sent (empty before any).
+  std::string state;
+  std::string status_code;
+  std::string status_date;
+};
+
+// A status notification of the gateway, for noteStatus.
+struct StatusNote {
+  std::string notification_id;
+  std::string state;
+  std::string status_code;
+  std::string status_message;
+  std::string status_date;
+  std::string error_code;
+};
+
+class ExchangeLog {
+ public:
+  virtual ~ExchangeLog() = default;
+
+  // Records a message and adds it to its chain, atomically (one script),
+  // and renews both keys' expiry. The first record of a message id stands:
+  // recording it again (the gateway delivers a message again when it did
+  // not see the acknowledgement) only renews the expiry; returns false then.
+  virtual registry::Result<bool> record(const ExchangeRecord& record) = 0;
+
+  // The record of a message, or nullopt when Redis has none.
+  virtual registry::Result<std::optional<ExchangeRecord>> find(const std::string& message_id) = 0;
+
+  // How many messages Redis knows of the chain (0: an unknown chain).
+  virtual registry::Result<std::int64_t> chainLength(const std::string& correlation_id) = 0;
+
+  // Sets the last status of a message licgate sent, atomically with the
+  // check that it is one: false (and nothing written) when no message of
+  // that id was recorded as sent.
+  virtual registry::Result<bool> noteStatus(const std::string& message_id,
+                                            const StatusNote& note) = 0;
+};
+
+// Does not connect yet: the first call does. `ttl_ms`: how long a quiet
+// chain is remembered.
+std::unique_ptr<ExchangeLog> makeExchangeLog(const RedisOptions& options, std::int64_t ttl_ms);
+
+}  // namespace licgate::adapters::redis
