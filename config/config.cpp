@@ -498,9 +498,10 @@ void readShep(Reader& reader, const YAML::Node& node, ShepConfig& shep) {
   if (!node.IsDefined() || node.IsNull()) {
     return;
   }
-  if (!reader.checkMap(node, path, {"services"})) {
+  if (!reader.checkMap(node, path, {"services", "chain_ttl_ms"})) {
     return;
   }
+  reader.readInteger(node, path, "chain_ttl_ms", kLongMillis, shep.chain_ttl_ms);
   const YAML::Node services = node["services"];
   if (!services.IsDefined()) {
     return;

@@ -56,6 +56,9 @@ struct LogConfig {
 // licgate's SOAP operations each serviceId of a SendMessage runs.
 struct ShepConfig {
   std::map<std::string, std::string, std::less<>> services;  // serviceId -> operation
+  // How long Redis remembers a chain of the asynchronous channel after its
+  // last message (an UPDATE or RESPONSE after that is to an unknown chain).
+  std::int64_t chain_ttl_ms = 30LL * 86'400'000;
 };
 
 struct Config {

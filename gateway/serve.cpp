@@ -9,6 +9,7 @@
 
 #include "adapters/amqp/intake_server.hpp"
 #include "adapters/http/server.hpp"
+#include "adapters/redis/exchange_log.hpp"
 #include "adapters/redis/seen_ids.hpp"
 #include "gateway/http_api.hpp"
 #include "gateway/intake_flow.hpp"
@@ -63,6 +64,9 @@ std::string signalName(int signal) {
 struct RedisClients {
   std::unique_ptr<adapters::redis::SeenIds> seen_ids;
   std::unique_ptr<adapters::redis::SeenIds> probe;
+  // The e-government gateway's asynchronous chains, under the plain prefix:
+  // they belong to the exchange, not to one copy of the register.
+  std::unique_ptr<adapters::redis::ExchangeLog> exchanges;
 };
 
 adapters::redis::RedisOptions optionsFor(const config::RedisConfig& redis,
@@ -102,12 +106,14 @@ registry::Result<std::string> redisIncarnation(registry::Store& store,
   return store.renewIncarnation();
 }
 
-RedisClients connectRedis(const config::RedisConfig& redis, const std::string& incarnation,
+RedisClients connectRedis(const config::Config& config, const std::string& incarnation,
                           RedisHealth& health) {
+  const config::RedisConfig& redis = config.redis;
   RedisClients clients;
   if (!redis.enabled) {
     return clients;
   }
+  clients.exchanges = adapters::redis::makeExchangeLog(redis.options, config.shep.chain_ttl_ms);
   clients.seen_ids = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
   clients.probe = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
   auto pong = clients.probe->ping();
@@ -142,7 +148,7 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     incarnation = *found;
   }
   RedisHealth redis_health(config.redis.enabled);
-  RedisClients redis = connectRedis(config.redis, incarnation, redis_health);
+  RedisClients redis = connectRedis(config, incarnation, redis_health);
 
   IntakeFlow intake_flow(config, **store, redis.seen_ids.get(), redis_health);
   auto intake = adapters::amqp::makeIntakeServer(config.amqp, intake_flow.processor());
@@ -151,7 +157,7 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     return 1;
   }
 
-  SoapApi soap(**store, &intake_flow, config.shep);
+  SoapApi soap(**store, &intake_flow, config.shep, redis.exchanges.get());
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
                          [&intake] { return intake->stats(); }, &soap});
   auto http = adapters::http::makeServer(config.http, api.handler());

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <random>
 #include <set>
@@ -179,8 +180,13 @@ Response refusal(int status, ErrorCode code, const std::string& message,
 
 }  // namespace
 
-SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep)
-    : store_(store), intake_(intake), shep_(std::move(shep)), id_prefix_(randomPrefix()) {}
+SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep,
+                 adapters::redis::ExchangeLog* exchanges)
+    : store_(store),
+      intake_(intake),
+      shep_(std::move(shep)),
+      exchanges_(exchanges),
+      id_prefix_(randomPrefix()) {}
 
 // A caller's own id is kept when it is a sane token, so that its logs and
 // licgate's meet; anything else gets one of licgate's.
@@ -259,21 +265,27 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
   }
 
   // SOAP 1.1 section 6.1.1 and SOAP 1.2 part 2 section 7.1.4: when the
-  // client names the action, it must be the operation's.
+  // client names the action, it must be the operation's. The
+  // e-government gateway's WSDLs give every operation the action "".
   const std::string action = call->version == SoapVersion::k11
                                  ? unquote(header(request, "soapaction"))
                                  : actionParameter(content_type);
-  const std::string expected = std::string(mapping::kSoapNamespace) + "#" + call->operation;
+  const bool gateway_channel = call->operation_ns == mapping::kShepSyncNamespace ||
+                               call->operation_ns == mapping::kShepAsyncNamespace ||
+                               call->operation_ns == mapping::kShepAsyncClientNamespace;
+  const std::string expected =
+      gateway_channel ? "" : std::string(mapping::kSoapNamespace) + "#" + call->operation;
+  registry::Status action_matches;
   if (!action.empty() && action != expected) {
-    return faultResponse(
-        call->version,
+    action_matches =
         makeError(ErrorCode::kInvalidField,
-                  "the action \"" + action + "\" is not the operation's, \"" + expected + "\""),
-        correlation_id);
+                  "the action \"" + action + "\" is not the operation's, \"" + expected + "\"");
   }
-
-  if (call->operation == "SendMessage" && call->operation_ns == mapping::kShepSyncNamespace) {
-    return shepSendMessage(*call, correlation_id);
+  if (gateway_channel) {
+    return shepCall(*call, correlation_id, action_matches);
+  }
+  if (!action_matches.ok()) {
+    return faultResponse(call->version, action_matches.error(), correlation_id);
   }
   auto envelope = answer(*call, correlation_id);
   if (!envelope.ok()) {
@@ -290,61 +302,106 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
   return soapResponse(200, call->version, std::move(*envelope), correlation_id);
 }
 
-// The e-government gateway's synchronous channel: the operation its
-// serviceId names runs as if called directly, and its answer, or its
-// error, goes back in the channel's own envelope.
-Response SoapApi::shepSendMessage(const SoapCall& call, const std::string& correlation_id) {
+// The gateway's operations, each answered in its own envelope and with its
+// own fault element; an action mismatch found before is answered so too.
+Response SoapApi::shepCall(const SoapCall& call, const std::string& correlation_id,
+                           const registry::Status& action_matches) {
   const std::string now = registry::formatTimestamp(std::chrono::system_clock::now());
-  auto fail = [&](const registry::Error& error) {
-    return soapResponse(mapping::soapFaultHttpStatus(call.version, error.code), call.version,
-                        mapping::writeShepSyncFault(call.version, error, correlation_id, now),
-                        correlation_id);
-  };
+  const std::string_view ns = call.operation_ns;
+  const std::string& operation = call.operation;
+  std::function<std::string(const registry::Error&)> fault;
+  if (ns == mapping::kShepSyncNamespace && operation == "SendMessage") {
+    fault = [&](const registry::Error& error) {
+      return mapping::writeShepSyncFault(call.version, error, correlation_id, now);
+    };
+  } else if (ns != mapping::kShepSyncNamespace && operation == "sendMessage") {
+    fault = [&](const registry::Error& error) {
+      return mapping::writeShepAsyncFault(call.version, ns, error, correlation_id, now);
+    };
+  } else if (ns == mapping::kShepAsyncClientNamespace &&
+             operation == "changeMassageStatusNotification") {
+    fault = [&](const registry::Error& error) {
+      return mapping::writeShepStatusFault(call.version, error, correlation_id, now);
+    };
+  } else {
+    return faultResponse(call.version,
+                         makeError(ErrorCode::kNotImplemented,
+                                   "operation " + operation + " of \"" + std::string(ns) +
+                                       "\" is not implemented; licgate serves the gateway's "
+                                       "SendMessage, sendMessage and "
+                                       "changeMassageStatusNotification"),
+                         correlation_id);
+  }
+
+  auto answered = action_matches.ok() ? shepAnswer(call, correlation_id, now)
+                                      : Result<std::string>(action_matches.error());
+  if (!answered.ok()) {
+    getLogger("soap")->debug("{} (correlation {}): {}", operation, correlation_id,
+                             answered.error().message);
+    return soapResponse(mapping::soapFaultHttpStatus(call.version, answered.error().code),
+                        call.version, fault(answered.error()), correlation_id);
+  }
+  return soapResponse(200, call.version, std::move(*answered), correlation_id);
+}
+
+Result<std::string> SoapApi::shepAnswer(const SoapCall& call, const std::string& correlation_id,
+                                        const std::string& now) {
   auto request_xml = std::find_if(call.documents.begin(), call.documents.end(),
                                   [](const auto& entry) { return entry.first == "request"; });
   if (request_xml == call.documents.end()) {
-    return fail(makeError(ErrorCode::kInvalidField, "SendMessage: request is missing"));
+    return makeError(ErrorCode::kInvalidField, call.operation + ": request is missing");
   }
-  auto request = mapping::readShepSyncRequest(request_xml->second);
+  if (call.operation == "sendMessage") {
+    return shepAsyncMessage(call, request_xml->second, correlation_id, now);
+  }
+  if (call.operation == "changeMassageStatusNotification") {
+    return shepStatusNotification(call, request_xml->second, now);
+  }
+  return shepSyncMessage(call, request_xml->second, correlation_id, now);
+}
+
+// The synchronous channel: the operation its serviceId names runs as if
+// called directly, and its answer goes back in the channel's envelope.
+Result<std::string> SoapApi::shepSyncMessage(const SoapCall& call, const std::string& request_xml,
+                                             const std::string& correlation_id,
+                                             const std::string& now) {
+  auto request = mapping::readShepSyncRequest(request_xml);
   if (!request.ok()) {
-    return fail(request.error());
+    return request.takeError();
   }
-  auto operation = shepOperation(*request, call.version);
+  auto operation = shepOperation(request->service_id, request->sender_id, request->operation_xml,
+                                 call.version, "SendMessage");
   if (!operation.ok()) {
-    return fail(operation.error());
+    return operation.takeError();
   }
   auto answered = answer(*operation, correlation_id);
   if (!answered.ok()) {
-    getLogger("soap")->debug("SendMessage {} (service {}, correlation {}): {}", request->message_id,
-                             request->service_id, correlation_id, answered.error().message);
-    return fail(answered.error());
+    return answered.takeError();
   }
-  auto envelope = mapping::writeShepSyncResponse(call.version, *request, correlation_id, now,
-                                                 {"OK", "processed"}, *answered);
-  if (!envelope.ok()) {
-    return fail(envelope.error());
-  }
-  return soapResponse(200, call.version, std::move(*envelope), correlation_id);
+  return mapping::writeShepSyncResponse(call.version, *request, correlation_id, now,
+                                        {"OK", "processed"}, *answered);
 }
 
 // The operation element of the data, checked against the one the
 // serviceId names. Data written as an escaped string may leave its element
 // without a namespace; the serviceId says whose it is. SubmitLicenceEvent
 // takes its sending system from the channel's sender when it names none.
-Result<SoapCall> SoapApi::shepOperation(const mapping::ShepSyncRequest& request,
-                                        SoapVersion version) {
-  auto service = shep_.services.find(request.service_id);
+Result<SoapCall> SoapApi::shepOperation(const std::string& service_id, const std::string& sender_id,
+                                        const std::string& operation_xml, SoapVersion version,
+                                        std::string_view channel_operation) {
+  const std::string label(channel_operation);
+  auto service = shep_.services.find(service_id);
   if (service == shep_.services.end()) {
     std::string known;
     for (const auto& [id, operation] : shep_.services) {
       known += (known.empty() ? "" : ", ") + id;
     }
     return makeError(ErrorCode::kInvalidField,
-                     "SendMessage: serviceId \"" + request.service_id +
+                     label + ": serviceId \"" + service_id +
                          "\" is not a service of licgate's (configured: " +
                          (known.empty() ? "none" : known) + ")");
   }
-  auto operation = mapping::readSoapOperation(request.operation_xml, version);
+  auto operation = mapping::readSoapOperation(operation_xml, version);
   if (!operation.ok()) {
     return operation.takeError();
   }
@@ -352,14 +409,14 @@ Result<SoapCall> SoapApi::shepOperation(const mapping::ShepSyncRequest& request,
     operation->operation_ns = std::string(mapping::kSoapNamespace);
   }
   if (operation->operation != service->second) {
-    return makeError(ErrorCode::kInvalidField, "SendMessage: serviceId \"" + request.service_id +
-                                                   "\" runs " + service->second +
-                                                   ", but the data holds " + operation->operation);
+    return makeError(ErrorCode::kInvalidField, label + ": serviceId \"" + service_id + "\" runs " +
+                                                   service->second + ", but the data holds " +
+                                                   operation->operation);
   }
   bool names_system = std::any_of(operation->parameters.begin(), operation->parameters.end(),
                                   [](const auto& entry) { return entry.first == "system"; });
   if (operation->operation == "SubmitLicenceEvent" && !names_system) {
-    operation->parameters.emplace_back("system", request.sender_id);
+    operation->parameters.emplace_back("system", sender_id);
   }
   return operation;
 }
@@ -379,7 +436,7 @@ Result<std::string> SoapApi::answer(const SoapCall& call, const std::string& cor
   if (call.operation == "GetChanges") {
     return getChanges(call);
   }
-  if (call.operation == "SubmitLicenceEvent" && intake_ != nullptr) {
+  if (call.operation == "SubmitLicenceEvent") {
     return submitLicenceEvent(call, correlation_id);
   }
   return makeError(ErrorCode::kNotImplemented,
@@ -391,8 +448,12 @@ Result<std::string> SoapApi::answer(const SoapCall& call, const std::string& cor
 // The AMQP intake's flow decides the event as one delivery of its own, so
 // that both transports share every rule: authorisation, the duplicate
 // checks, one transaction, the dead letter of a rejected event.
-Result<std::string> SoapApi::submitLicenceEvent(const SoapCall& call,
-                                                const std::string& correlation_id) {
+Result<adapters::amqp::Verdict> SoapApi::decideEvent(const SoapCall& call,
+                                                     const std::string& correlation_id) {
+  if (intake_ == nullptr) {
+    return makeError(ErrorCode::kNotImplemented,
+                     "this licgate takes no licence events (no intake configured)");
+  }
   auto parameters = Parameters::read(call, {"system", "messageId"}, {"licenceEvent"});
   if (!parameters.ok()) {
     return parameters.takeError();
@@ -415,7 +476,12 @@ Result<std::string> SoapApi::submitLicenceEvent(const SoapCall& call,
   delivery.content_type = "application/xml; charset=utf-8";
   delivery.body = parameters->document("licenceEvent");
   std::vector<adapters::amqp::Verdict> verdicts = intake_->processBatch({delivery});
-  const adapters::amqp::Verdict& verdict = verdicts.at(0);
+  return std::move(verdicts.at(0));
+}
+
+// A verdict that is not an answer: released (the store could not commit)
+// or rejected (kept as a dead letter).
+registry::Status SoapApi::verdictError(const adapters::amqp::Verdict& verdict) {
   if (verdict.settle == adapters::amqp::Settle::kRelease) {
     return makeError(ErrorCode::kUnavailable,
                      "the register cannot take the event now; send it again later");
@@ -424,6 +490,17 @@ Result<std::string> SoapApi::submitLicenceEvent(const SoapCall& call,
     return makeError(registry::errorCodeOfName(verdict.error_code).value_or(ErrorCode::kInternal),
                      verdict.description);
   }
+  return {};
+}
+
+Result<std::string> SoapApi::submitLicenceEvent(const SoapCall& call,
+                                                const std::string& correlation_id) {
+  auto decided = decideEvent(call, correlation_id);
+  if (!decided.ok()) {
+    return decided.takeError();
+  }
+  const adapters::amqp::Verdict& verdict = *decided;
+  LICGATE_RETURN_IF_ERROR(verdictError(verdict));
   return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
     pugi::xml_node response = appendResponse(body, call.operation);
     response.append_child("lg:outcome").text().set(verdict.outcome.c_str());

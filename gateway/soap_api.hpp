@@ -6,9 +6,11 @@
 //   GET  /soap/v1?wsdl          the WSDL, its address set to the one asked on
 //   GET  /soap/v1?xsd=NAME      the schemas the WSDL imports
 //
-// The same endpoint takes the e-government gateway's synchronous
-// SendMessage (mapping/shep.hpp): its serviceId names one of the operations
-// below and its data carries that operation's element.
+// The same endpoint takes the e-government gateway's channels
+// (mapping/shep.hpp): the synchronous SendMessage, whose serviceId names one
+// of the operations below and whose data carries that operation's element,
+// and the asynchronous sendMessage and changeMassageStatusNotification,
+// the gateway pushing to licgate as a receiving system.
 //
 // Operations: GetLicence, FindLicences, GetChanges, SubmitLicenceEvent
 // (mapping/schema/licgate-soap.xsd). A licence that is not in the register
@@ -24,6 +26,7 @@
 #include <string>
 
 #include "adapters/http/server.hpp"
+#include "adapters/redis/exchange_log.hpp"
 #include "config/config.hpp"
 #include "gateway/intake_flow.hpp"
 #include "mapping/shep.hpp"
@@ -36,10 +39,13 @@ inline constexpr std::string_view kSoapPath = "/soap/v1";
 
 class SoapApi {
  public:
-  // The store and the intake flow must outlive the API. `intake` null: no
-  // SubmitLicenceEvent (a not-implemented fault). `shep` maps the
-  // serviceIds of the e-government gateway's SendMessage onto operations.
-  SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep = {});
+  // The store, the intake flow and the exchange log must outlive the API.
+  // `intake` null: no SubmitLicenceEvent (a not-implemented fault). `shep`
+  // maps the serviceIds of the e-government gateway's channels onto
+  // operations; `exchanges` (Redis) keeps the asynchronous channel's chains,
+  // null: that channel answers not-implemented.
+  SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep = {},
+          adapters::redis::ExchangeLog* exchanges = nullptr);
 
   // Answers a request to kSoapPath. Blocks on the store. Thread-safe.
   adapters::http::Response handle(const adapters::http::Request& request);
@@ -56,14 +62,39 @@ class SoapApi {
   registry::Result<std::string> submitLicenceEvent(const mapping::SoapCall& call,
                                                    const std::string& correlation_id);
   std::string correlationIdOf(const adapters::http::Request& request);
-  adapters::http::Response shepSendMessage(const mapping::SoapCall& call,
-                                           const std::string& correlation_id);
-  registry::Result<mapping::SoapCall> shepOperation(const mapping::ShepSyncRequest& request,
-                                                    mapping::SoapVersion version);
+  registry::Result<adapters::amqp::Verdict> decideEvent(const mapping::SoapCall& call,
+                                                        const std::string& correlation_id);
+  static registry::Status verdictError(const adapters::amqp::Verdict& verdict);
+
+  // The e-government gateway's channels (this file's head); the
+  // asynchronous channel's two operations are in gateway/shep_async.cpp.
+  adapters::http::Response shepCall(const mapping::SoapCall& call,
+                                    const std::string& correlation_id,
+                                    const registry::Status& action_matches);
+  registry::Result<std::string> shepAnswer(const mapping::SoapCall& call,
+                                           const std::string& correlation_id,
+                                           const std::string& now);
+  registry::Result<std::string> shepSyncMessage(const mapping::SoapCall& call,
+                                                const std::string& request_xml,
+                                                const std::string& correlation_id,
+                                                const std::string& now);
+  registry::Result<std::string> shepAsyncMessage(const mapping::SoapCall& call,
+                                                 const std::string& request_xml,
+                                                 const std::string& correlation_id,
+                                                 const std::string& now);
+  registry::Result<std::string> shepStatusNotification(const mapping::SoapCall& call,
+                                                       const std::string& request_xml,
+                                                       const std::string& now);
+  registry::Result<mapping::SoapCall> shepOperation(const std::string& service_id,
+                                                    const std::string& sender_id,
+                                                    const std::string& operation_xml,
+                                                    mapping::SoapVersion version,
+                                                    std::string_view channel_operation);
 
   registry::Store& store_;
   IntakeFlow* intake_;
   const config::ShepConfig shep_;
+  adapters::redis::ExchangeLog* exchanges_;
   const std::string id_prefix_;  // random per process, so ids of two processes differ
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,25 @@ inline std::string writeShepWrapper(const std::filesystem::path& dir) {
   const auto wrapper = dir / "shep.xsd";
   std::ofstream(wrapper) << top;
   return wrapper.string();
+}
+
+// The Body's element of a SOAP envelope as a document of its own, for the
+// schema, with the namespace declarations it took from the envelope.
+inline std::string bodyElement(const std::string& envelope) {
+  pugi::xml_document document;
+  document.load_string(envelope.c_str());
+  pugi::xml_node element = document.document_element().first_child().first_child();
+  pugi::xml_document alone;
+  pugi::xml_node copy = alone.append_copy(element);
+  for (pugi::xml_attribute attribute : document.document_element().attributes()) {
+    if (std::string_view(attribute.name()).starts_with("xmlns:") &&
+        !copy.attribute(attribute.name())) {
+      copy.append_attribute(attribute.name()) = attribute.value();
+    }
+  }
+  std::ostringstream out;
+  alone.save(out, "", pugi::format_raw | pugi::format_no_declaration);
+  return out.str();
 }
 
 // xmllint's verdict on `document` against the wrapper.

@@ -41,25 +41,6 @@ Request post(const std::string& body) {
   return request;
 }
 
-// The Body's element as a document of its own, for the schema, with the
-// namespace declarations it took from the envelope.
-std::string bodyElement(const std::string& envelope) {
-  pugi::xml_document document;
-  document.load_string(envelope.c_str());
-  pugi::xml_node element = document.document_element().first_child().first_child();
-  pugi::xml_document alone;
-  pugi::xml_node copy = alone.append_copy(element);
-  for (pugi::xml_attribute attribute : document.document_element().attributes()) {
-    if (std::string_view(attribute.name()).starts_with("xmlns:") &&
-        !copy.attribute(attribute.name())) {
-      copy.append_attribute(attribute.name()) = attribute.value();
-    }
-  }
-  std::ostringstream out;
-  alone.save(out, "", pugi::format_raw | pugi::format_no_declaration);
-  return out.str();
-}
-
 const std::string kGetLicence =
     "<GetLicence xmlns=\"urn:licgate:soap:1\"><number>310100016</number></GetLicence>";
 
@@ -87,13 +68,13 @@ TEST_F(ShepSyncTest, AnswersWithTheOperationsAnswerInResponseData) {
   EXPECT_NE(response.body.find("<status><code>OK</code>"), std::string::npos);
   EXPECT_NE(response.body.find("<lg:found>true</lg:found>"), std::string::npos);
   EXPECT_NE(response.body.find("Obec Velký Karlov"), std::string::npos);
-  auto validated = testing::validateAgainstShep(bodyElement(response.body));
+  auto validated = testing::validateAgainstShep(testing::bodyElement(response.body));
   EXPECT_EQ(validated.exit_code, 0) << validated.output;
 }
 
 TEST_F(ShepSyncTest, RequestsOfTheTestsAreValidForTheGatewaysSchemas) {
-  auto validated =
-      testing::validateAgainstShep(bodyElement(sendMessage("LICGATE_GET_LICENCE", kGetLicence)));
+  auto validated = testing::validateAgainstShep(
+      testing::bodyElement(sendMessage("LICGATE_GET_LICENCE", kGetLicence)));
 
   EXPECT_EQ(validated.exit_code, 0) << validated.output;
 }

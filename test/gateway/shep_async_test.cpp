@@ -1,0 +1,387 @@
+// The e-government gateway's asynchronous channel on licgate's SOAP
+// endpoint, licgate being the receiving system: sendMessage of each message
+// type with its chain kept in a real Redis, the status notification of a
+// message licgate sent, faults as the channel's ErrorInfo; messages and
+// answers validated against the gateway's own schemas
+// (test/gateway/shep_schema.hpp).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "adapters/redis/exchange_log.hpp"
+#include "gateway/soap_api.hpp"
+#include "test/adapters/redis_process.hpp"
+#include "test/gateway/register_fixture.hpp"
+#include "test/gateway/shep_schema.hpp"
+
+namespace licgate::gateway {
+namespace {
+
+using adapters::http::Request;
+using adapters::http::Response;
+
+constexpr std::string_view kTypes = "http://bip.bee.kz/AsyncChannel/v10/Types";
+
+struct Info {
+  std::string message_id = "shep-m-1";
+  std::string correlation_id;  // left out when empty
+  std::string type = "REQUEST";
+  std::string service = "LICGATE_SUBMIT_EVENT";
+  std::string date = "2026-12-04T10:00:00.123+06:00";
+  std::string session;  // left out when empty
+  std::string ns = std::string(kTypes);
+};
+
+std::string licenceEvent(const std::string& type, const std::string& extra = "") {
+  return "<SubmitLicenceEvent xmlns=\"urn:licgate:soap:1\"><licenceEvent "
+         "xmlns=\"urn:licgate:licence-event:1\"><type>" +
+         type +
+         "</type><licensor>CZ-ERU</licensor><occurredOn>2026-02-01</occurredOn>"
+         "<licenceNumber>310100016</licenceNumber>" +
+         extra + "</licenceEvent></SubmitLicenceEvent>";
+}
+
+std::string sendMessage(const Info& info, const std::string& data) {
+  std::string message_info = "<messageId>" + info.message_id + "</messageId>";
+  if (!info.correlation_id.empty()) {
+    message_info += "<correlationId>" + info.correlation_id + "</correlationId>";
+  }
+  message_info += "<serviceId>" + info.service + "</serviceId><messageType>" + info.type +
+                  "</messageType><messageDate>" + info.date +
+                  "</messageDate><sender><senderId>portal</senderId><password>secret</password>"
+                  "</sender><properties><key>region</key><value>Astana</value></properties>";
+  if (!info.session.empty()) {
+    message_info += "<sessionId>" + info.session + "</sessionId>";
+  }
+  return "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:a=\"" +
+         info.ns + "\"><soap:Body><a:sendMessage><request><messageInfo>" + message_info +
+         "</messageInfo><messageData><data>" + data +
+         "</data></messageData></request></a:sendMessage></soap:Body></soap:Envelope>";
+}
+
+std::string statusNotification(const std::string& message_id, const std::string& session) {
+  return "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+         "xmlns:c=\"http://bip.bee.kz/AsyncChannel/v10/Types/Client\"><soap:Body>"
+         "<c:changeMassageStatusNotification><request><notification>"
+         "<notificationId>n-1</notificationId><messageId>" +
+         message_id +
+         "</messageId><notificationDate>2026-12-04T10:05:00Z</notificationDate>"
+         "<messageState>DELIVERED</messageState><status><statusCode>OK</statusCode>"
+         "<statusMessage>delivered</statusMessage><statusDate>2026-12-04T10:04:59Z</statusDate>"
+         "</status></notification><requestDate>2026-12-04T10:05:00Z</requestDate>" +
+         (session.empty() ? "" : "<sessionId>" + session + "</sessionId>") +
+         "</request></c:changeMassageStatusNotification></soap:Body></soap:Envelope>";
+}
+
+Request post(const std::string& body) {
+  Request request;
+  request.method = "POST";
+  request.path = std::string(kSoapPath);
+  request.headers["content-type"] = "text/xml; charset=utf-8";
+  request.headers["soapaction"] = "\"\"";
+  request.body = body;
+  return request;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class ShepAsyncTest : public testing::RegisterFixture {
+ protected:
+  void SetUp() override {
+    RegisterFixture::SetUp();
+    ASSERT_TRUE(redis_.start()) << "redis-server did not start";
+    adapters::redis::RedisOptions options;
+    options.port = redis_.port();
+    options.retry_after_ms = 1;
+    options.key_prefix = "t:";
+    exchanges_ = adapters::redis::makeExchangeLog(options, 60'000);
+    flow_->processBatch(
+        {testing::delivery("eru-export", "m-1", testing::importEvent("310100016"))});
+    shep_.services = {{"LICGATE_GET_LICENCE", "GetLicence"},
+                      {"LICGATE_SUBMIT_EVENT", "SubmitLicenceEvent"}};
+    api_ = std::make_unique<SoapApi>(*store_, flow_.get(), shep_, exchanges_.get());
+  }
+
+  registry::LicenceStatus status() { return store_->findLicence("310100016")->status; }
+
+  test::RedisProcess redis_;
+  std::unique_ptr<adapters::redis::ExchangeLog> exchanges_;
+  config::ShepConfig shep_;
+  std::unique_ptr<SoapApi> api_;
+};
+
+TEST_F(ShepAsyncTest, RequestAppliesItsEventAndIsAcknowledgedWithItsChain) {
+  Response response =
+      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_TRUE(contains(response.body, "<shep:sendMessageResponse xmlns:shep=\"" +
+                                          std::string(kTypes) +
+                                          "\"><response>"
+                                          "<messageId>shep-m-1</messageId>"
+                                          "<correlationId>shep-m-1<"))
+      << response.body;
+  EXPECT_EQ(status(), registry::LicenceStatus::kSuspended);
+  auto validated = testing::validateAgainstShep(testing::bodyElement(response.body));
+  EXPECT_EQ(validated.exit_code, 0) << validated.output;
+
+  auto record = exchanges_->find("shep-m-1");
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->correlation_id, "shep-m-1");
+  EXPECT_EQ((*record)->licgate_id, response.headers.at("X-Correlation-Id"));
+  EXPECT_EQ((*record)->direction, "received");
+  EXPECT_EQ((*record)->sender, "portal");
+  EXPECT_EQ((*record)->message_type, "REQUEST");
+  EXPECT_EQ((*record)->outcome, "applied");
+}
+
+TEST_F(ShepAsyncTest, MessagesOfTheTestsAreValidForTheGatewaysSchemas) {
+  Info info;
+  info.correlation_id = "chain-1";
+  info.session = "{0f8fad5b-d9cb-469f-a165-70867728950e}";
+  for (const std::string& body :
+       {sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>")),
+        statusNotification("x", info.session)}) {
+    auto validated = testing::validateAgainstShep(testing::bodyElement(body));
+    EXPECT_EQ(validated.exit_code, 0) << validated.output;
+  }
+}
+
+TEST_F(ShepAsyncTest, MessageDeliveredAgainIsADuplicateAcknowledgedAgain) {
+  ASSERT_EQ(
+      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))))
+          .status,
+      200);
+  Response again =
+      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_TRUE(contains(again.body, "<messageId>shep-m-1</messageId>"));
+  EXPECT_EQ(flow_->counters().duplicate, 1u);
+  EXPECT_EQ(flow_->counters().applied, 2u);  // the import and the suspension
+  EXPECT_EQ((*exchanges_->find("shep-m-1"))->outcome, "applied");
+  EXPECT_EQ(*exchanges_->chainLength("shep-m-1"), 1);
+}
+
+TEST_F(ShepAsyncTest, UpdateContinuesAKnownChain) {
+  Info request;
+  request.correlation_id = "chain-7";
+  ASSERT_EQ(api_->handle(post(sendMessage(request,
+                                          licenceEvent("suspend", "<reason>inspection</reason>"))))
+                .status,
+            200);
+  Info update;
+  update.message_id = "shep-m-2";
+  update.correlation_id = "chain-7";
+  update.type = "UPDATE";
+
+  Response response =
+      api_->handle(post(sendMessage(update, licenceEvent("resume", "<reason>fixed</reason>"))));
+
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_TRUE(contains(response.body, "<correlationId>chain-7</correlationId>"));
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+  EXPECT_EQ(*exchanges_->chainLength("chain-7"), 2);
+  EXPECT_EQ((*exchanges_->find("shep-m-2"))->message_type, "UPDATE");
+}
+
+TEST_F(ShepAsyncTest, UpdateOrResponseToAnUnknownChainIsRefusedAndChangesNothing) {
+  for (const char* type : {"UPDATE", "RESPONSE"}) {
+    Info info;
+    info.correlation_id = "never-seen";
+    info.type = type;
+
+    Response response = api_->handle(
+        post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+    EXPECT_EQ(response.status, 500) << type;
+    EXPECT_TRUE(contains(response.body, "<shep:sendMessageFault1_sendMessageFault"))
+        << response.body;
+    EXPECT_TRUE(contains(response.body, "<errorCode>not-found</errorCode>")) << response.body;
+    EXPECT_TRUE(contains(response.body,
+                         "correlationId \"never-seen\" names no chain licgate "
+                         "knows"))
+        << response.body;
+  }
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+  EXPECT_FALSE(exchanges_->find("shep-m-1")->has_value());
+}
+
+TEST_F(ShepAsyncTest, NotificationNamesItsChainButMayOpenIt) {
+  Info info;
+  info.type = "NOTIFICATION";
+  Response missing =
+      api_->handle(post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  info.correlation_id = "chain-n";
+  Response named =
+      api_->handle(post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+  EXPECT_EQ(missing.status, 500);
+  EXPECT_TRUE(contains(missing.body, "<errorCode>invalid-field</errorCode>"));
+  EXPECT_TRUE(contains(missing.body,
+                       "messageInfo/correlationId is missing; a NOTIFICATION "
+                       "belongs to a chain and names it"))
+      << missing.body;
+  EXPECT_EQ(named.status, 200) << named.body;
+  EXPECT_EQ(*exchanges_->chainLength("chain-n"), 1);
+}
+
+TEST_F(ShepAsyncTest, RejectedEventIsAFaultKeptAsADeadLetterAndInItsChain) {
+  Response response =
+      api_->handle(post(sendMessage({}, licenceEvent("resume", "<reason>why</reason>"))));
+
+  EXPECT_EQ(response.status, 500) << response.body;
+  EXPECT_TRUE(contains(response.body, "<errorCode>illegal-transition</errorCode>"))
+      << response.body;
+  auto letters = store_->deadLetters(0, 10);
+  ASSERT_TRUE(letters.ok());
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ(letters->at(0).message_id, "shep-m-1");
+  EXPECT_EQ(letters->at(0).sender_system, "portal");
+  EXPECT_EQ((*exchanges_->find("shep-m-1"))->outcome, "illegal-transition");
+}
+
+TEST_F(ShepAsyncTest, BadMessageInfoIsRefusedNamingTheElement) {
+  struct Case {
+    Info info;
+    std::string message_part;
+  };
+  std::vector<Case> cases(5);
+  cases[0].info.type = "QUESTION";
+  cases[0].message_part =
+      "messageInfo/messageType \"QUESTION\" is not REQUEST, NOTIFICATION, UPDATE or RESPONSE";
+  cases[1].info.date = "04.12.2026 10:00";
+  cases[1].message_part = "messageInfo/messageDate \"04.12.2026 10:00\" is not an xsd:dateTime";
+  cases[2].info.session = "0f8fad5b-d9cb-469f-a165-70867728950e";
+  cases[2].message_part = "is not a {guid}";
+  cases[3].info.message_id = "";
+  cases[3].message_part = "messageInfo/messageId is missing";
+  cases[4].info.service = "TAX_SOMETHING";
+  cases[4].message_part = "serviceId \"TAX_SOMETHING\" is not a service of licgate's";
+
+  for (const Case& each : cases) {
+    Response response = api_->handle(
+        post(sendMessage(each.info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+    EXPECT_EQ(response.status, 500) << each.message_part;
+    EXPECT_TRUE(contains(response.body, "<errorCode>invalid-field</errorCode>")) << response.body;
+    EXPECT_TRUE(contains(response.body, each.message_part)) << response.body;
+  }
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+}
+
+TEST_F(ShepAsyncTest, ReadServicesAreNotOfferedOnThisChannel) {
+  Info info;
+  info.service = "LICGATE_GET_LICENCE";
+  Response response = api_->handle(post(sendMessage(
+      info, "<GetLicence xmlns=\"urn:licgate:soap:1\"><number>310100016</number></GetLicence>")));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(contains(response.body, "<faultcode>soap:Server</faultcode>"));
+  EXPECT_TRUE(contains(response.body, "<errorCode>not-implemented</errorCode>"));
+  EXPECT_TRUE(contains(response.body, "ask for reads on the synchronous SendMessage"));
+}
+
+TEST_F(ShepAsyncTest, TheClientInterfacesNamespaceIsAnsweredInKind) {
+  Info info;
+  info.ns = "http://bip.bee.kz/AsyncChannel/v10/Types/Client";
+  Response response =
+      api_->handle(post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_TRUE(contains(response.body, "<shep:sendMessageResponse xmlns:shep=\"" + info.ns + "\""));
+  auto validated = testing::validateAgainstShep(testing::bodyElement(response.body));
+  EXPECT_EQ(validated.exit_code, 0) << validated.output;
+}
+
+TEST_F(ShepAsyncTest, RedisDownIsRetryableAndTheRedeliveryIsAcknowledged) {
+  redis_.stop();
+  Response down =
+      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  ASSERT_TRUE(redis_.start());
+  Response again =
+      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+  EXPECT_EQ(down.status, 500);
+  EXPECT_TRUE(contains(down.body, "<faultcode>soap:Server</faultcode>"));
+  EXPECT_TRUE(contains(down.body, "<errorCode>unavailable</errorCode>")) << down.body;
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(status(), registry::LicenceStatus::kSuspended);
+  EXPECT_EQ(flow_->counters().duplicate, 1u);
+  EXPECT_EQ((*exchanges_->find("shep-m-1"))->outcome, "duplicate");
+}
+
+TEST_F(ShepAsyncTest, WithoutRedisTheChannelIsNotImplemented) {
+  SoapApi without(*store_, flow_.get(), shep_, nullptr);
+  Response response =
+      without.handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(contains(response.body, "<errorCode>not-implemented</errorCode>"));
+  EXPECT_TRUE(contains(response.body, "keeps its chains in Redis"));
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+}
+
+TEST_F(ShepAsyncTest, StatusOfAMessageLicgateSentIsKeptAndAcknowledged) {
+  adapters::redis::ExchangeRecord sent;
+  sent.message_id = "out-1";
+  sent.correlation_id = "chain-9";
+  sent.licgate_id = "soap-x-1";
+  sent.direction = "sent";
+  sent.message_type = "RESPONSE";
+  ASSERT_TRUE(exchanges_->record(sent).ok());
+  const std::string session = "{0f8fad5b-d9cb-469f-a165-70867728950e}";
+
+  Response echoed = api_->handle(post(statusNotification("out-1", session)));
+  Response made = api_->handle(post(statusNotification("out-1", "")));
+
+  ASSERT_EQ(echoed.status, 200) << echoed.body;
+  EXPECT_TRUE(contains(echoed.body, "<shep:changeMassageStatusNotificationResponse"));
+  EXPECT_TRUE(contains(echoed.body, "<sessionId>" + session + "</sessionId>"));
+  auto validated = testing::validateAgainstShep(testing::bodyElement(echoed.body));
+  EXPECT_EQ(validated.exit_code, 0) << validated.output;
+  EXPECT_TRUE(std::regex_search(
+      made.body, std::regex("<sessionId>\\{[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}\\}<")))
+      << made.body;
+  auto record = exchanges_->find("out-1");
+  EXPECT_EQ((*record)->state, "DELIVERED");
+  EXPECT_EQ((*record)->status_code, "OK");
+  EXPECT_EQ((*record)->status_date, "2026-12-04T10:04:59Z");
+}
+
+TEST_F(ShepAsyncTest, StatusOfAMessageLicgateDidNotSendIsRefused) {
+  ASSERT_EQ(
+      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))))
+          .status,
+      200);
+
+  for (const char* id : {"nobody", "shep-m-1"}) {
+    Response response = api_->handle(post(statusNotification(id, "")));
+
+    EXPECT_EQ(response.status, 500);
+    EXPECT_TRUE(contains(response.body,
+                         "<shep:changeMassageStatusNotificationFault1_"
+                         "changeMassageStatusNotificationFault"))
+        << response.body;
+    EXPECT_TRUE(contains(response.body, "<errorCode>not-found</errorCode>"));
+    EXPECT_TRUE(contains(response.body,
+                         "messageId \"" + std::string(id) + "\" is not a message licgate sent"));
+  }
+  EXPECT_EQ((*exchanges_->find("shep-m-1"))->state, "");
+}
+
+TEST_F(ShepAsyncTest, AnActionOnAGatewayOperationIsAnsweredWithItsErrorInfo) {
+  Request request = post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>")));
+  request.headers["soapaction"] = "\"urn:licgate:soap:1#sendMessage\"";
+  Response response = api_->handle(request);
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(contains(response.body, "<shep:sendMessageFault1_sendMessageFault"));
+  EXPECT_TRUE(contains(response.body, "is not the operation's, \"\"")) << response.body;
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+}
+
+}  // namespace
+}  // namespace licgate::gateway
