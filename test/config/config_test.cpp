@@ -208,6 +208,18 @@ TEST(ConfigLoader, ReadsTheServiceIdsOfTheGovernmentGateway) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->shep.services.size(), 2u);
   EXPECT_EQ(config->shep.services.at("LICGATE_CHANGES"), "GetChanges");
+  EXPECT_EQ(config->shep.chain_ttl_ms, 30LL * 86'400'000);
+}
+
+TEST(ConfigLoader, ReadsAndBoundsTheChainsLifetime) {
+  auto config = parse(kMinimal + "shep:\n  chain_ttl_ms: 3600000\n");
+  auto zero = parse(kMinimal + "shep:\n  chain_ttl_ms: 0\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->shep.chain_ttl_ms, 3'600'000);
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.error().message.find("shep.chain_ttl_ms"), std::string::npos)
+      << zero.error().message;
 }
 
 TEST(ConfigLoader, RejectsAServiceIdOfAnUnknownOperation) {
