@@ -6,6 +6,7 @@
 #include "adapters/redis/exchange_log.hpp"
 
 #include <array>
+#include <charconv>
 #include <mutex>
 #include <string_view>
 #include <utility>
@@ -38,10 +39,76 @@ constexpr std::string_view kNoteStatus =
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
     "return 1";
 
+// KEYS: message, chain, outbox, out. ARGV: ttl, message id, licgate id,
+// then the message's field/value pairs.
+constexpr std::string_view kMarkSent =
+    "redis.call('ZREM', KEYS[3], ARGV[3]) "
+    "redis.call('DEL', KEYS[4]) "
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 4)) "
+    "redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
+    "redis.call('PEXPIRE', KEYS[2], ARGV[1]) "
+    "return 1";
+
+// KEYS: outbox, out. ARGV: licgate id, due, then the hash's field/value
+// pairs.
+constexpr std::string_view kEnqueue =
+    "redis.call('HSET', KEYS[2], unpack(ARGV, 3)) "
+    "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) "
+    "return 1";
+
+// KEYS: outbox. ARGV: now, lease end, the prefix of the out hashes. The
+// hash's key is made from the member found, which only a script can do
+// atomically with the claim (so licgate's Redis must not be a cluster).
+constexpr std::string_view kClaimDue =
+    "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1) "
+    "if #due == 0 then return 0 end "
+    "local key = ARGV[3] .. due[1] "
+    "if redis.call('EXISTS', key) == 0 then redis.call('ZREM', KEYS[1], due[1]) return 0 end "
+    "redis.call('ZADD', KEYS[1], ARGV[2], due[1]) "
+    "redis.call('HINCRBY', key, 'attempts', 1) "
+    "return {due[1], redis.call('HGETALL', key)}";
+
+// KEYS: outbox, out. ARGV: licgate id, due, error. A message given up or
+// sent meanwhile stays out.
+constexpr std::string_view kRetryAt =
+    "if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then return 0 end "
+    "redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) "
+    "redis.call('HSET', KEYS[2], 'last_error', ARGV[3]) "
+    "return 1";
+
+// KEYS: outbox, out, failed. ARGV: licgate id, error, ttl.
+constexpr std::string_view kGiveUp =
+    "redis.call('ZREM', KEYS[1], ARGV[1]) "
+    "if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end "
+    "redis.call('HSET', KEYS[2], 'last_error', ARGV[2]) "
+    "redis.call('RENAME', KEYS[2], KEYS[3]) "
+    "redis.call('PEXPIRE', KEYS[3], ARGV[3]) "
+    "return 1";
+
+// The record's fields as the hash keeps them.
+void addRecordFields(Words& command, const ExchangeRecord& record) {
+  const std::array<std::pair<std::string_view, const std::string*>, 8> fields{{
+      {"message_id", &record.message_id},
+      {"correlation_id", &record.correlation_id},
+      {"licgate_id", &record.licgate_id},
+      {"direction", &record.direction},
+      {"sender", &record.sender},
+      {"service_id", &record.service_id},
+      {"message_type", &record.message_type},
+      {"outcome", &record.outcome},
+  }};
+  for (const auto& [name, value] : fields) {
+    command.add(name).add(*value);
+  }
+}
+
 class RedisExchangeLog final : public ExchangeLog {
  public:
   RedisExchangeLog(const RedisOptions& options, std::int64_t ttl_ms)
       : prefix_(options.key_prefix + "shep:"),
+        outbox_key_(prefix_ + "outbox"),
+        out_prefix_(prefix_ + "out:"),
         ttl_ms_(std::to_string(ttl_ms)),
         connection_(options) {}
 
@@ -49,12 +116,23 @@ class RedisExchangeLog final : public ExchangeLog {
   Result<std::optional<ExchangeRecord>> find(const std::string& message_id) override;
   Result<std::int64_t> chainLength(const std::string& correlation_id) override;
   Result<bool> noteStatus(const std::string& message_id, const StatusNote& note) override;
+  registry::Status enqueue(const OutboundMessage& message, std::int64_t due_ms) override;
+  Result<std::optional<OutboundMessage>> claimDue(std::int64_t now_ms,
+                                                  std::int64_t lease_ms) override;
+  registry::Status markSent(const OutboundMessage& message, const std::string& message_id) override;
+  registry::Status retryAt(const std::string& licgate_id, std::int64_t due_ms,
+                           const std::string& error) override;
+  registry::Status giveUp(const std::string& licgate_id, const std::string& error) override;
+  Result<std::int64_t> outboxSize() override;
 
  private:
   Result<ReplyPtr> runOne(Words& command);
   Result<bool> runScript(Words& command);
+  Result<std::int64_t> runInteger(Words& command, std::string_view what);
 
   const std::string prefix_;
+  const std::string outbox_key_;
+  const std::string out_prefix_;
   const std::string ttl_ms_;  // as a command argument
   std::mutex mutex_;          // guards connection_
   Connection connection_;
@@ -70,38 +148,34 @@ Result<ReplyPtr> RedisExchangeLog::runOne(Words& command) {
   return std::move((*replies)[0]);
 }
 
-Result<bool> RedisExchangeLog::runScript(Words& command) {
+Result<std::int64_t> RedisExchangeLog::runInteger(Words& command, std::string_view what) {
   auto reply = runOne(command);
   if (!reply.ok()) {
     return reply.takeError();
   }
   if ((*reply)->type != REDIS_REPLY_INTEGER) {
     return registry::makeError(ErrorCode::kUnavailable, "Redis at " + connection_.address() +
-                                                            " answered a script with something "
-                                                            "else than a number");
+                                                            " answered " + std::string(what) +
+                                                            " with something else than a number");
   }
-  return (*reply)->integer == 1;
+  return static_cast<std::int64_t>((*reply)->integer);
+}
+
+Result<bool> RedisExchangeLog::runScript(Words& command) {
+  auto result = runInteger(command, "a script");
+  if (!result.ok()) {
+    return result.takeError();
+  }
+  return *result == 1;
 }
 
 Result<bool> RedisExchangeLog::record(const ExchangeRecord& record) {
   const std::string message_key = prefix_ + "message:" + record.message_id;
   const std::string chain_key = prefix_ + "chain:" + record.correlation_id;
-  const std::array<std::pair<std::string_view, const std::string*>, 8> fields{{
-      {"message_id", &record.message_id},
-      {"correlation_id", &record.correlation_id},
-      {"licgate_id", &record.licgate_id},
-      {"direction", &record.direction},
-      {"sender", &record.sender},
-      {"service_id", &record.service_id},
-      {"message_type", &record.message_type},
-      {"outcome", &record.outcome},
-  }};
   Words command;
   command.add("EVAL").add(kRecord).add("2").add(message_key).add(chain_key);
   command.add(ttl_ms_).add(record.message_id).add(record.licgate_id);
-  for (const auto& [name, value] : fields) {
-    command.add(name).add(*value);
-  }
+  addRecordFields(command, record);
   return runScript(command);
 }
 
@@ -169,15 +243,117 @@ Result<std::int64_t> RedisExchangeLog::chainLength(const std::string& correlatio
   Words command;
   const std::string chain_key = prefix_ + "chain:" + correlation_id;
   command.add("HLEN").add(chain_key);
+  return runInteger(command, "HLEN");
+}
+
+registry::Status RedisExchangeLog::enqueue(const OutboundMessage& message, std::int64_t due_ms) {
+  const std::string out_key = out_prefix_ + message.licgate_id;
+  const std::string due = std::to_string(due_ms);
+  const std::string attempts = std::to_string(message.attempts);
+  Words command;
+  command.add("EVAL").add(kEnqueue).add("2").add(outbox_key_).add(out_key);
+  command.add(message.licgate_id).add(due);
+  command.add("envelope").add(message.envelope);
+  command.add("correlation_id").add(message.correlation_id);
+  command.add("service_id").add(message.service_id);
+  command.add("message_type").add(message.message_type);
+  command.add("attempts").add(attempts);
+  command.add("last_error").add(message.last_error);
+  auto done = runScript(command);
+  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+}
+
+Result<std::optional<OutboundMessage>> RedisExchangeLog::claimDue(std::int64_t now_ms,
+                                                                  std::int64_t lease_ms) {
+  const std::string now = std::to_string(now_ms);
+  const std::string lease_end = std::to_string(now_ms + lease_ms);
+  Words command;
+  command.add("EVAL").add(kClaimDue).add("1").add(outbox_key_).add(now).add(lease_end);
+  command.add(out_prefix_);
   auto reply = runOne(command);
   if (!reply.ok()) {
     return reply.takeError();
   }
-  if ((*reply)->type != REDIS_REPLY_INTEGER) {
-    return registry::makeError(ErrorCode::kUnavailable, "Redis at " + connection_.address() +
-                                                            " answered HLEN with something else");
+  const redisReply* claimed = reply->get();
+  if (claimed->type == REDIS_REPLY_INTEGER) {
+    return std::optional<OutboundMessage>();
   }
-  return static_cast<std::int64_t>((*reply)->integer);
+  if (claimed->type != REDIS_REPLY_ARRAY || claimed->elements != 2 ||
+      claimed->element[1]->type != REDIS_REPLY_ARRAY) {
+    return registry::makeError(
+        ErrorCode::kUnavailable,
+        "Redis at " + connection_.address() + " answered the outbox's claim with something else");
+  }
+  OutboundMessage message;
+  message.licgate_id.assign(claimed->element[0]->str, claimed->element[0]->len);
+  const redisReply* fields = claimed->element[1];
+  for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
+    std::string_view name(fields->element[i]->str, fields->element[i]->len);
+    std::string value(fields->element[i + 1]->str, fields->element[i + 1]->len);
+    if (name == "envelope") {
+      message.envelope = std::move(value);
+    } else if (name == "correlation_id") {
+      message.correlation_id = std::move(value);
+    } else if (name == "service_id") {
+      message.service_id = std::move(value);
+    } else if (name == "message_type") {
+      message.message_type = std::move(value);
+    } else if (name == "attempts") {
+      std::from_chars(value.data(), value.data() + value.size(), message.attempts);
+    } else if (name == "last_error") {
+      message.last_error = std::move(value);
+    }
+  }
+  return std::optional<OutboundMessage>(std::move(message));
+}
+
+registry::Status RedisExchangeLog::markSent(const OutboundMessage& message,
+                                            const std::string& message_id) {
+  ExchangeRecord record;
+  record.message_id = message_id;
+  record.correlation_id = message.correlation_id;
+  record.licgate_id = message.licgate_id;
+  record.direction = "sent";
+  record.service_id = message.service_id;
+  record.message_type = message.message_type;
+  record.outcome = "sent";
+  const std::string message_key = prefix_ + "message:" + message_id;
+  const std::string chain_key = prefix_ + "chain:" + message.correlation_id;
+  const std::string out_key = out_prefix_ + message.licgate_id;
+  Words command;
+  command.add("EVAL").add(kMarkSent).add("4").add(message_key).add(chain_key);
+  command.add(outbox_key_).add(out_key);
+  command.add(ttl_ms_).add(message_id).add(message.licgate_id);
+  addRecordFields(command, record);
+  auto done = runScript(command);
+  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+}
+
+registry::Status RedisExchangeLog::retryAt(const std::string& licgate_id, std::int64_t due_ms,
+                                           const std::string& error) {
+  const std::string out_key = out_prefix_ + licgate_id;
+  const std::string due = std::to_string(due_ms);
+  Words command;
+  command.add("EVAL").add(kRetryAt).add("2").add(outbox_key_).add(out_key);
+  command.add(licgate_id).add(due).add(error);
+  auto done = runScript(command);
+  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+}
+
+registry::Status RedisExchangeLog::giveUp(const std::string& licgate_id, const std::string& error) {
+  const std::string out_key = out_prefix_ + licgate_id;
+  const std::string failed_key = prefix_ + "failed:" + licgate_id;
+  Words command;
+  command.add("EVAL").add(kGiveUp).add("3").add(outbox_key_).add(out_key).add(failed_key);
+  command.add(licgate_id).add(error).add(ttl_ms_);
+  auto done = runScript(command);
+  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+}
+
+Result<std::int64_t> RedisExchangeLog::outboxSize() {
+  Words command;
+  command.add("ZCARD").add(outbox_key_);
+  return runInteger(command, "ZCARD");
 }
 
 }  // namespace

@@ -8,6 +8,17 @@
 //   "<prefix>shep:message:<message id>"  a hash of the ExchangeRecord's
 //       fields, and of the last status the gateway notified for it;
 //   "<prefix>shep:chain:<correlation id>"  a hash: message id -> licgate id.
+// And the outbox of messages licgate sends through the gateway:
+//   "<prefix>shep:outbox"  a sorted set of licgate ids, scored by when each
+//       is next due (milliseconds since the epoch);
+//   "<prefix>shep:out:<licgate id>"  a hash: the envelope to send, its
+//       chain, service and type, attempts so far, the last error;
+//   "<prefix>shep:failed:<licgate id>"  that hash, once licgate gave up on
+//       the message (kept ttl_ms, for the operator).
+// A message is claimed for a lease: its score moves to the lease's end, so
+// that neither another licgate process sharing the Redis nor this one sends
+// it again meanwhile, and a process that dies mid-send leaves it due again
+// when the lease ends. Sending is therefore at least once.
 // Each expires `ttl_ms` after it was last written: a chain is known for that
 // long after its last message, a message that long after its last status.
 // The register stays
@@ -54,6 +65,17 @@ struct StatusNote {
   std::string error_code;
 };
 
+// A message licgate sends through the gateway.
+struct OutboundMessage {
+  std::string licgate_id;
+  std::string envelope;  // the SOAP envelope to POST
+  std::string correlation_id;
+  std::string service_id;
+  std::string message_type;
+  std::int64_t attempts = 0;  // made so far, the claimed one included
+  std::string last_error;
+};
+
 class ExchangeLog {
  public:
   virtual ~ExchangeLog() = default;
@@ -75,6 +97,32 @@ class ExchangeLog {
   // that id was recorded as sent.
   virtual registry::Result<bool> noteStatus(const std::string& message_id,
                                             const StatusNote& note) = 0;
+
+  // Puts a message in the outbox, due at `due_ms`, its hash and its place
+  // in one script.
+  virtual registry::Status enqueue(const OutboundMessage& message, std::int64_t due_ms) = 0;
+
+  // The message due first if one is due at `now_ms`, claimed until
+  // `now_ms + lease_ms` with its attempts counted up; nullopt when none is
+  // due.
+  virtual registry::Result<std::optional<OutboundMessage>> claimDue(std::int64_t now_ms,
+                                                                    std::int64_t lease_ms) = 0;
+
+  // The gateway took the message and numbered it `message_id`: it leaves
+  // the outbox and is recorded in its chain, as sent, in one script.
+  virtual registry::Status markSent(const OutboundMessage& message,
+                                    const std::string& message_id) = 0;
+
+  // The attempt failed in a way that may pass: due again at `due_ms`.
+  virtual registry::Status retryAt(const std::string& licgate_id, std::int64_t due_ms,
+                                   const std::string& error) = 0;
+
+  // The message will never be sent: it leaves the outbox for
+  // "<prefix>shep:failed:<licgate id>".
+  virtual registry::Status giveUp(const std::string& licgate_id, const std::string& error) = 0;
+
+  // Messages in the outbox, due or not.
+  virtual registry::Result<std::int64_t> outboxSize() = 0;
 };
 
 // Does not connect yet: the first call does. `ttl_ms`: how long a quiet

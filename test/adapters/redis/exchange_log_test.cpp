@@ -137,6 +137,100 @@ TEST_F(ExchangeLogTest, StatusIsNotedOnlyForMessagesLicgateSent) {
   EXPECT_EQ((*found)->status_date, "2026-12-04T10:00:00+06:00");
 }
 
+OutboundMessage outbound(const std::string& id) {
+  OutboundMessage message;
+  message.licgate_id = id;
+  message.envelope = "<soap:Envelope>" + id + "</soap:Envelope>";
+  message.correlation_id = "c-" + id;
+  message.service_id = "LICGATE_GET_LICENCE";
+  message.message_type = "RESPONSE";
+  return message;
+}
+
+TEST_F(ExchangeLogTest, OutboxHandsOutWhatIsDueInOrderOfDueTime) {
+  ASSERT_TRUE(log_->enqueue(outbound("late"), 2'000).ok());
+  ASSERT_TRUE(log_->enqueue(outbound("early"), 1'000).ok());
+  EXPECT_EQ(*log_->outboxSize(), 2);
+
+  auto none = log_->claimDue(999, 100);
+  auto first = log_->claimDue(5'000, 100);
+  auto second = log_->claimDue(5'000, 100);
+  auto third = log_->claimDue(5'000, 100);
+
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  EXPECT_FALSE(none->has_value());
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->licgate_id, "early");
+  EXPECT_EQ((*first)->envelope, "<soap:Envelope>early</soap:Envelope>");
+  EXPECT_EQ((*first)->correlation_id, "c-early");
+  EXPECT_EQ((*first)->message_type, "RESPONSE");
+  EXPECT_EQ((*first)->attempts, 1);
+  ASSERT_TRUE(second.ok() && second->has_value());
+  EXPECT_EQ((*second)->licgate_id, "late");
+  // Both are leased until 5,100: nothing is due at 5,000 any more.
+  ASSERT_TRUE(third.ok());
+  EXPECT_FALSE(third->has_value());
+}
+
+TEST_F(ExchangeLogTest, AnExpiredLeaseMakesTheMessageDueAgainWithItsAttemptsCounted) {
+  ASSERT_TRUE(log_->enqueue(outbound("m"), 1'000).ok());
+  ASSERT_TRUE(log_->claimDue(1'000, 500)->has_value());
+
+  EXPECT_FALSE(log_->claimDue(1'499, 500)->has_value());
+  auto again = log_->claimDue(1'500, 500);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->attempts, 2);
+}
+
+TEST_F(ExchangeLogTest, RetryAtReschedulesAndKeepsTheError) {
+  ASSERT_TRUE(log_->enqueue(outbound("m"), 1'000).ok());
+  ASSERT_TRUE(log_->claimDue(1'000, 60'000)->has_value());
+  ASSERT_TRUE(log_->retryAt("m", 3'000, "HTTP 503").ok());
+
+  EXPECT_FALSE(log_->claimDue(2'999, 100)->has_value());
+  auto again = log_->claimDue(3'000, 100);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->last_error, "HTTP 503");
+  EXPECT_EQ((*again)->attempts, 2);
+}
+
+TEST_F(ExchangeLogTest, MarkSentMovesTheMessageIntoItsChainAsSent) {
+  ASSERT_TRUE(*log_->record(received("req-1", "c-m")));
+  OutboundMessage message = outbound("m");
+  message.correlation_id = "c-m";
+  ASSERT_TRUE(log_->enqueue(message, 1'000).ok());
+  auto claimed = log_->claimDue(1'000, 100);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+
+  ASSERT_TRUE(log_->markSent(**claimed, "gw-77").ok());
+
+  EXPECT_EQ(*log_->outboxSize(), 0);
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:out:m"), 0);
+  EXPECT_EQ(*log_->chainLength("c-m"), 2);
+  auto sent = log_->find("gw-77");
+  ASSERT_TRUE(sent.ok() && sent->has_value());
+  EXPECT_EQ((*sent)->direction, "sent");
+  EXPECT_EQ((*sent)->licgate_id, "m");
+  EXPECT_EQ((*sent)->correlation_id, "c-m");
+  EXPECT_EQ((*sent)->message_type, "RESPONSE");
+  StatusNote note{"n", "DELIVERED", "OK", "ok", "2026-12-04T10:00:00Z", ""};
+  EXPECT_TRUE(*log_->noteStatus("gw-77", note));
+  // A retry of a message sent meanwhile does not bring it back.
+  ASSERT_TRUE(log_->retryAt("m", 2'000, "late").ok());
+  EXPECT_EQ(*log_->outboxSize(), 0);
+}
+
+TEST_F(ExchangeLogTest, GiveUpKeepsTheMessageForTheOperator) {
+  ASSERT_TRUE(log_->enqueue(outbound("m"), 1'000).ok());
+  ASSERT_TRUE(log_->giveUp("m", "soap:Client: unknown service").ok());
+
+  EXPECT_EQ(*log_->outboxSize(), 0);
+  EXPECT_FALSE(log_->claimDue(10'000, 100)->has_value());
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:out:m"), 0);
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:failed:m"), 1);
+  EXPECT_GT(rawInteger("PTTL", "t:shep:failed:m"), 50'000);
+}
+
 TEST_F(ExchangeLogTest, RedisDownIsUnavailable) {
   redis_.stop();
   auto recorded = log_->record(received("m-1", "c-1"));
