@@ -498,10 +498,36 @@ void readShep(Reader& reader, const YAML::Node& node, ShepConfig& shep) {
   if (!node.IsDefined() || node.IsNull()) {
     return;
   }
-  if (!reader.checkMap(node, path, {"services", "chain_ttl_ms"})) {
+  if (!reader.checkMap(
+          node, path,
+          {"services", "chain_ttl_ms", "async_url", "sender_id", "password", "send_attempts",
+           "send_backoff_ms", "send_backoff_max_ms", "send_timeout_ms"})) {
     return;
   }
   reader.readInteger(node, path, "chain_ttl_ms", kLongMillis, shep.chain_ttl_ms);
+  reader.readString(node, path, "sender_id", shep.sender_id);
+  reader.readString(node, path, "password", shep.password);
+  reader.readInteger(node, path, "send_attempts", Range{1, 100, "a number of attempts"},
+                     shep.send_attempts);
+  const bool backoff_read =
+      reader.readInteger(node, path, "send_backoff_ms", kMillis, shep.send_backoff_ms);
+  const bool backoff_max_read =
+      reader.readInteger(node, path, "send_backoff_max_ms", kMillis, shep.send_backoff_max_ms);
+  reader.readInteger(node, path, "send_timeout_ms", kMillis, shep.send_timeout_ms);
+  const bool url_read = reader.readString(node, path, "async_url", shep.async_url);
+  if (url_read && !shep.async_url.empty() && !shep.async_url.starts_with("http://") &&
+      !shep.async_url.starts_with("https://")) {
+    reader.fail(path + ".async_url",
+                "\"" + shep.async_url + "\" is not an http:// or https:// URL");
+  }
+  if (!shep.async_url.empty() && shep.sender_id.empty()) {
+    reader.fail(path + ".sender_id",
+                "is required with async_url: the gateway takes messages only from a sender it "
+                "knows");
+  }
+  if (backoff_read && backoff_max_read && shep.send_backoff_max_ms < shep.send_backoff_ms) {
+    reader.fail(path + ".send_backoff_max_ms", "is below send_backoff_ms");
+  }
   const YAML::Node services = node["services"];
   if (!services.IsDefined()) {
     return;

@@ -59,6 +59,16 @@ struct ShepConfig {
   // How long Redis remembers a chain of the asynchronous channel after its
   // last message (an UPDATE or RESPONSE after that is to an unknown chain).
   std::int64_t chain_ttl_ms = 30LL * 86'400'000;
+  // Where licgate sends its messages on the asynchronous channel (the
+  // gateway's IAsyncChannel sendMessage), as whom, and how it retries.
+  // Empty: reads are not answered on that channel.
+  std::string async_url;
+  std::string sender_id;
+  std::string password;
+  int send_attempts = 8;
+  std::int64_t send_backoff_ms = 500;
+  std::int64_t send_backoff_max_ms = 60'000;
+  std::int64_t send_timeout_ms = 10'000;
 };
 
 struct Config {

@@ -15,6 +15,7 @@
 #include "gateway/intake_flow.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/redis_health.hpp"
+#include "gateway/shep_sender.hpp"
 #include "registry/store.hpp"
 
 namespace licgate::gateway {
@@ -157,7 +158,14 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     return 1;
   }
 
-  SoapApi soap(**store, &intake_flow, config.shep, redis.exchanges.get());
+  // The answers to reads asked on the e-government gateway's asynchronous
+  // channel go back through the gateway; without Redis there is no outbox.
+  std::unique_ptr<ShepSender> shep_sender;
+  if (redis.exchanges && !config.shep.async_url.empty()) {
+    shep_sender = std::make_unique<ShepSender>(config.shep, *redis.exchanges);
+    shep_sender->start();
+  }
+  SoapApi soap(**store, &intake_flow, config.shep, redis.exchanges.get(), shep_sender.get());
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
                          [&intake] { return intake->stats(); }, &soap});
   auto http = adapters::http::makeServer(config.http, api.handler());
@@ -184,6 +192,9 @@ int runServe(const config::Config& config, const ServeOptions& options) {
   log->info("stopping on {}", signalName(signal));
   intake->stop();
   http->stop();
+  if (shep_sender) {
+    shep_sender->stop();
+  }
   store->reset();
   log->info("stopped");
   return 0;

@@ -6,11 +6,14 @@
 // or RESPONSE continues one licgate already knows (it took part in the
 // chain: Redis has a message of it), a NOTIFICATION names its chain but
 // may be the first licgate hears of it. Its data carries a licence event
-// (SubmitLicenceEvent), decided by the intake flow as any other; the
-// message is acknowledged only after the event's outcome is stored and the
-// message recorded with its chain, so a message the gateway sees
-// acknowledged is never lost, and one it delivers again is answered from
-// the register's first outcome.
+// (SubmitLicenceEvent), decided by the intake flow as any other, or a read
+// (a REQUEST), whose answer licgate sends back through the gateway as the
+// chain's RESPONSE (gateway/shep_sender.hpp). A message is acknowledged
+// only after its effect is stored (the event's outcome in the register, or
+// the queued answer in Redis) and it is recorded with its chain, so a
+// message the gateway sees acknowledged is never lost, and one it delivers
+// again is answered from its first outcome.
+#include <chrono>
 #include <random>
 
 #include "gateway/logging.hpp"
@@ -88,17 +91,10 @@ Result<std::string> SoapApi::shepAsyncMessage(const SoapCall& call, const std::s
   if (!operation.ok()) {
     return operation.takeError();
   }
-  // TODO: answers to read operations (GetLicence, ...) as RESPONSE messages
-  // sent back through the gateway - until then a system on this channel
-  // asks for reads on the synchronous one.
-  if (operation->operation != "SubmitLicenceEvent") {
-    return makeError(ErrorCode::kNotImplemented,
-                     "sendMessage: serviceId \"" + message->service_id + "\" runs " +
-                         operation->operation +
-                         "; on the asynchronous channel licgate takes licence events "
-                         "(SubmitLicenceEvent): ask for reads on the synchronous SendMessage");
-  }
   LICGATE_RETURN_IF_ERROR(checkChain(*exchanges_, *message));
+  if (operation->operation != "SubmitLicenceEvent") {
+    return shepAsyncRead(call, *message, *operation, correlation_id, now);
+  }
 
   // The event's message id is the gateway's, which the gateway keeps when
   // it delivers a message again: the intake's duplicate check applies.
@@ -138,6 +134,73 @@ Result<std::string> SoapApi::shepAsyncMessage(const SoapCall& call, const std::s
     return refused.takeError();
   }
   return mapping::writeShepAsyncAck(call.version, call.operation_ns, *message, now);
+}
+
+// A read asked on the asynchronous channel is answered there: the answer
+// is made now, from the register as it is, and queued as the RESPONSE of
+// the request's chain, together with the request's record, before the
+// request is acknowledged. A request delivered again finds its record and
+// is acknowledged without a second RESPONSE.
+Result<std::string> SoapApi::shepAsyncRead(const SoapCall& call,
+                                           const mapping::ShepAsyncMessage& message,
+                                           const SoapCall& operation,
+                                           const std::string& correlation_id,
+                                           const std::string& now) {
+  if (shep_.async_url.empty()) {
+    return makeError(ErrorCode::kNotImplemented,
+                     "sendMessage: serviceId \"" + message.service_id + "\" runs " +
+                         operation.operation +
+                         ", whose answer goes back through the gateway, and this licgate has no "
+                         "shep.async_url to send it to; ask on the synchronous SendMessage");
+  }
+  if (message.type != ShepMessageType::kRequest) {
+    return makeError(ErrorCode::kInvalidField,
+                     "sendMessage: " + operation.operation + " is asked with a REQUEST, not a " +
+                         std::string(mapping::shepMessageTypeName(message.type)));
+  }
+  auto answered = answer(operation, correlation_id);
+  if (!answered.ok()) {
+    return answered.takeError();
+  }
+  mapping::ShepOutgoing outgoing{
+      message.correlation_id, message.service_id, ShepMessageType::kResponse, now,
+      shep_.sender_id,        shep_.password};
+  auto envelope = mapping::writeShepAsyncOutgoing(outgoing, *answered);
+  if (!envelope.ok()) {
+    return envelope.takeError();
+  }
+
+  adapters::redis::ExchangeRecord record;
+  record.message_id = message.message_id;
+  record.correlation_id = message.correlation_id;
+  record.licgate_id = correlation_id;
+  record.direction = "received";
+  record.sender = message.sender_id;
+  record.service_id = message.service_id;
+  record.message_type = "REQUEST";
+  record.outcome = "answered";
+  adapters::redis::OutboundMessage reply;
+  reply.licgate_id = correlation_id + "-response";
+  reply.envelope = std::move(*envelope);
+  reply.correlation_id = message.correlation_id;
+  reply.service_id = message.service_id;
+  reply.message_type = "RESPONSE";
+  const std::int64_t due = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  auto queued = exchanges_->recordAndEnqueue(record, reply, due);
+  if (!queued.ok()) {
+    return makeError(ErrorCode::kUnavailable, "sendMessage: the answer could not be queued (" +
+                                                  queued.error().message + "); deliver it again");
+  }
+  if (*queued && sender_ != nullptr) {
+    sender_->wake();
+  }
+  getLogger("soap")->debug("sendMessage {} (chain {}, {} from {}, correlation {}): {}",
+                           message.message_id, message.correlation_id, operation.operation,
+                           message.sender_id, correlation_id,
+                           *queued ? "answer queued" : "delivered again, answered before");
+  return mapping::writeShepAsyncAck(call.version, call.operation_ns, message, now);
 }
 
 // A status of a message licgate sent through the gateway, kept with that

@@ -181,11 +181,12 @@ Response refusal(int status, ErrorCode code, const std::string& message,
 }  // namespace
 
 SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep,
-                 adapters::redis::ExchangeLog* exchanges)
+                 adapters::redis::ExchangeLog* exchanges, ShepSender* sender)
     : store_(store),
       intake_(intake),
       shep_(std::move(shep)),
       exchanges_(exchanges),
+      sender_(sender),
       id_prefix_(randomPrefix()) {}
 
 // A caller's own id is kept when it is a sane token, so that its logs and

@@ -29,6 +29,7 @@
 #include "adapters/redis/exchange_log.hpp"
 #include "config/config.hpp"
 #include "gateway/intake_flow.hpp"
+#include "gateway/shep_sender.hpp"
 #include "mapping/shep.hpp"
 #include "mapping/soap.hpp"
 #include "registry/store.hpp"
@@ -43,9 +44,10 @@ class SoapApi {
   // `intake` null: no SubmitLicenceEvent (a not-implemented fault). `shep`
   // maps the serviceIds of the e-government gateway's channels onto
   // operations; `exchanges` (Redis) keeps the asynchronous channel's chains,
-  // null: that channel answers not-implemented.
+  // null: that channel answers not-implemented. `sender` is woken when a
+  // RESPONSE is queued; null: it finds the message at its next poll.
   SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep = {},
-          adapters::redis::ExchangeLog* exchanges = nullptr);
+          adapters::redis::ExchangeLog* exchanges = nullptr, ShepSender* sender = nullptr);
 
   // Answers a request to kSoapPath. Blocks on the store. Thread-safe.
   adapters::http::Response handle(const adapters::http::Request& request);
@@ -82,6 +84,11 @@ class SoapApi {
                                                  const std::string& request_xml,
                                                  const std::string& correlation_id,
                                                  const std::string& now);
+  registry::Result<std::string> shepAsyncRead(const mapping::SoapCall& call,
+                                              const mapping::ShepAsyncMessage& message,
+                                              const mapping::SoapCall& operation,
+                                              const std::string& correlation_id,
+                                              const std::string& now);
   registry::Result<std::string> shepStatusNotification(const mapping::SoapCall& call,
                                                        const std::string& request_xml,
                                                        const std::string& now);
@@ -95,6 +102,7 @@ class SoapApi {
   IntakeFlow* intake_;
   const config::ShepConfig shep_;
   adapters::redis::ExchangeLog* exchanges_;
+  ShepSender* sender_;
   const std::string id_prefix_;  // random per process, so ids of two processes differ
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -233,17 +233,30 @@ Result<ShepSyncRequest> readShepSyncRequest(std::string_view request_xml) {
   return read;
 }
 
+namespace {
+
+// The element in the Body of an envelope licgate's operation wrote, which
+// the gateway's messages carry as their data.
+Result<pugi::xml_node> answerElementOf(pugi::xml_document& answer,
+                                       std::string_view operation_answer) {
+  if (!answer.load_buffer(operation_answer.data(), operation_answer.size())) {
+    return makeError(ErrorCode::kInternal, "the operation's answer does not read back");
+  }
+  return answer.document_element().first_child().first_child();
+}
+
+}  // namespace
+
 Result<std::string> writeShepSyncResponse(SoapVersion version, const ShepSyncRequest& request,
                                           const std::string& message_id,
                                           const std::string& response_date,
                                           const ShepStatus& status,
                                           std::string_view operation_answer) {
   pugi::xml_document answer;
-  if (!answer.load_buffer(operation_answer.data(), operation_answer.size())) {
-    return makeError(ErrorCode::kInternal, "the operation's answer does not read back");
+  auto answer_element = answerElementOf(answer, operation_answer);
+  if (!answer_element.ok()) {
+    return answer_element.takeError();
   }
-  pugi::xml_node answer_body = answer.document_element().first_child();
-  pugi::xml_node answer_element = answer_body.first_child();
   return writeSoapEnvelope(version, [&](pugi::xml_node body) {
     pugi::xml_node root = body.append_child("shep:SendMessageResponse");
     root.append_attribute("xmlns:shep") = std::string(kShepSyncNamespace).c_str();
@@ -256,8 +269,8 @@ Result<std::string> writeShepSyncResponse(SoapVersion version, const ShepSyncReq
     append(status_node, "code", status.code);
     append(status_node, "message", status.message.substr(0, kMaxStatusMessage));
     pugi::xml_node data = response.append_child("responseData").append_child("data");
-    if (answer_element) {
-      data.append_copy(answer_element);
+    if (*answer_element) {
+      data.append_copy(*answer_element);
     }
   });
 }
@@ -457,6 +470,58 @@ std::string writeShepAsyncFault(SoapVersion version, std::string_view element_ns
                                 std::string_view error_date) {
   return writeShepFault(version, element_ns, "sendMessageFault1_sendMessageFault", error,
                         correlation_id, error_date);
+}
+
+Result<std::string> writeShepAsyncOutgoing(const ShepOutgoing& message,
+                                           std::string_view operation_answer) {
+  pugi::xml_document answer;
+  auto answer_element = answerElementOf(answer, operation_answer);
+  if (!answer_element.ok()) {
+    return answer_element.takeError();
+  }
+  return writeSoapEnvelope(SoapVersion::k11, [&](pugi::xml_node body) {
+    appendAckBody(body, kShepAsyncNamespace, "sendMessage");
+    pugi::xml_node request = body.first_child().append_child("request");
+    pugi::xml_node info = request.append_child("messageInfo");
+    append(info, "correlationId", message.correlation_id);
+    append(info, "serviceId", message.service_id);
+    append(info, "messageType", shepMessageTypeName(message.type));
+    append(info, "messageDate", message.message_date);
+    pugi::xml_node sender = info.append_child("sender");
+    append(sender, "senderId", message.sender_id);
+    if (!message.password.empty()) {
+      append(sender, "password", message.password);
+    }
+    pugi::xml_node data = request.append_child("messageData").append_child("data");
+    if (*answer_element) {
+      data.append_copy(*answer_element);
+    }
+  });
+}
+
+Result<ShepAck> readShepAsyncAck(std::string_view envelope, std::string_view content_type) {
+  auto call = readSoapCall(envelope, content_type);
+  if (!call.ok()) {
+    return makeError(
+        ErrorCode::kMalformed,
+        "the gateway's answer to sendMessage is no SOAP envelope: " + call.error().message);
+  }
+  auto response = std::find_if(call->documents.begin(), call->documents.end(),
+                               [](const auto& entry) { return entry.first == "response"; });
+  if (call->operation != "sendMessageResponse" || response == call->documents.end()) {
+    return makeError(ErrorCode::kMalformed, "the gateway answered sendMessage with <" +
+                                                call->operation +
+                                                ">, not a sendMessageResponse with a response");
+  }
+  pugi::xml_document document;
+  document.load_buffer(response->second.data(), response->second.size());
+  pugi::xml_node root = document.document_element();
+  auto message_id = requiredText(root, "sendMessageResponse: response/", "messageId");
+  if (!message_id) {
+    return message_id.takeError();
+  }
+  return ShepAck{std::move(*message_id),
+                 std::string(trimXmlSpace(child(root, "correlationId").text().get()))};
 }
 
 Result<ShepStatusNotification> readShepStatusNotification(std::string_view request_xml) {

@@ -129,6 +129,37 @@ std::string writeShepAsyncFault(SoapVersion version, std::string_view element_ns
                                 const registry::Error& error, std::string_view correlation_id,
                                 std::string_view error_date);
 
+// A message licgate sends to the gateway's asynchronous channel
+// (IAsyncChannel's sendMessage): a RESPONSE in a chain, for one.
+struct ShepOutgoing {
+  std::string correlation_id;
+  std::string service_id;
+  ShepMessageType type = ShepMessageType::kResponse;
+  std::string message_date;
+  std::string sender_id;  // licgate's on the gateway
+  std::string password;   // empty: left out
+};
+
+// The SOAP 1.1 sendMessage envelope (the gateway's binding is 1.1):
+// messageInfo without a messageId (the gateway numbers each message it
+// takes), messageData/data holding the Body element of `operation_answer`
+// (an envelope written by licgate's operation). kInternal when that
+// envelope cannot be read back.
+registry::Result<std::string> writeShepAsyncOutgoing(const ShepOutgoing& message,
+                                                     std::string_view operation_answer);
+
+// The gateway's sendMessageResponse to a message licgate sent: the number
+// the gateway gave it, and its chain.
+struct ShepAck {
+  std::string message_id;
+  std::string correlation_id;
+};
+
+// Errors: kMalformed when the answer is no SOAP envelope of a
+// sendMessageResponse; kInvalidField when its response has no messageId.
+registry::Result<ShepAck> readShepAsyncAck(std::string_view envelope,
+                                           std::string_view content_type);
+
 // A changeMassageStatusNotification: the state of a message licgate sent.
 struct ShepStatusNotification {
   std::string notification_id;

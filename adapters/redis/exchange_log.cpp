@@ -40,6 +40,22 @@ constexpr std::string_view kNoteStatus =
     "return 1";
 
 // KEYS: message, chain, outbox, out. ARGV: ttl, message id, licgate id,
+// the reply's licgate id, its due time, the number N of the message's
+// field/value words, those words, then the reply's field/value pairs.
+constexpr std::string_view kRecordAndEnqueue =
+    "local fresh = redis.call('EXISTS', KEYS[1]) == 0 "
+    "if fresh then "
+    "  local n = tonumber(ARGV[6]) "
+    "  redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + n)) "
+    "  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) "
+    "  redis.call('HSET', KEYS[4], unpack(ARGV, 7 + n)) "
+    "  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4]) "
+    "end "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
+    "redis.call('PEXPIRE', KEYS[2], ARGV[1]) "
+    "if fresh then return 1 else return 0 end";
+
+// KEYS: message, chain, outbox, out. ARGV: ttl, message id, licgate id,
 // then the message's field/value pairs.
 constexpr std::string_view kMarkSent =
     "redis.call('ZREM', KEYS[3], ARGV[3]) "
@@ -86,6 +102,17 @@ constexpr std::string_view kGiveUp =
     "redis.call('PEXPIRE', KEYS[3], ARGV[3]) "
     "return 1";
 
+// The fields of an outbound message's hash; `attempts` is its text.
+void addOutboundFields(Words& command, const OutboundMessage& message,
+                       const std::string& attempts) {
+  command.add("envelope").add(message.envelope);
+  command.add("correlation_id").add(message.correlation_id);
+  command.add("service_id").add(message.service_id);
+  command.add("message_type").add(message.message_type);
+  command.add("attempts").add(attempts);
+  command.add("last_error").add(message.last_error);
+}
+
 // The record's fields as the hash keeps them.
 void addRecordFields(Words& command, const ExchangeRecord& record) {
   const std::array<std::pair<std::string_view, const std::string*>, 8> fields{{
@@ -116,6 +143,8 @@ class RedisExchangeLog final : public ExchangeLog {
   Result<std::optional<ExchangeRecord>> find(const std::string& message_id) override;
   Result<std::int64_t> chainLength(const std::string& correlation_id) override;
   Result<bool> noteStatus(const std::string& message_id, const StatusNote& note) override;
+  Result<bool> recordAndEnqueue(const ExchangeRecord& received, const OutboundMessage& reply,
+                                std::int64_t due_ms) override;
   registry::Status enqueue(const OutboundMessage& message, std::int64_t due_ms) override;
   Result<std::optional<OutboundMessage>> claimDue(std::int64_t now_ms,
                                                   std::int64_t lease_ms) override;
@@ -246,6 +275,24 @@ Result<std::int64_t> RedisExchangeLog::chainLength(const std::string& correlatio
   return runInteger(command, "HLEN");
 }
 
+Result<bool> RedisExchangeLog::recordAndEnqueue(const ExchangeRecord& received,
+                                                const OutboundMessage& reply, std::int64_t due_ms) {
+  const std::string message_key = prefix_ + "message:" + received.message_id;
+  const std::string chain_key = prefix_ + "chain:" + received.correlation_id;
+  const std::string out_key = out_prefix_ + reply.licgate_id;
+  const std::string due = std::to_string(due_ms);
+  const std::string attempts = std::to_string(reply.attempts);
+  const std::string record_words = "16";  // addRecordFields' 8 pairs
+  Words command;
+  command.add("EVAL").add(kRecordAndEnqueue).add("4").add(message_key).add(chain_key);
+  command.add(outbox_key_).add(out_key);
+  command.add(ttl_ms_).add(received.message_id).add(received.licgate_id);
+  command.add(reply.licgate_id).add(due).add(record_words);
+  addRecordFields(command, received);
+  addOutboundFields(command, reply, attempts);
+  return runScript(command);
+}
+
 registry::Status RedisExchangeLog::enqueue(const OutboundMessage& message, std::int64_t due_ms) {
   const std::string out_key = out_prefix_ + message.licgate_id;
   const std::string due = std::to_string(due_ms);
@@ -253,12 +300,7 @@ registry::Status RedisExchangeLog::enqueue(const OutboundMessage& message, std::
   Words command;
   command.add("EVAL").add(kEnqueue).add("2").add(outbox_key_).add(out_key);
   command.add(message.licgate_id).add(due);
-  command.add("envelope").add(message.envelope);
-  command.add("correlation_id").add(message.correlation_id);
-  command.add("service_id").add(message.service_id);
-  command.add("message_type").add(message.message_type);
-  command.add("attempts").add(attempts);
-  command.add("last_error").add(message.last_error);
+  addOutboundFields(command, message, attempts);
   auto done = runScript(command);
   return done.ok() ? registry::Status() : registry::Status(done.takeError());
 }

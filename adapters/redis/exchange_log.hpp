@@ -98,6 +98,14 @@ class ExchangeLog {
   virtual registry::Result<bool> noteStatus(const std::string& message_id,
                                             const StatusNote& note) = 0;
 
+  // record(received), and when it is the first record of that message,
+  // puts `reply` in the outbox, due at `due_ms`, in the same script: a
+  // message the gateway delivers again is never answered twice, and a
+  // recorded one is never left without its answer.
+  virtual registry::Result<bool> recordAndEnqueue(const ExchangeRecord& received,
+                                                  const OutboundMessage& reply,
+                                                  std::int64_t due_ms) = 0;
+
   // Puts a message in the outbox, due at `due_ms`, its hash and its place
   // in one script.
   virtual registry::Status enqueue(const OutboundMessage& message, std::int64_t due_ms) = 0;

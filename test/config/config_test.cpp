@@ -222,6 +222,45 @@ TEST(ConfigLoader, ReadsAndBoundsTheChainsLifetime) {
       << zero.error().message;
 }
 
+TEST(ConfigLoader, ReadsWhereAndAsWhomLicgateSendsOnTheAsynchronousChannel) {
+  auto config = parse(kMinimal +
+                      "shep:\n  async_url: http://10.0.0.5:8080/bip-async\n"
+                      "  sender_id: LICGATE\n  password: secret\n  send_attempts: 5\n"
+                      "  send_backoff_ms: 200\n  send_backoff_max_ms: 5000\n"
+                      "  send_timeout_ms: 3000\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->shep.async_url, "http://10.0.0.5:8080/bip-async");
+  EXPECT_EQ(config->shep.sender_id, "LICGATE");
+  EXPECT_EQ(config->shep.password, "secret");
+  EXPECT_EQ(config->shep.send_attempts, 5);
+  EXPECT_EQ(config->shep.send_backoff_ms, 200);
+  EXPECT_EQ(config->shep.send_backoff_max_ms, 5000);
+  EXPECT_EQ(config->shep.send_timeout_ms, 3000);
+}
+
+TEST(ConfigLoader, RefusesAnAsynchronousChannelWithoutItsSenderOrWithABadUrl) {
+  struct Case {
+    std::string shep;
+    std::string message_part;
+  };
+  const std::vector<Case> cases{
+      {"  async_url: http://10.0.0.5/bip\n", "shep.sender_id: is required with async_url"},
+      {"  async_url: ftp://10.0.0.5/bip\n  sender_id: L\n",
+       "shep.async_url: \"ftp://10.0.0.5/bip\" is not an http:// or https:// URL"},
+      {"  send_backoff_ms: 5000\n  send_backoff_max_ms: 100\n",
+       "shep.send_backoff_max_ms: is below send_backoff_ms"},
+      {"  send_attempts: 0\n", "shep.send_attempts"},
+  };
+  for (const Case& each : cases) {
+    auto config = parse(kMinimal + "shep:\n" + each.shep);
+
+    ASSERT_FALSE(config.ok()) << each.shep;
+    EXPECT_NE(config.error().message.find(each.message_part), std::string::npos)
+        << config.error().message;
+  }
+}
+
 TEST(ConfigLoader, RejectsAServiceIdOfAnUnknownOperation) {
   auto config = parse(kMinimal + "shep:\n  services:\n    TAX_1: DeleteLicence\n");
 

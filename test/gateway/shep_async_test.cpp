@@ -281,7 +281,9 @@ TEST_F(ShepAsyncTest, ReadServicesAreNotOfferedOnThisChannel) {
   EXPECT_EQ(response.status, 500);
   EXPECT_TRUE(contains(response.body, "<faultcode>soap:Server</faultcode>"));
   EXPECT_TRUE(contains(response.body, "<errorCode>not-implemented</errorCode>"));
-  EXPECT_TRUE(contains(response.body, "ask for reads on the synchronous SendMessage"));
+  EXPECT_TRUE(contains(response.body,
+                       "has no shep.async_url to send it to; ask on the "
+                       "synchronous SendMessage"));
 }
 
 TEST_F(ShepAsyncTest, TheClientInterfacesNamespaceIsAnsweredInKind) {

@@ -231,6 +231,26 @@ TEST_F(ExchangeLogTest, GiveUpKeepsTheMessageForTheOperator) {
   EXPECT_GT(rawInteger("PTTL", "t:shep:failed:m"), 50'000);
 }
 
+TEST_F(ExchangeLogTest, RecordAndEnqueueAnswersAMessageOnce) {
+  OutboundMessage reply = outbound("r-1");
+  reply.correlation_id = "c-1";
+  auto first = log_->recordAndEnqueue(received("m-1", "c-1"), reply, 1'000);
+  OutboundMessage second_reply = outbound("r-2");
+  auto again = log_->recordAndEnqueue(received("m-1", "c-1"), second_reply, 1'000);
+
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(*first);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(*log_->outboxSize(), 1);
+  EXPECT_EQ((*log_->find("m-1"))->outcome, "applied");
+  EXPECT_EQ(*log_->chainLength("c-1"), 1);
+  auto claimed = log_->claimDue(1'000, 100);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  EXPECT_EQ((*claimed)->licgate_id, "r-1");
+  EXPECT_EQ((*claimed)->envelope, "<soap:Envelope>r-1</soap:Envelope>");
+}
+
 TEST_F(ExchangeLogTest, RedisDownIsUnavailable) {
   redis_.stop();
   auto recorded = log_->record(received("m-1", "c-1"));
