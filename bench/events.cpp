@@ -74,15 +74,23 @@ registry::Event makeIssueEvent(const std::string& bin, std::size_t index) {
 
 }  // namespace
 
+std::vector<registry::Event> makeIssueEvents(std::size_t count) {
+  std::vector<registry::Event> events;
+  events.reserve(count);
+  std::uint64_t cursor = 100'000;
+  for (std::size_t i = 0; i < count; ++i) {
+    events.push_back(makeIssueEvent(nextBin(cursor), i));
+  }
+  return events;
+}
+
 std::vector<LoadMessage> makeIssueMessages(std::size_t count) {
   std::vector<LoadMessage> messages;
   messages.reserve(count);
-  std::uint64_t cursor = 100'000;
   std::string run = std::to_string(getpid());
-  for (std::size_t i = 0; i < count; ++i) {
-    std::string bin = nextBin(cursor);
-    messages.push_back(
-        {"bench-" + run + "-" + std::to_string(i), registry::encodeEvent(makeIssueEvent(bin, i))});
+  std::size_t i = 0;
+  for (const registry::Event& event : makeIssueEvents(count)) {
+    messages.push_back({"bench-" + run + "-" + std::to_string(i++), registry::encodeEvent(event)});
   }
   return messages;
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bench/amqp_load.hpp"
+#include "registry/event.hpp"
 
 namespace licgate::bench {
 
@@ -19,5 +20,9 @@ inline constexpr const char* kBenchSystem = "bench-sender";
 // digit, message ids "bench-<pid>-<n>". Built before any clock starts, so
 // encoding costs are not measured.
 std::vector<LoadMessage> makeIssueMessages(std::size_t count);
+
+// The same `count` issue events as register values, for benchmarks that
+// write them with the store's API instead of sending them.
+std::vector<registry::Event> makeIssueEvents(std::size_t count);
 
 }  // namespace licgate::bench

@@ -12,6 +12,8 @@
 #include <thread>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -355,6 +357,57 @@ registry::Result<std::vector<ThreadTimes>> readThreadTimes(pid_t pid) {
     threads.push_back(times);
   }
   return threads;
+}
+
+registry::Result<LicgatePorts> waitForLicgatePorts(ChildProcess& licgate, const std::string& path,
+                                                   Clock::time_point deadline) {
+  while (Clock::now() < deadline) {
+    if (!licgate.running()) {
+      return makeError(ErrorCode::kUnavailable, "licgate exited at start-up");
+    }
+    auto text = readFile(path);
+    auto json = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+    if (json.is_object() && json.contains("amqp") && json.contains("http")) {
+      return LicgatePorts{json["amqp"].get<int>(), json["http"].get<int>()};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return makeError(ErrorCode::kUnavailable, "licgate wrote no ports to " + path + " in time");
+}
+
+double readCpuSeconds(pid_t pid) {
+  auto text = readFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!text) {
+    return 0;
+  }
+  std::size_t after_name = text->rfind(')');
+  std::istringstream fields(text->substr(after_name + 2));
+  std::string field;
+  std::uint64_t ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) {
+      ticks += std::stoull(field);
+    }
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::string buildTreeProgram(const std::string& relative) {
+  std::error_code error;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error) {
+    return relative;
+  }
+  return (self.parent_path().parent_path() / relative).string();
+}
+
+std::vector<std::string> splitWords(const std::string& text) {
+  std::istringstream words(text);
+  std::vector<std::string> out;
+  for (std::string word; words >> word;) {
+    out.push_back(word);
+  }
+  return out;
 }
 
 registry::Result<std::string> readFile(const std::string& path) {

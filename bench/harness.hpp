@@ -116,6 +116,30 @@ struct ThreadTimes {
 // skipped. Errors: kUnavailable naming the pid.
 registry::Result<std::vector<ThreadTimes>> readThreadTimes(pid_t pid);
 
+// The ports licgate listens on, from the file `licgate serve --ports-file`
+// writes ({"amqp":N,"http":M}) once both listeners are bound.
+struct LicgatePorts {
+  int amqp = 0;
+  int http = 0;
+};
+
+// Polls `path` until licgate has written it. Errors: kUnavailable when
+// licgate exits first or nothing is written by `deadline`.
+registry::Result<LicgatePorts> waitForLicgatePorts(ChildProcess& licgate, const std::string& path,
+                                                   Clock::time_point deadline);
+
+// User plus system CPU time of a live process in seconds, 0 when it cannot
+// be read (proc(5), fields 14 and 15 of /proc/PID/stat).
+double readCpuSeconds(pid_t pid);
+
+// A program of the build tree, `relative` to its top (the benchmarks are in
+// bench/, licgate in gateway/), found from the running benchmark's path;
+// `relative` itself when that path cannot be read.
+std::string buildTreeProgram(const std::string& relative);
+
+// `text` split at white space: a wrapper command line ("perf record -g --").
+std::vector<std::string> splitWords(const std::string& text);
+
 // The whole file as text. Errors: kUnavailable naming the path.
 registry::Result<std::string> readFile(const std::string& path);
 

@@ -11,7 +11,6 @@
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -196,56 +195,6 @@ std::string makeConfig(const Options& options, int redis_port) {
   return yaml;
 }
 
-std::vector<std::string> splitWords(const std::string& text) {
-  std::istringstream words(text);
-  std::vector<std::string> out;
-  for (std::string word; words >> word;) {
-    out.push_back(word);
-  }
-  return out;
-}
-
-struct LicgatePorts {
-  int amqp = 0;
-  int http = 0;
-};
-
-// licgate writes {"amqp":N,"http":M} once both listeners are bound.
-registry::Result<LicgatePorts> waitForPorts(ChildProcess& licgate, const std::string& path,
-                                            Clock::time_point deadline) {
-  while (Clock::now() < deadline) {
-    if (!licgate.running()) {
-      return makeError(ErrorCode::kUnavailable, "licgate exited at start-up");
-    }
-    auto text = readFile(path);
-    auto json = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-    if (json.is_object() && json.contains("amqp") && json.contains("http")) {
-      return LicgatePorts{json["amqp"].get<int>(), json["http"].get<int>()};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return makeError(ErrorCode::kUnavailable, "licgate wrote no ports to " + path + " in time");
-}
-
-// User plus system CPU time of a live process in seconds (proc(5), fields
-// 14 and 15 of /proc/PID/stat, in clock ticks).
-double readCpuSeconds(pid_t pid) {
-  auto text = readFile("/proc/" + std::to_string(pid) + "/stat");
-  if (!text) {
-    return 0;
-  }
-  std::size_t after_name = text->rfind(')');
-  std::istringstream fields(text->substr(after_name + 2));
-  std::string field;
-  std::uint64_t ticks = 0;
-  for (int i = 3; i <= 15 && fields >> field; ++i) {
-    if (i >= 14) {
-      ticks += std::stoull(field);
-    }
-  }
-  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 registry::Result<RegisterStats> readStats(int http_port) {
   const std::string target = "/api/v1/stats";
   auto reply = httpGet(http_port, target, std::chrono::seconds(10));
@@ -322,7 +271,7 @@ registry::Result<LicgateFigures> runLicgateWith(const Options& options,
   if (!licgate) {
     return licgate.takeError();
   }
-  auto ports = waitForPorts(*licgate, ports_path, Clock::now() + std::chrono::seconds(30));
+  auto ports = waitForLicgatePorts(*licgate, ports_path, Clock::now() + std::chrono::seconds(30));
   if (!ports) {
     return ports.takeError();
   }
@@ -358,16 +307,6 @@ registry::Result<LicgateFigures> runLicgate(const Options& options,
   }
   redis.stop(std::chrono::seconds(5));
   return figures;
-}
-
-// The build tree puts the benchmark in bench/ and the program in gateway/.
-std::string defaultLicgatePath() {
-  std::error_code error;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) {
-    return "licgate";
-  }
-  return (self.parent_path().parent_path() / "gateway" / "licgate").string();
 }
 
 // Where the CPU went, per event: the two ends of the bare run, and licgate,
@@ -468,6 +407,9 @@ void addOptions(CLI::App& app, Options& options) {
   app.add_flag("--bare-only", options.bare_only, "measure the bare receiver alone");
   app.add_flag("--keep", options.keep, "keep the run directory (store, config, logs)");
   app.add_flag("-v,--verbose", options.verbose, "details of both runs on stderr");
+  // The other benchmarks' options are accepted and ignored, so that
+  // scripts/bench can pass the same arguments to every benchmark.
+  app.allow_extras();
 }
 
 }  // namespace
@@ -476,7 +418,7 @@ void addOptions(CLI::App& app, Options& options) {
 int main(int argc, char** argv) {
   using licgate::bench::Options;
   Options options;
-  options.licgate = licgate::bench::defaultLicgatePath();
+  options.licgate = licgate::bench::buildTreeProgram("gateway/licgate");
   CLI::App app{"licgate intake benchmark: licgate against a bare AMQP receiver"};
   licgate::bench::addOptions(app, options);
   CLI11_PARSE(app, argc, argv);
