@@ -139,7 +139,9 @@ Status withPath(Status status, const std::string& path) {
 
 SqliteStore::SqliteStore(StoreOptions options, std::unique_ptr<SqliteConnection> writer,
                          std::unique_ptr<SqliteConnection> reader)
-    : options_(std::move(options)), writer_(std::move(writer)), reader_(std::move(reader)) {}
+    : options_(std::move(options)),
+      writer_(std::move(writer)),
+      readers_(options_.path, options_.busy_timeout_ms, std::move(reader)) {}
 
 Result<std::unique_ptr<Store>> SqliteStore::open(const StoreOptions& options) {
   auto writer = SqliteConnection::open(options.path, options.busy_timeout_ms);
@@ -149,18 +151,21 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const StoreOptions& options) {
   LICGATE_RETURN_IF_ERROR(withPath(migrateSchema(**writer), options.path));
   LICGATE_RETURN_IF_ERROR(applyPragmas(**writer, options));
 
-  auto reader = SqliteConnection::open(options.path, options.busy_timeout_ms);
+  auto reader = SqliteReaders::openReader(options.path, options.busy_timeout_ms);
   if (!reader) {
     return reader.takeError();
   }
-  LICGATE_RETURN_IF_ERROR((*reader)->exec("PRAGMA query_only = ON"));
   return std::unique_ptr<Store>(new SqliteStore(options, std::move(*writer), std::move(*reader)));
 }
 
 Result<Licence> SqliteStore::findLicence(const std::string& number) {
-  std::lock_guard lock(read_mutex_);
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
   auto found =
-      readSnapshot<std::optional<Licence>>(*reader_, [&] { return loadLicence(*reader_, number); });
+      readSnapshot<std::optional<Licence>>(reader, [&] { return loadLicence(reader, number); });
   if (!found) {
     return found.takeError();
   }
@@ -171,9 +176,13 @@ Result<Licence> SqliteStore::findLicence(const std::string& number) {
 }
 
 Result<std::vector<JournalEntry>> SqliteStore::history(const std::string& number) {
-  std::lock_guard lock(read_mutex_);
-  auto query = reader_->prepare(std::string("SELECT ") + kJournalColumns +
-                                " FROM journal WHERE licence_number = ?1 ORDER BY sequence");
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
+  auto query = reader.prepare(std::string("SELECT ") + kJournalColumns +
+                              " FROM journal WHERE licence_number = ?1 ORDER BY sequence");
   if (!query) {
     return query.takeError();
   }
@@ -183,14 +192,18 @@ Result<std::vector<JournalEntry>> SqliteStore::history(const std::string& number
 
 Result<LicencePage> SqliteStore::searchLicences(const LicenceQuery& query) {
   LICGATE_RETURN_IF_ERROR(checkLimit(query.limit, "licence search"));
-  std::lock_guard lock(read_mutex_);
-  return readSnapshot<LicencePage>(*reader_, [&]() -> Result<LicencePage> {
-    auto page = readPage(*reader_, query);
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
+  return readSnapshot<LicencePage>(reader, [&]() -> Result<LicencePage> {
+    auto page = readPage(reader, query);
     if (!page) {
       return page;
     }
     for (Licence& licence : page->licences) {
-      auto annexes = loadAnnexes(*reader_, licence.number);
+      auto annexes = loadAnnexes(reader, licence.number);
       if (!annexes) {
         return annexes.takeError();
       }
@@ -202,9 +215,13 @@ Result<LicencePage> SqliteStore::searchLicences(const LicenceQuery& query) {
 
 Result<std::vector<JournalEntry>> SqliteStore::changesAfter(std::uint64_t after, int limit) {
   LICGATE_RETURN_IF_ERROR(checkLimit(limit, "changes"));
-  std::lock_guard lock(read_mutex_);
-  auto query = reader_->prepare(std::string("SELECT ") + kJournalColumns +
-                                " FROM journal WHERE sequence > ?1 ORDER BY sequence LIMIT ?2");
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
+  auto query = reader.prepare(std::string("SELECT ") + kJournalColumns +
+                              " FROM journal WHERE sequence > ?1 ORDER BY sequence LIMIT ?2");
   if (!query) {
     return query.takeError();
   }
@@ -214,8 +231,12 @@ Result<std::vector<JournalEntry>> SqliteStore::changesAfter(std::uint64_t after,
 
 Result<std::vector<DeadLetter>> SqliteStore::deadLetters(std::int64_t after_id, int limit) {
   LICGATE_RETURN_IF_ERROR(checkLimit(limit, "dead letters"));
-  std::lock_guard lock(read_mutex_);
-  auto query = reader_->prepare(
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
+  auto query = reader.prepare(
       "SELECT id, sender_system, message_id, content_type, received_at, error_code, reason, body "
       "FROM dead_letters WHERE id > ?1 ORDER BY id LIMIT ?2");
   if (!query) {
@@ -240,9 +261,13 @@ Result<std::vector<DeadLetter>> SqliteStore::deadLetters(std::int64_t after_id, 
 }
 
 Result<StoreCounts> SqliteStore::counts() {
-  std::lock_guard lock(read_mutex_);
-  return readSnapshot<StoreCounts>(*reader_, [&]() -> Result<StoreCounts> {
-    auto query = reader_->prepare(
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
+  return readSnapshot<StoreCounts>(reader, [&]() -> Result<StoreCounts> {
+    auto query = reader.prepare(
         "SELECT (SELECT coalesce(max(sequence), 0) FROM journal), "
         "(SELECT count(*) FROM licences WHERE status = 'active'), "
         "(SELECT count(*) FROM licences WHERE status = 'suspended'), "
@@ -261,8 +286,12 @@ Result<StoreCounts> SqliteStore::counts() {
 }
 
 Result<std::string> SqliteStore::incarnation() {
-  std::lock_guard lock(read_mutex_);
-  auto query = reader_->prepare("SELECT value FROM meta WHERE key = 'incarnation'");
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
+  auto query = reader.prepare("SELECT value FROM meta WHERE key = 'incarnation'");
   if (!query) {
     return query.takeError();
   }
@@ -289,8 +318,12 @@ Result<std::string> SqliteStore::renewIncarnation() {
 
 Result<std::optional<Outcome>> SqliteStore::findInbound(const std::string& sender_system,
                                                         const std::string& message_id) {
-  std::lock_guard lock(read_mutex_);
-  return loadInbound(*reader_, sender_system, message_id);
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  SqliteConnection& reader = lease->connection();
+  return loadInbound(reader, sender_system, message_id);
 }
 
 }  // namespace licgate::registry

@@ -1,7 +1,8 @@
 // The SQLite implementation of the registry store (registry/store.hpp).
 //
-// Two connections: the writer, used under write_mutex_ for batches, and the
-// reader, used under read_mutex_ for lookups. In WAL mode the reader sees the
+// The writer connection, used under write_mutex_ for batches, and read
+// connections lent one per lookup (registry/sqlite_readers.hpp), so that
+// lookups on different threads run at once. In WAL mode a reader sees the
 // last commit and is never blocked by a batch being written.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "registry/sqlite_connection.hpp"
+#include "registry/sqlite_readers.hpp"
 #include "registry/store.hpp"
 
 namespace licgate::registry {
@@ -95,8 +97,7 @@ class SqliteStore final : public Store {
   // (sqlite_store_numbers.cpp).
   std::set<std::string, std::less<>> free_stems_;
   bool write_failed_midway_ = false;  // the batch must run again, guarded
-  std::mutex read_mutex_;
-  std::unique_ptr<SqliteConnection> reader_;
+  SqliteReaders readers_;
 };
 
 }  // namespace licgate::registry
