@@ -127,9 +127,9 @@ Result<std::string> SoapApi::shepAsyncMessage(const SoapCall& call, const std::s
                      "sendMessage: the message was decided but its chain could not be recorded (" +
                          recorded.error().message + "); deliver it again");
   }
-  getLogger("soap")->debug("sendMessage {} (chain {}, {} from {}, correlation {}): {}",
-                           message->message_id, message->correlation_id, record.message_type,
-                           message->sender_id, correlation_id, record.outcome);
+  log_->debug("sendMessage {} (chain {}, {} from {}, correlation {}): {}", message->message_id,
+              message->correlation_id, record.message_type, message->sender_id, correlation_id,
+              record.outcome);
   if (!refused.ok()) {
     return refused.takeError();
   }
@@ -196,10 +196,9 @@ Result<std::string> SoapApi::shepAsyncRead(const SoapCall& call,
   if (*queued && sender_ != nullptr) {
     sender_->wake();
   }
-  getLogger("soap")->debug("sendMessage {} (chain {}, {} from {}, correlation {}): {}",
-                           message.message_id, message.correlation_id, operation.operation,
-                           message.sender_id, correlation_id,
-                           *queued ? "answer queued" : "delivered again, answered before");
+  log_->debug("sendMessage {} (chain {}, {} from {}, correlation {}): {}", message.message_id,
+              message.correlation_id, operation.operation, message.sender_id, correlation_id,
+              *queued ? "answer queued" : "delivered again, answered before");
   return mapping::writeShepAsyncAck(call.version, call.operation_ns, message, now);
 }
 

@@ -38,7 +38,8 @@ ShepSender::ShepSender(const config::ShepConfig& shep, adapters::redis::Exchange
       exchanges_(exchanges),
       now_ms_(now_ms ? std::move(now_ms) : Clock(systemNowMs)),
       client_(clientOptions(shep)),
-      jitter_(std::random_device()()) {}
+      jitter_(std::random_device()()),
+      log_(getLogger("soap")) {}
 
 ShepSender::~ShepSender() {
   stop();
@@ -108,10 +109,9 @@ std::int64_t ShepSender::backoffAfter(std::int64_t attempts) {
 // The lease outlasts the call, so that a message is never claimed twice
 // while its call can still succeed.
 bool ShepSender::sendOne() {
-  auto log = getLogger("soap");
   auto claimed = exchanges_.claimDue(now_ms_(), shep_.send_timeout_ms * 2 + 1'000);
   if (!claimed.ok()) {
-    log->debug("outbox: {}", claimed.error().message);
+    log_->debug("outbox: {}", claimed.error().message);
     return false;
   }
   if (!claimed->has_value()) {
@@ -141,34 +141,33 @@ bool ShepSender::sendOne() {
   if (!marked.ok()) {
     // The gateway has it; Redis could not file it, so the lease runs out and
     // it is sent again: at least once.
-    log->warn("outbox: {} sent as {} but not filed: {}", message.licgate_id, ack->message_id,
-              marked.error().message);
+    log_->warn("outbox: {} sent as {} but not filed: {}", message.licgate_id, ack->message_id,
+               marked.error().message);
     return true;
   }
   sent_.fetch_add(1);
-  log->debug("outbox: {} (chain {}) sent, the gateway numbered it {}", message.licgate_id,
-             message.correlation_id, ack->message_id);
+  log_->debug("outbox: {} (chain {}) sent, the gateway numbered it {}", message.licgate_id,
+              message.correlation_id, ack->message_id);
   return true;
 }
 
 void ShepSender::settle(const adapters::redis::OutboundMessage& message, const std::string& error,
                         bool retryable) {
-  auto log = getLogger("soap");
   if (retryable && message.attempts < shep_.send_attempts) {
     const std::int64_t due = now_ms_() + backoffAfter(message.attempts);
     retried_.fetch_add(1);
-    log->debug("outbox: {} (chain {}) attempt {} failed, again at {}: {}", message.licgate_id,
-               message.correlation_id, message.attempts, due, error);
+    log_->debug("outbox: {} (chain {}) attempt {} failed, again at {}: {}", message.licgate_id,
+                message.correlation_id, message.attempts, due, error);
     if (auto kept = exchanges_.retryAt(message.licgate_id, due, error); !kept.ok()) {
-      log->debug("outbox: {}: {}", message.licgate_id, kept.error().message);
+      log_->debug("outbox: {}: {}", message.licgate_id, kept.error().message);
     }
     return;
   }
   failed_.fetch_add(1);
-  log->error("outbox: {} (chain {}) given up after {} attempts: {}", message.licgate_id,
-             message.correlation_id, message.attempts, error);
+  log_->error("outbox: {} (chain {}) given up after {} attempts: {}", message.licgate_id,
+              message.correlation_id, message.attempts, error);
   if (auto kept = exchanges_.giveUp(message.licgate_id, error); !kept.ok()) {
-    log->debug("outbox: {}: {}", message.licgate_id, kept.error().message);
+    log_->debug("outbox: {}: {}", message.licgate_id, kept.error().message);
   }
 }
 

@@ -17,9 +17,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "adapters/http/soap_client.hpp"
 #include "adapters/redis/exchange_log.hpp"
@@ -75,6 +78,7 @@ class ShepSender {
   Clock now_ms_;
   adapters::http::SoapClient client_;
   std::mt19937_64 jitter_;
+  std::shared_ptr<spdlog::logger> log_;
 
   std::atomic<std::uint64_t> sent_{0};
   std::atomic<std::uint64_t> retried_{0};

@@ -187,7 +187,8 @@ SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig 
       shep_(std::move(shep)),
       exchanges_(exchanges),
       sender_(sender),
-      id_prefix_(randomPrefix()) {}
+      id_prefix_(randomPrefix()),
+      log_(getLogger("soap")) {}
 
 // A caller's own id is kept when it is a sane token, so that its logs and
 // licgate's meet; anything else gets one of licgate's.
@@ -255,11 +256,10 @@ Response SoapApi::serveContract(const Request& request) {
 }
 
 Response SoapApi::call(const Request& request, const std::string& correlation_id) {
-  auto log = getLogger("soap");
   const std::string content_type = header(request, "content-type");
   auto call = mapping::readSoapCall(request.body, content_type);
   if (!call.ok()) {
-    log->debug("SOAP request (correlation {}) refused: {}", correlation_id, call.error().message);
+    log_->debug("SOAP request (correlation {}) refused: {}", correlation_id, call.error().message);
     auto announced = mapping::soapVersionOfContentType(content_type);
     SoapVersion version = announced.ok() ? *announced : SoapVersion::k11;
     return faultResponse(version, call.error(), correlation_id);
@@ -291,15 +291,15 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
   auto envelope = answer(*call, correlation_id);
   if (!envelope.ok()) {
     if (envelope.error().code == ErrorCode::kInternal) {
-      log->error("SOAP {} (correlation {}) failed: {}", call->operation, correlation_id,
-                 envelope.error().message);
+      log_->error("SOAP {} (correlation {}) failed: {}", call->operation, correlation_id,
+                  envelope.error().message);
     } else {
-      log->debug("SOAP {} (correlation {}): {}", call->operation, correlation_id,
-                 envelope.error().message);
+      log_->debug("SOAP {} (correlation {}): {}", call->operation, correlation_id,
+                  envelope.error().message);
     }
     return faultResponse(call->version, envelope.error(), correlation_id);
   }
-  log->debug("SOAP {} (correlation {}) answered", call->operation, correlation_id);
+  log_->debug("SOAP {} (correlation {}) answered", call->operation, correlation_id);
   return soapResponse(200, call->version, std::move(*envelope), correlation_id);
 }
 
@@ -337,8 +337,7 @@ Response SoapApi::shepCall(const SoapCall& call, const std::string& correlation_
   auto answered = action_matches.ok() ? shepAnswer(call, correlation_id, now)
                                       : Result<std::string>(action_matches.error());
   if (!answered.ok()) {
-    getLogger("soap")->debug("{} (correlation {}): {}", operation, correlation_id,
-                             answered.error().message);
+    log_->debug("{} (correlation {}): {}", operation, correlation_id, answered.error().message);
     return soapResponse(mapping::soapFaultHttpStatus(call.version, answered.error().code),
                         call.version, fault(answered.error()), correlation_id);
   }

@@ -23,7 +23,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include <spdlog/logger.h>
 
 #include "adapters/http/server.hpp"
 #include "adapters/redis/exchange_log.hpp"
@@ -104,6 +107,8 @@ class SoapApi {
   adapters::redis::ExchangeLog* exchanges_;
   ShepSender* sender_;
   const std::string id_prefix_;  // random per process, so ids of two processes differ
+  // Looked up once: spdlog's registry takes a process-wide lock per look-up.
+  const std::shared_ptr<spdlog::logger> log_;
   std::atomic<std::uint64_t> next_id_{1};
 };
 

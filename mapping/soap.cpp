@@ -1,8 +1,6 @@
 // SOAP 1.1 and 1.2 envelopes (mapping/soap.hpp).
 #include "mapping/soap.hpp"
 
-#include <sstream>
-
 #include "mapping/encoding.hpp"
 #include "mapping/error_table.hpp"
 #include "mapping/xml_names.hpp"
@@ -96,15 +94,29 @@ std::string textOf(pugi::xml_node node) {
   return std::string(trimXmlSpace(text));
 }
 
+// What pugixml writes, appended to a string: an envelope goes straight
+// into the answer's body, with no stream and no copy out of one.
+class StringWriter final : public pugi::xml_writer {
+ public:
+  explicit StringWriter(std::string& out) : out_(out) {}
+  void write(const void* data, size_t size) override {
+    out_.append(static_cast<const char*>(data), size);
+  }
+
+ private:
+  std::string& out_;
+};
+
 // `element` as a document of its own. A declaration it relied on from an
 // ancestor (xmlns:le on the Envelope, say) is copied onto it, nearest
 // first, unless the element or a nearer ancestor declares that prefix.
 std::string standalone(pugi::xml_node element) {
   pugi::xml_document document;
   carryDeclarations(element, document.append_copy(element));
-  std::ostringstream out;
+  std::string text;
+  StringWriter out(text);
   document.save(out, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
-  return out.str();
+  return text;
 }
 
 void readParameters(pugi::xml_node operation, SoapCall& call) {
@@ -122,9 +134,10 @@ void readParameters(pugi::xml_node operation, SoapCall& call) {
 }
 
 std::string serialise(const pugi::xml_document& document) {
-  std::ostringstream out;
+  std::string text;
+  StringWriter out(text);
   document.save(out, "", pugi::format_raw, pugi::encoding_utf8);
-  return out.str();
+  return text;
 }
 
 pugi::xml_node appendEnvelope(pugi::xml_document& document, SoapVersion version) {
