@@ -164,8 +164,8 @@ Result<Licence> SqliteStore::findLicence(const std::string& number) {
     return lease.takeError();
   }
   SqliteConnection& reader = lease->connection();
-  auto found =
-      readSnapshot<std::optional<Licence>>(reader, [&] { return loadLicence(reader, number); });
+  // One statement, so one snapshot without a transaction of its own.
+  auto found = loadLicence(reader, number);
   if (!found) {
     return found.takeError();
   }

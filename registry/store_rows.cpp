@@ -124,6 +124,35 @@ JournalEntry readJournalRow(const SqliteQuery& query) {
   return entry;
 }
 
+namespace {
+
+// An annex from `first` on: its number, name, address, status, issue date.
+Result<Annex> readAnnexColumns(const SqliteQuery& query, int first, const std::string& licence) {
+  Annex annex{query.text(first), query.text(first + 1), query.text(first + 2),
+              LicenceStatus::kActive, Date{}};
+  std::string where = "annex " + annex.number + " of licence " + licence;
+  LICGATE_RETURN_IF_ERROR(readInto(annex.status, parseStatus(query.text(first + 3)), where));
+  LICGATE_RETURN_IF_ERROR(
+      readInto(annex.issued_on, parseIsoDate(query.text(first + 4), where), where));
+  return annex;
+}
+
+// kLicenceColumns with each column named as `table`'s, for a join whose
+// other table has columns of the same names.
+std::string qualifiedLicenceColumns(std::string_view table) {
+  std::string columns;
+  std::string_view rest = kLicenceColumns;
+  while (!rest.empty()) {
+    std::size_t comma = rest.find(", ");
+    columns += (columns.empty() ? "" : ", ") + std::string(table) + "." +
+               std::string(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+  }
+  return columns;
+}
+
+}  // namespace
+
 Result<std::vector<Annex>> loadAnnexes(SqliteConnection& connection, const std::string& number) {
   auto query = connection.prepare(
       "SELECT number, name, address, status, issued_on FROM annexes "
@@ -141,40 +170,56 @@ Result<std::vector<Annex>> loadAnnexes(SqliteConnection& connection, const std::
     if (!*row) {
       return annexes;
     }
-    Annex annex{query->text(0), query->text(1), query->text(2), LicenceStatus::kActive, Date{}};
-    std::string where = "annex " + annex.number + " of licence " + number;
-    LICGATE_RETURN_IF_ERROR(readInto(annex.status, parseStatus(query->text(3)), where));
-    LICGATE_RETURN_IF_ERROR(readInto(annex.issued_on, parseIsoDate(query->text(4), where), where));
-    annexes.push_back(std::move(annex));
+    auto annex = readAnnexColumns(*query, 0, number);
+    if (!annex) {
+      return annex.takeError();
+    }
+    annexes.push_back(std::move(*annex));
   }
 }
 
+// One statement, not one for the licence and one for its annexes: a single
+// SELECT reads one snapshot by itself, so a lookup needs no BEGIN and
+// COMMIT of its own, and SQLite runs one statement instead of four. The
+// licence's columns repeat on each annex's row and are read from the first.
 Result<std::optional<Licence>> loadLicence(SqliteConnection& connection,
                                            const std::string& number) {
   static const std::string kSql =
-      std::string("SELECT ") + kLicenceColumns + " FROM licences WHERE number = ?1";
+      "SELECT " + qualifiedLicenceColumns("l") +
+      ", a.number, a.name, a.address, a.status, a.issued_on FROM licences AS l "
+      "LEFT JOIN annexes AS a ON a.licence_number = l.number WHERE l.number = ?1 "
+      "ORDER BY a.number";
+  constexpr int kFirstAnnexColumn = 17;
   auto query = connection.prepare(kSql);
   if (!query) {
     return query.takeError();
   }
   query->bind(1, number);
-  auto row = query->step();
-  if (!row) {
-    return row.takeError();
+  std::optional<Licence> licence;
+  while (true) {
+    auto row = query->step();
+    if (!row) {
+      return row.takeError();
+    }
+    if (!*row) {
+      return licence;
+    }
+    if (!licence) {
+      auto read = readLicenceRow(*query);
+      if (!read) {
+        return read.takeError();
+      }
+      licence = std::move(*read);
+    }
+    if (query->isNull(kFirstAnnexColumn)) {
+      continue;  // a licence without annexes: LEFT JOIN's one row of NULLs
+    }
+    auto annex = readAnnexColumns(*query, kFirstAnnexColumn, number);
+    if (!annex) {
+      return annex.takeError();
+    }
+    licence->annexes.push_back(std::move(*annex));
   }
-  if (!*row) {
-    return std::optional<Licence>{};
-  }
-  auto licence = readLicenceRow(*query);
-  if (!licence) {
-    return licence.takeError();
-  }
-  auto annexes = loadAnnexes(connection, number);
-  if (!annexes) {
-    return annexes.takeError();
-  }
-  licence->annexes = std::move(*annexes);
-  return std::optional<Licence>(std::move(*licence));
 }
 
 // OR FAIL: a failing statement keeps its partial changes instead of

@@ -18,8 +18,9 @@
 
 namespace licgate::registry {
 
-// The licence with its annexes, or empty when the file has no such number.
-// kInternal when a stored value does not parse (a file edited by hand).
+// The licence with its annexes, or empty when the file has no such number,
+// read by one statement and so from one snapshot, inside a transaction or
+// not. kInternal when a stored value does not parse (a file edited by hand).
 Result<std::optional<Licence>> loadLicence(SqliteConnection& connection, const std::string& number);
 
 // The annexes of one licence, ordered by number.
