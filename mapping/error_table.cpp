@@ -31,6 +31,10 @@ const ErrorTransport& errorTransport(ErrorCode code) {
       503, "soap:Server", "soap:Receiver", "amqp:resource-limit-exceeded", false, true};
   static const ErrorTransport kNotImplemented{
       501, "soap:Server", "soap:Receiver", "amqp:not-implemented", true, false};
+  // SOAP 1.1 section 4.4.1 and SOAP 1.2 part 1 section 5.4.6 give it a
+  // fault code of its own; SOAP 1.2 part 2 section 7.5.2.2 answers it 500.
+  static const ErrorTransport kMustUnderstand{
+      500, "soap:MustUnderstand", "soap:MustUnderstand", "amqp:not-implemented", true, false};
   static const ErrorTransport kInternal{500,  "soap:Server", "soap:Receiver", "amqp:internal-error",
                                         true, false};
   switch (code) {
@@ -56,6 +60,8 @@ const ErrorTransport& errorTransport(ErrorCode code) {
       return kUnavailable;
     case ErrorCode::kNotImplemented:
       return kNotImplemented;
+    case ErrorCode::kMustUnderstand:
+      return kMustUnderstand;
     case ErrorCode::kInternal:
       return kInternal;
   }

@@ -75,6 +75,60 @@ Result<pugi::xml_node> findBody(pugi::xml_node envelope, SoapVersion version) {
   return body;
 }
 
+// The value of `node`'s attribute `local` in namespace `ns`, whatever its
+// prefix; empty when it has none.
+std::string_view attributeIn(pugi::xml_node node, std::string_view ns, std::string_view local) {
+  for (pugi::xml_attribute attribute : node.attributes()) {
+    std::string_view name = attribute.name();
+    std::size_t colon = name.find(':');
+    if (colon != std::string_view::npos && name.substr(colon + 1) == local &&
+        namespaceOfPrefix(node, name.substr(0, colon)) == ns) {
+      return attribute.value();
+    }
+  }
+  return {};
+}
+
+// Whether a header entry is addressed to licgate, the message's ultimate
+// receiver: SOAP 1.1 section 4.2.2 (actor absent or "next"), SOAP 1.2 part
+// 1 section 5.2.2 (role absent, "next" or "ultimateReceiver").
+bool addressedToUs(pugi::xml_node entry, SoapVersion version) {
+  if (version == SoapVersion::k11) {
+    std::string_view actor = trimXmlSpace(attributeIn(entry, envelopeNamespace(version), "actor"));
+    return actor.empty() || actor == "http://schemas.xmlsoap.org/soap/actor/next";
+  }
+  std::string_view role = trimXmlSpace(attributeIn(entry, envelopeNamespace(version), "role"));
+  return role.empty() || role == "http://www.w3.org/2003/05/soap-envelope/role/next" ||
+         role == "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver";
+}
+
+// licgate understands no SOAP header: one it must understand (mustUnderstand
+// "1" or "true") and that is addressed to it is refused before the Body is
+// acted on (SOAP 1.1 section 4.2.3, SOAP 1.2 part 1 section 5.2.3). Others
+// are ignored, as both versions allow.
+registry::Status checkHeaders(pugi::xml_node envelope, SoapVersion version) {
+  for (pugi::xml_node header : envelope.children()) {
+    if (header.type() != pugi::node_element ||
+        !isElement(header, envelopeNamespace(version), "Header")) {
+      continue;
+    }
+    for (pugi::xml_node entry : header.children()) {
+      if (entry.type() != pugi::node_element) {
+        continue;
+      }
+      std::string_view must =
+          trimXmlSpace(attributeIn(entry, envelopeNamespace(version), "mustUnderstand"));
+      if ((must == "1" || must == "true") && addressedToUs(entry, version)) {
+        return makeError(ErrorCode::kMustUnderstand,
+                         "the header <" + std::string(localName(entry.name())) + "> of \"" +
+                             namespaceOf(entry) +
+                             "\" must be understood, and licgate understands no SOAP header");
+      }
+    }
+  }
+  return {};
+}
+
 bool hasElementChild(pugi::xml_node node) {
   for (pugi::xml_node child : node.children()) {
     if (child.type() == pugi::node_element) {
@@ -218,6 +272,7 @@ Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_t
   if (!body) {
     return body.takeError();
   }
+  LICGATE_RETURN_IF_ERROR(checkHeaders(envelope, *version));
   pugi::xml_node operation;
   for (pugi::xml_node child : body->children()) {
     if (child.type() != pugi::node_element) {

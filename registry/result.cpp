@@ -30,6 +30,8 @@ std::string_view errorCodeName(ErrorCode code) {
       return "unavailable";
     case ErrorCode::kNotImplemented:
       return "not-implemented";
+    case ErrorCode::kMustUnderstand:
+      return "must-understand";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -34,6 +34,7 @@ enum class ErrorCode {
   kNotFound,             // a lookup found nothing (reads, not events)
   kUnavailable,          // a dependency is down or busy; try again later
   kNotImplemented,       // a path licgate knows about but does not support
+  kMustUnderstand,       // a SOAP header addressed to licgate that it does not understand
   kInternal,             // a broken invariant inside licgate
 };
 
