@@ -213,6 +213,19 @@ void writeAmqpMetrics(MetricsText& metrics, const adapters::amqp::IntakeStats& a
   metrics.sample("licgate_amqp_loop_restarts_total", amqp.loop_restarts);
 }
 
+void writeShepMetrics(MetricsText& metrics, const ShepSenderCounters& shep) {
+  metrics.family("licgate_shep_sends_total", "counter",
+                 "Attempts to send a message through the e-government gateway, by result.");
+  metrics.sample("licgate_shep_sends_total", "result", "sent", shep.sent);
+  metrics.sample("licgate_shep_sends_total", "result", "retried", shep.retried);
+  metrics.sample("licgate_shep_sends_total", "result", "failed", shep.failed);
+  if (shep.outbox >= 0) {
+    metrics.family("licgate_shep_outbox_messages", "gauge",
+                   "Messages waiting to be sent through the e-government gateway.");
+    metrics.sample("licgate_shep_outbox_messages", static_cast<std::uint64_t>(shep.outbox));
+  }
+}
+
 void writeStoreMetrics(MetricsText& metrics, const Result<registry::StoreCounts>& counts) {
   metrics.family("licgate_store_up", "gauge", "1 when the store answers.");
   metrics.sample("licgate_store_up", counts.ok() ? 1 : 0);
@@ -367,6 +380,11 @@ Response HttpApi::getStats() {
                             : sources_.redis_health->degraded() ? "degraded"
                                                                 : "up";
   stats["redis"]["outages"] = sources_.redis_health->outages();
+  if (sources_.shep_stats) {
+    const ShepSenderCounters shep = sources_.shep_stats();
+    stats["shep"] = {{"sent", shep.sent}, {"retried", shep.retried}, {"failed", shep.failed}};
+    stats["shep"]["outbox"] = shep.outbox >= 0 ? nlohmann::ordered_json(shep.outbox) : nullptr;
+  }
   return jsonResponse(200, stats.dump());
 }
 
@@ -413,6 +431,9 @@ Response HttpApi::getMetrics() {
   metrics.sample("licgate_redis_degraded", sources_.redis_health->degraded() ? 1 : 0);
   metrics.family("licgate_redis_outages_total", "counter", "Redis outages since start.");
   metrics.sample("licgate_redis_outages_total", sources_.redis_health->outages());
+  if (sources_.shep_stats) {
+    writeShepMetrics(metrics, sources_.shep_stats());
+  }
   writeStoreMetrics(metrics, sources_.store->counts());
   return Response{200, "text/plain; version=0.0.4", metrics.text()};
 }

@@ -25,6 +25,7 @@
 #include "adapters/redis/seen_ids.hpp"
 #include "gateway/intake_flow.hpp"
 #include "gateway/redis_health.hpp"
+#include "gateway/shep_sender.hpp"
 #include "gateway/soap_api.hpp"
 #include "registry/store.hpp"
 
@@ -40,6 +41,9 @@ struct ApiSources {
   adapters::redis::SeenIds* redis_probe = nullptr;
   std::function<adapters::amqp::IntakeStats()> amqp_stats;  // empty: no AMQP figures
   SoapApi* soap = nullptr;  // answers kSoapPath; null: no SOAP services
+  // The e-government gateway's outbox (gateway/shep_sender.hpp); empty: no
+  // answers are sent through the gateway.
+  std::function<ShepSenderCounters()> shep_stats;
 };
 
 class HttpApi {

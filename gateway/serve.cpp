@@ -166,8 +166,12 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     shep_sender->start();
   }
   SoapApi soap(**store, &intake_flow, config.shep, redis.exchanges.get(), shep_sender.get());
+  std::function<ShepSenderCounters()> shep_stats;
+  if (shep_sender) {
+    shep_stats = [&shep_sender] { return shep_sender->stats(); };
+  }
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
-                         [&intake] { return intake->stats(); }, &soap});
+                         [&intake] { return intake->stats(); }, &soap, shep_stats});
   auto http = adapters::http::makeServer(config.http, api.handler());
   if (auto started = http->start(); !started.ok()) {
     log->error("http server cannot start: {}", started.error().message);

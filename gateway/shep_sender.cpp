@@ -72,7 +72,14 @@ void ShepSender::wake() {
 }
 
 ShepSenderCounters ShepSender::counters() const {
-  return {sent_.load(), retried_.load(), failed_.load()};
+  return {sent_.load(), retried_.load(), failed_.load(), -1};
+}
+
+ShepSenderCounters ShepSender::stats() {
+  ShepSenderCounters counts = counters();
+  auto size = exchanges_.outboxSize();
+  counts.outbox = size.ok() ? *size : -1;
+  return counts;
 }
 
 void ShepSender::run() {

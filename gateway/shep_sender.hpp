@@ -34,6 +34,9 @@ struct ShepSenderCounters {
   std::uint64_t sent = 0;
   std::uint64_t retried = 0;
   std::uint64_t failed = 0;
+  // Messages in the outbox, due or not, as Redis counts them when asked;
+  // -1 when Redis did not answer.
+  std::int64_t outbox = -1;
 };
 
 class ShepSender {
@@ -62,7 +65,12 @@ class ShepSender {
   // for the call. Not to be mixed with start() (one client).
   bool sendOne();
 
+  // Counts since start. Without the outbox's size (outbox is -1): no call
+  // to Redis.
   ShepSenderCounters counters() const;
+
+  // counters() with the outbox's size. Blocks on Redis.
+  ShepSenderCounters stats();
 
   // The pause before attempt `attempts` + 1: backoff * 2^(attempts - 1),
   // capped, then drawn uniformly from its upper half.

@@ -311,6 +311,26 @@ TEST_F(HttpApiTest, ReportsStatsWithIntakeCounters) {
   EXPECT_EQ(stats["redis"]["state"], "disabled");
 }
 
+TEST_F(HttpApiTest, ReportsTheGatewaysOutboxWhenItHasOne) {
+  ApiSources with_shep = sources(store_.get(), flow_.get(), &redis_health_);
+  with_shep.shep_stats = [] { return ShepSenderCounters{5, 2, 1, 3}; };
+  HttpApi api(with_shep);
+
+  json stats = json::parse(api.handle(get("/api/v1/stats")).body);
+  std::string metrics = api.handle(get("/metrics")).body;
+  json without = json::parse(api_->handle(get("/api/v1/stats")).body);
+
+  EXPECT_EQ(stats["shep"]["sent"], 5);
+  EXPECT_EQ(stats["shep"]["retried"], 2);
+  EXPECT_EQ(stats["shep"]["failed"], 1);
+  EXPECT_EQ(stats["shep"]["outbox"], 3);
+  EXPECT_NE(metrics.find("licgate_shep_sends_total{result=\"sent\"} 5\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("licgate_shep_sends_total{result=\"failed\"} 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("licgate_shep_outbox_messages 3\n"), std::string::npos);
+  EXPECT_FALSE(without.contains("shep"));
+}
+
 TEST_F(HttpApiTest, AnswersHealthz) {
   Response response = api_->handle(get("/healthz"));
 
