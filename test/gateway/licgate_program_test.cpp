@@ -16,6 +16,7 @@
 #include "gateway/amqp_sender.hpp"
 #include "registry/event_codec.hpp"
 #include "registry/store.hpp"
+#include "test/gateway/fake_shep_gateway.hpp"
 #include "test/gateway/gateway_samples.hpp"
 #include "test/gateway/test_support.hpp"
 
@@ -28,8 +29,8 @@ using registry::LicenceStatus;
 using testing::TempDir;
 
 // Writes a configuration for a fresh register in `dir`; redis_port 0 leaves
-// Redis out.
-std::string writeConfig(const TempDir& dir, int redis_port) {
+// Redis out. `extra`: more top-level sections.
+std::string writeConfig(const TempDir& dir, int redis_port, const std::string& extra = "") {
   std::string text = "store:\n  path: register.db\n  synchronous: normal\n  busy_timeout_ms: 200\n";
   if (redis_port != 0) {
     text += "redis:\n  port: " + std::to_string(redis_port) +
@@ -55,7 +56,7 @@ systems:
 log:
   level: info
   format: json
-)";
+)" + extra;
   const std::string path = dir.file("licgate.yaml");
   testing::writeFile(path, text);
   return path;
@@ -222,8 +223,8 @@ class LicgateProgram : public ::testing::Test {
     start(redis_->port());
   }
 
-  void start(int redis_port) {
-    config_path_ = writeConfig(dir_, redis_port);
+  void start(int redis_port, const std::string& extra = "") {
+    config_path_ = writeConfig(dir_, redis_port, extra);
     licgate_ =
         std::make_unique<testing::LicgateProcess>(LICGATE_PROGRAM, config_path_, dir_.path());
     licgate_->start();
@@ -537,6 +538,53 @@ TEST_F(LicgateProgram, ReportsRedisDegradedWhenRedisDies) {
   EXPECT_EQ(ready.at("redis"), "degraded");
   EXPECT_EQ(report.applied, 1u);
   EXPECT_NE(metrics.body.find("licgate_redis_degraded 1\n"), std::string::npos);
+}
+
+// A read asked on the e-government gateway's asynchronous channel is
+// answered through the gateway, by the real program; the answer queued in
+// Redis survives licgate being killed while the gateway is down.
+TEST_F(LicgateProgram, AnswersThroughTheGatewayAfterBeingKilledWhileItWasDown) {
+  testing::FakeShepGateway gateway;
+  ASSERT_TRUE(gateway.start());
+  gateway.setDown(true);
+  redis_ = std::make_unique<testing::RedisServer>(dir_.path());
+  redis_->start();
+  start(redis_->port(),
+        "shep:\n  services:\n    LICGATE_GET_LICENCE: GetLicence\n"
+        "  async_url: " +
+            gateway.url() +
+            "\n  sender_id: LICGATE\n  send_backoff_ms: 50\n"
+            "  send_backoff_max_ms: 100\n  send_attempts: 100\n");
+  sendMessages(senderTo(licgate_->amqpPort(), "eru-export"),
+               {xmlMessage("m-1", testing::importEvent("310100016"))});
+  const std::string request =
+      "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>"
+      "<a:sendMessage xmlns:a=\"http://bip.bee.kz/AsyncChannel/v10/Types\"><request><messageInfo>"
+      "<messageId>gw-in-1</messageId><serviceId>LICGATE_GET_LICENCE</serviceId>"
+      "<messageType>REQUEST</messageType><messageDate>2026-12-04T10:00:00Z</messageDate>"
+      "<sender><senderId>tax</senderId></sender></messageInfo><messageData><data>"
+      "<GetLicence xmlns=\"urn:licgate:soap:1\"><number>310100016</number></GetLicence>"
+      "</data></messageData></request></a:sendMessage></s:Body></s:Envelope>";
+
+  auto ack =
+      testing::httpRequest(licgate_->httpPort(), "POST", "/soap/v1",
+                           {"Content-Type: text/xml; charset=utf-8", "SOAPAction: \"\""}, request);
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  ASSERT_TRUE(testing::waitFor([&] { return gateway.calls().size() >= 2; }));
+  licgate_->stop(SIGKILL);
+  const std::size_t calls_while_down = gateway.calls().size();
+  gateway.setDown(false);
+  licgate_->start();
+
+  ASSERT_TRUE(testing::waitFor(
+      [&] { return getJson(licgate_->httpPort(), "/api/v1/stats")["shep"]["sent"] == 1; }));
+  json stats = getJson(licgate_->httpPort(), "/api/v1/stats");
+  const auto calls = gateway.calls();
+  EXPECT_EQ(calls.size(), calls_while_down + 1);
+  EXPECT_NE(calls.back().body.find("<correlationId>gw-in-1</correlationId>"), std::string::npos)
+      << calls.back().body;
+  EXPECT_NE(calls.back().body.find("<lg:number>310100016</lg:number>"), std::string::npos);
+  EXPECT_EQ(stats["shep"]["outbox"], 0);
 }
 
 class LicgateProgramSlow : public LicgateProgram {

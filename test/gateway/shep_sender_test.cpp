@@ -9,13 +9,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <deque>
-#include <mutex>
 #include <thread>
 
 #include "adapters/redis/exchange_log.hpp"
 #include "gateway/soap_api.hpp"
 #include "test/adapters/redis_process.hpp"
+#include "test/gateway/fake_shep_gateway.hpp"
 #include "test/gateway/register_fixture.hpp"
 #include "test/gateway/shep_schema.hpp"
 
@@ -24,76 +23,6 @@ namespace {
 
 using adapters::http::Request;
 using adapters::http::Response;
-
-// What the stand-in answers, call by call; once the script is used up it
-// acknowledges.
-enum class Answer { kAck, kUnavailable, kServerFault, kClientFault };
-
-std::string fault(const std::string& code) {
-  return "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><s:Fault>"
-         "<faultcode>s:" +
-         code + "</faultcode><faultstring>" + code +
-         " says no</faultstring></s:Fault></s:Body></s:Envelope>";
-}
-
-class FakeGateway {
- public:
-  FakeGateway() {
-    adapters::http::ServerOptions options;
-    options.port = 0;
-    server_ = adapters::http::makeServer(
-        options, [this](const Request& request) { return answer(request); });
-  }
-  ~FakeGateway() { server_->stop(); }
-
-  bool start() { return server_->start().ok(); }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(server_->boundPort()) + "/bip-async";
-  }
-  void script(std::deque<Answer> answers) {
-    std::lock_guard lock(mutex_);
-    script_ = std::move(answers);
-  }
-  std::vector<Request> calls() {
-    std::lock_guard lock(mutex_);
-    return calls_;
-  }
-
- private:
-  Response answer(const Request& request) {
-    std::lock_guard lock(mutex_);
-    calls_.push_back(request);
-    Answer next = Answer::kAck;
-    if (!script_.empty()) {
-      next = script_.front();
-      script_.pop_front();
-    }
-    switch (next) {
-      case Answer::kUnavailable:
-        return Response{503, "text/plain", "busy"};
-      case Answer::kServerFault:
-        return Response{500, "text/xml; charset=utf-8", fault("Server")};
-      case Answer::kClientFault:
-        return Response{500, "text/xml; charset=utf-8", fault("Client")};
-      case Answer::kAck:
-        break;
-    }
-    const std::string id = "gw-" + std::to_string(calls_.size());
-    return Response{200, "text/xml; charset=utf-8",
-                    "<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body>"
-                    "<a:sendMessageResponse xmlns:a=\"http://bip.bee.kz/AsyncChannel/v10/Types\">"
-                    "<response><messageId>" +
-                        id +
-                        "</messageId><correlationId>chain-r</correlationId>"
-                        "<responseDate>2026-12-04T10:00:01Z</responseDate></response>"
-                        "</a:sendMessageResponse></s:Body></s:Envelope>"};
-  }
-
-  std::unique_ptr<adapters::http::Server> server_;
-  std::mutex mutex_;
-  std::deque<Answer> script_;
-  std::vector<Request> calls_;
-};
 
 std::string readRequest(const std::string& message_id, const std::string& type = "REQUEST") {
   return "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
@@ -153,7 +82,7 @@ class ShepSenderTest : public testing::RegisterFixture {
   }
 
   test::RedisProcess redis_;
-  FakeGateway gateway_;
+  testing::FakeShepGateway gateway_;
   std::unique_ptr<adapters::redis::ExchangeLog> exchanges_;
   config::ShepConfig shep_;
   std::int64_t now_ms_ = 0;
@@ -224,7 +153,7 @@ TEST_F(ShepSenderTest, ARequestDeliveredAgainIsNotAnsweredTwice) {
 }
 
 TEST_F(ShepSenderTest, FailuresThatMayPassAreRetriedAfterABackOff) {
-  gateway_.script({Answer::kUnavailable, Answer::kServerFault});
+  gateway_.script({testing::ShepAnswer::kUnavailable, testing::ShepAnswer::kServerFault});
   ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
 
   ASSERT_TRUE(sender_->sendOne());   // 503
@@ -243,7 +172,7 @@ TEST_F(ShepSenderTest, FailuresThatMayPassAreRetriedAfterABackOff) {
 }
 
 TEST_F(ShepSenderTest, AClientFaultEndsTheMessageAtOnce) {
-  gateway_.script({Answer::kClientFault});
+  gateway_.script({testing::ShepAnswer::kClientFault});
   ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
 
   ASSERT_TRUE(sender_->sendOne());
@@ -256,7 +185,8 @@ TEST_F(ShepSenderTest, AClientFaultEndsTheMessageAtOnce) {
 }
 
 TEST_F(ShepSenderTest, TheLastAttemptEndsTheMessage) {
-  gateway_.script({Answer::kUnavailable, Answer::kUnavailable, Answer::kUnavailable});
+  gateway_.script({testing::ShepAnswer::kUnavailable, testing::ShepAnswer::kUnavailable,
+                   testing::ShepAnswer::kUnavailable});
   ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
 
   for (int attempt = 0; attempt < 3; ++attempt) {
