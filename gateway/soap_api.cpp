@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gateway/logging.hpp"
+#include "mapping/content_type.hpp"
 #include "mapping/licence_xml.hpp"
 #include "mapping/soap_contract.hpp"
 #include "registry/date.hpp"
@@ -53,22 +54,6 @@ std::string unquote(std::string text) {
     return text.substr(1, text.size() - 2);
   }
   return text;
-}
-
-// The action parameter of a SOAP 1.2 Content-Type (SOAP 1.2 part 2 section
-// 7.1.4), or empty.
-std::string actionParameter(const std::string& content_type) {
-  std::size_t at = content_type.find("action=");
-  while (at != std::string::npos && at > 0 && content_type[at - 1] != ';' &&
-         content_type[at - 1] != ' ') {
-    at = content_type.find("action=", at + 1);
-  }
-  if (at == std::string::npos) {
-    return {};
-  }
-  std::string value = content_type.substr(at + 7);
-  value = value.substr(0, value.find(';'));
-  return unquote(value);
 }
 
 // The parameters of one call, by name: each known name at most once.
@@ -270,7 +255,7 @@ Response SoapApi::call(const Request& request, const std::string& correlation_id
   // e-government gateway's WSDLs give every operation the action "".
   const std::string action = call->version == SoapVersion::k11
                                  ? unquote(header(request, "soapaction"))
-                                 : actionParameter(content_type);
+                                 : mapping::contentTypeParameter(content_type, "action");
   const bool gateway_channel = call->operation_ns == mapping::kShepSyncNamespace ||
                                call->operation_ns == mapping::kShepAsyncNamespace ||
                                call->operation_ns == mapping::kShepAsyncClientNamespace;
