@@ -13,6 +13,7 @@
 #include "mapping/csv.hpp"
 #include "mapping/encoding.hpp"
 #include "mapping/eru_record.hpp"
+#include "mapping/xml_check.hpp"
 #include "mapping/xml_declaration.hpp"
 
 namespace licgate::mapping {
@@ -94,6 +95,7 @@ Result<pugi::xml_node> loadRoot(pugi::xml_document& document, std::string_view u
                                                 std::to_string(parsed.offset) + ": " +
                                                 parsed.description());
   }
+  LICGATE_RETURN_IF_ERROR(checkWellFormed(utf8, what));
   pugi::xml_node root = document.document_element();
   if (localName(root.name()) != root_name || namespaceOf(root) != kEruNamespace) {
     return makeError(ErrorCode::kMalformed,

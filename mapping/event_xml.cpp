@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "mapping/xml_check.hpp"
 #include "mapping/xml_names.hpp"
 
 namespace licgate::mapping {
@@ -326,6 +327,7 @@ Result<Event> parseEventXml(std::string_view utf8) {
     return makeError(ErrorCode::kMalformed,
                      "event XML has more than one root element; an event is one <licenceEvent>");
   }
+  LICGATE_RETURN_IF_ERROR(checkWellFormed(utf8, "event XML"));
   pugi::xml_node root = document.document_element();
   LICGATE_RETURN_IF_ERROR(checkRoot(root));
   LICGATE_RETURN_IF_ERROR(checkRequired(root));

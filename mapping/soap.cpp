@@ -3,6 +3,7 @@
 
 #include "mapping/encoding.hpp"
 #include "mapping/error_table.hpp"
+#include "mapping/xml_check.hpp"
 #include "mapping/xml_names.hpp"
 
 namespace licgate::mapping {
@@ -256,6 +257,7 @@ Result<SoapCall> readSoapCall(std::string_view bytes, std::string_view content_t
     return makeError(ErrorCode::kMalformed,
                      "the message has more than one root element; a SOAP message is one Envelope");
   }
+  LICGATE_RETURN_IF_ERROR(checkWellFormed(*utf8, "the message"));
 
   pugi::xml_node envelope = document.document_element();
   auto version = versionOfEnvelope(envelope);
@@ -319,6 +321,7 @@ Result<SoapCall> readSoapOperation(std::string_view operation_xml, SoapVersion v
   if (!hasOneRootElement(document)) {
     return makeError(ErrorCode::kMalformed, "the operation has more than one root element");
   }
+  LICGATE_RETURN_IF_ERROR(checkWellFormed(operation_xml, "the operation"));
   pugi::xml_node operation = document.document_element();
   SoapCall call;
   call.version = version;

@@ -167,14 +167,14 @@ std::vector<Case> corpus() {
       {"undeclared prefix", "POST", kText,
        wrap(kEnv11, "<q:GetLicence><q:number>1</q:number></q:GetLicence>"), 500, "soap:Client",
        "malformed"},
-      {"control character in an event", "POST", kText,
+      {"control character reference in an event", "POST", kText,
        wrap(kEnv11, op("SubmitLicenceEvent",
                        "<lg:system>eru-export</lg:system><lg:messageId>c-4</lg:messageId>"
                        "<licenceEvent xmlns=\"urn:licgate:licence-event:1\"><type>refuse</type>"
                        "<licensor>CZ-ERU</licensor><occurredOn>2026-01-05</occurredOn>"
                        "<applicationRef>A-1</applicationRef><reason>bad&#1;</reason>"
                        "</licenceEvent>")),
-       500, "soap:Client", "invalid-field"},
+       500, "soap:Client", "malformed"},
 
       // Hostile XML.
       {"billion laughs", "POST", kText,
@@ -187,7 +187,20 @@ std::vector<Case> corpus() {
       {"external DTD", "POST", kText,
        "<!DOCTYPE soap:Envelope SYSTEM \"http://127.0.0.1:9/evil.dtd\">" + ok11, 500, "soap:Client",
        "malformed"},
-      {"undeclared entity", "POST", kText, wrap(kEnv11, getLicence("&undeclared;")), 200, "", ""},
+      {"undeclared entity", "POST", kText, wrap(kEnv11, getLicence("&undeclared;")), 500,
+       "soap:Client", "malformed"},
+      {"character reference to NUL", "POST", kText, wrap(kEnv11, getLicence("&#0;310100016")), 500,
+       "soap:Client", "malformed"},
+      {"raw ampersand", "POST", kText, wrap(kEnv11, getLicence("31&0100016")), 500, "soap:Client",
+       "malformed"},
+      {"attribute given twice", "POST", kText,
+       "<soap:Envelope xmlns:soap=\"" + kEnv11 + "\" a=\"1\" a=\"2\"><soap:Body>" +
+           getLicence("310100016") + "</soap:Body></soap:Envelope>",
+       500, "soap:Client", "malformed"},
+      {"text after the root", "POST", kText, ok11 + "trailing words", 500, "soap:Client",
+       "malformed"},
+      {"XML declaration not first", "POST", kText, " <?xml version=\"1.0\"?>" + ok11, 500,
+       "soap:Client", "malformed"},
 
       // Charsets.
       {"unknown charset", "POST", "text/xml; charset=x-klingon", ok11, 500, "soap:Client",

@@ -183,14 +183,26 @@ TEST(EventXml, RejectsEachKindOfBadDocumentWithItsMessage) {
   }
 }
 
-TEST(EventXml, DoesNotExpandEntitiesDeclaredInADoctype) {
+TEST(EventXml, RefusesADoctypeWithoutReadingIt) {
   std::string document = "<!DOCTYPE licenceEvent [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>" +
                          wrapped(kMinimal + "<reason>&x;</reason>");
 
   auto parsed = parseEventXml(document);
 
-  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
-  EXPECT_EQ(parsed->reason, "&x;");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, ErrorCode::kMalformed);
+  EXPECT_NE(parsed.error().message.find("document type declaration"), std::string::npos)
+      << parsed.error().message;
+}
+
+TEST(EventXml, RefusesWhatIsNotWellFormedNamingWhere) {
+  auto parsed = parseEventXml(wrapped(kMinimal + "<reason>a &amp b</reason>"));
+
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, ErrorCode::kMalformed);
+  EXPECT_NE(parsed.error().message.find("event XML is not well-formed XML (line 1, column "),
+            std::string::npos)
+      << parsed.error().message;
 }
 
 }  // namespace
