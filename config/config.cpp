@@ -493,7 +493,8 @@ void readLog(Reader& reader, const YAML::Node& node, LogConfig& log) {
 constexpr std::string_view kShepOperations[] = {"GetLicence", "FindLicences", "GetChanges",
                                                 "SubmitLicenceEvent"};
 
-void readShep(Reader& reader, const YAML::Node& node, ShepConfig& shep) {
+void readShep(Reader& reader, const YAML::Node& node, const std::string& base_dir,
+              ShepConfig& shep) {
   const std::string path = "shep";
   if (!node.IsDefined() || node.IsNull()) {
     return;
@@ -501,8 +502,20 @@ void readShep(Reader& reader, const YAML::Node& node, ShepConfig& shep) {
   if (!reader.checkMap(
           node, path,
           {"services", "chain_ttl_ms", "async_url", "sender_id", "password", "send_attempts",
-           "send_backoff_ms", "send_backoff_max_ms", "send_timeout_ms"})) {
+           "send_backoff_ms", "send_backoff_max_ms", "send_timeout_ms", "schema_dir"})) {
     return;
+  }
+  // Checked for being a directory here; whether its schemas compile is
+  // found when licgate starts, which reads them.
+  if (reader.readString(node, path, "schema_dir", shep.schema_dir) && !shep.schema_dir.empty()) {
+    if (!base_dir.empty() && std::filesystem::path(shep.schema_dir).is_relative()) {
+      shep.schema_dir =
+          (std::filesystem::path(base_dir) / shep.schema_dir).lexically_normal().string();
+    }
+    std::error_code ignored;
+    if (!std::filesystem::is_directory(shep.schema_dir, ignored)) {
+      reader.fail(path + ".schema_dir", "\"" + shep.schema_dir + "\" is not a directory");
+    }
   }
   reader.readInteger(node, path, "chain_ttl_ms", kLongMillis, shep.chain_ttl_ms);
   reader.readString(node, path, "sender_id", shep.sender_id);
@@ -590,7 +603,7 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
       readLicensors(reader, (*root)["licensors"], config.licensors);
       readSystems(reader, (*root)["systems"], config.licensors, config.systems);
       readLog(reader, (*root)["log"], config.log);
-      readShep(reader, (*root)["shep"], config.shep);
+      readShep(reader, (*root)["shep"], base_dir, config.shep);
     }
   } catch (const YAML::Exception& e) {
     reader.fail("(document)", e.what());

@@ -63,6 +63,9 @@ struct ShepConfig {
   // gateway's IAsyncChannel sendMessage), as whom, and how it retries.
   // Empty: reads are not answered on that channel.
   std::string async_url;
+  // The gateway's own schemas (its interface files); empty: its messages
+  // are not validated against them.
+  std::string schema_dir;
   std::string sender_id;
   std::string password;
   int send_attempts = 8;

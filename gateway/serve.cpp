@@ -165,7 +165,19 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     shep_sender = std::make_unique<ShepSender>(config.shep, *redis.exchanges);
     shep_sender->start();
   }
-  SoapApi soap(**store, &intake_flow, config.shep, redis.exchanges.get(), shep_sender.get());
+  std::unique_ptr<ShepSchemas> shep_schemas;
+  if (!config.shep.schema_dir.empty()) {
+    auto loaded = ShepSchemas::load(config.shep.schema_dir);
+    if (!loaded.ok()) {
+      log->error("{}", loaded.error().message);
+      intake->stop();
+      return 1;
+    }
+    shep_schemas = std::move(*loaded);
+    log->info("e-government gateway schemas loaded from {}", config.shep.schema_dir);
+  }
+  SoapApi soap(**store, &intake_flow, config.shep,
+               ShepParts{redis.exchanges.get(), shep_sender.get(), shep_schemas.get()});
   std::function<ShepSenderCounters()> shep_stats;
   if (shep_sender) {
     shep_stats = [&shep_sender] { return shep_sender->stats(); };

@@ -166,12 +166,13 @@ Response refusal(int status, ErrorCode code, const std::string& message,
 }  // namespace
 
 SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep,
-                 adapters::redis::ExchangeLog* exchanges, ShepSender* sender)
+                 ShepParts parts)
     : store_(store),
       intake_(intake),
       shep_(std::move(shep)),
-      exchanges_(exchanges),
-      sender_(sender),
+      exchanges_(parts.exchanges),
+      sender_(parts.sender),
+      schemas_(parts.schemas),
       id_prefix_(randomPrefix()),
       log_(getLogger("soap")) {}
 
@@ -335,6 +336,12 @@ Result<std::string> SoapApi::shepAnswer(const SoapCall& call, const std::string&
                                   [](const auto& entry) { return entry.first == "request"; });
   if (request_xml == call.documents.end()) {
     return makeError(ErrorCode::kInvalidField, call.operation + ": request is missing");
+  }
+  if (schemas_ != nullptr) {
+    // The operation's element as the Body held it: its one child, request.
+    const std::string element = "<shep:" + call.operation + " xmlns:shep=\"" + call.operation_ns +
+                                "\">" + request_xml->second + "</shep:" + call.operation + ">";
+    LICGATE_RETURN_IF_ERROR(schemas_->validate(element));
   }
   if (call.operation == "sendMessage") {
     return shepAsyncMessage(call, request_xml->second, correlation_id, now);

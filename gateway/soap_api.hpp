@@ -32,6 +32,7 @@
 #include "adapters/redis/exchange_log.hpp"
 #include "config/config.hpp"
 #include "gateway/intake_flow.hpp"
+#include "gateway/shep_schemas.hpp"
 #include "gateway/shep_sender.hpp"
 #include "mapping/shep.hpp"
 #include "mapping/soap.hpp"
@@ -41,16 +42,26 @@ namespace licgate::gateway {
 
 inline constexpr std::string_view kSoapPath = "/soap/v1";
 
+// What the e-government gateway's channels need besides the register.
+struct ShepParts {
+  // Keeps the asynchronous channel's chains and outbox (Redis); null: that
+  // channel answers not-implemented.
+  adapters::redis::ExchangeLog* exchanges = nullptr;
+  // Woken when a RESPONSE is queued; null: it finds it at its next poll.
+  ShepSender* sender = nullptr;
+  // The gateway's own schemas; null: messages are not validated against
+  // them (licgate's readers still check what they read).
+  const ShepSchemas* schemas = nullptr;
+};
+
 class SoapApi {
  public:
-  // The store, the intake flow and the exchange log must outlive the API.
+  // The store, the intake flow and every part must outlive the API.
   // `intake` null: no SubmitLicenceEvent (a not-implemented fault). `shep`
   // maps the serviceIds of the e-government gateway's channels onto
-  // operations; `exchanges` (Redis) keeps the asynchronous channel's chains,
-  // null: that channel answers not-implemented. `sender` is woken when a
-  // RESPONSE is queued; null: it finds the message at its next poll.
+  // operations.
   SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep = {},
-          adapters::redis::ExchangeLog* exchanges = nullptr, ShepSender* sender = nullptr);
+          ShepParts parts = {});
 
   // Answers a request to kSoapPath. Blocks on the store. Thread-safe.
   adapters::http::Response handle(const adapters::http::Request& request);
@@ -106,6 +117,7 @@ class SoapApi {
   const config::ShepConfig shep_;
   adapters::redis::ExchangeLog* exchanges_;
   ShepSender* sender_;
+  const ShepSchemas* schemas_;
   const std::string id_prefix_;  // random per process, so ids of two processes differ
   // Looked up once: spdlog's registry takes a process-wide lock per look-up.
   const std::shared_ptr<spdlog::logger> log_;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
 namespace licgate::config {
@@ -259,6 +260,23 @@ TEST(ConfigLoader, RefusesAnAsynchronousChannelWithoutItsSenderOrWithABadUrl) {
     EXPECT_NE(config.error().message.find(each.message_part), std::string::npos)
         << config.error().message;
   }
+}
+
+TEST(ConfigLoader, ResolvesTheGatewaysSchemaDirectoryAndRefusesOneThatIsNot) {
+  const std::string tmp = std::filesystem::temp_directory_path().string();
+  auto absolute = parse(kMinimal + "shep:\n  schema_dir: " + tmp + "\n");
+  auto relative = parseConfig(kMinimal + "shep:\n  schema_dir: .\n", "test.yaml", tmp);
+  auto missing = parse(kMinimal + "shep:\n  schema_dir: no-such-dir\n");
+
+  ASSERT_TRUE(absolute.ok()) << absolute.error().message;
+  EXPECT_EQ(absolute->shep.schema_dir, tmp);
+  ASSERT_TRUE(relative.ok()) << relative.error().message;
+  EXPECT_EQ(std::filesystem::path(relative->shep.schema_dir), std::filesystem::path(tmp) / "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find(
+                "shep.schema_dir: \"/etc/licgate/no-such-dir\" is not a directory"),
+            std::string::npos)
+      << missing.error().message;
 }
 
 TEST(ConfigLoader, RejectsAServiceIdOfAnUnknownOperation) {

@@ -101,7 +101,7 @@ class ShepAsyncTest : public testing::RegisterFixture {
         {testing::delivery("eru-export", "m-1", testing::importEvent("310100016"))});
     shep_.services = {{"LICGATE_GET_LICENCE", "GetLicence"},
                       {"LICGATE_SUBMIT_EVENT", "SubmitLicenceEvent"}};
-    api_ = std::make_unique<SoapApi>(*store_, flow_.get(), shep_, exchanges_.get());
+    api_ = std::make_unique<SoapApi>(*store_, flow_.get(), shep_, ShepParts{exchanges_.get()});
   }
 
   registry::LicenceStatus status() { return store_->findLicence("310100016")->status; }
@@ -316,7 +316,7 @@ TEST_F(ShepAsyncTest, RedisDownIsRetryableAndTheRedeliveryIsAcknowledged) {
 }
 
 TEST_F(ShepAsyncTest, WithoutRedisTheChannelIsNotImplemented) {
-  SoapApi without(*store_, flow_.get(), shep_, nullptr);
+  SoapApi without(*store_, flow_.get(), shep_);
   Response response =
       without.handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
 

@@ -78,7 +78,7 @@ class ShepSenderTest : public testing::RegisterFixture {
                   .count() +
               1'000;
     sender_ = std::make_unique<ShepSender>(shep_, *exchanges_, [this] { return now_ms_; });
-    api_ = std::make_unique<SoapApi>(*store_, flow_.get(), shep_, exchanges_.get(), nullptr);
+    api_ = std::make_unique<SoapApi>(*store_, flow_.get(), shep_, ShepParts{exchanges_.get()});
   }
 
   test::RedisProcess redis_;
@@ -222,7 +222,7 @@ TEST_F(ShepSenderTest, AReadIsAskedWithARequest) {
 
 TEST_F(ShepSenderTest, TheSendersThreadSendsWhatIsQueued) {
   ShepSender threaded(shep_, *exchanges_);
-  SoapApi api(*store_, flow_.get(), shep_, exchanges_.get(), &threaded);
+  SoapApi api(*store_, flow_.get(), shep_, ShepParts{exchanges_.get(), &threaded});
   threaded.start();
   ASSERT_EQ(api.handle(post(readRequest("shep-q-1"))).status, 200);
 
