@@ -10,6 +10,14 @@ namespace licgate::mapping {
 
 namespace {
 
+// libxml2 sets its global tables up on first use, which is not safe from
+// several threads at once (its xmlInitParser documentation): done here,
+// while the program starts and has one thread.
+const bool kParserReady = [] {
+  xmlInitParser();
+  return true;
+}();
+
 struct ContextFree {
   void operator()(xmlParserCtxt* context) const { xmlFreeParserCtxt(context); }
 };
@@ -37,6 +45,7 @@ std::string reasonOf(const xmlError* error) {
 }  // namespace
 
 registry::Status checkWellFormed(std::string_view utf8, std::string_view what) {
+  static_cast<void>(kParserReady);
   // libxml2 would read a document type declaration's internal subset, and
   // its entity declarations with it; licgate reads none, so it refuses the
   // document before libxml2 sees it. The search also finds the words in a
