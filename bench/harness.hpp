@@ -102,6 +102,10 @@ registry::Result<HttpReply> httpGet(int port, const std::string& target,
 // /proc/PID/status (proc(5)). Errors: kUnavailable naming the pid.
 registry::Result<std::uint64_t> readPeakRss(pid_t pid);
 
+// CPU time (user and system) this process has used so far, in seconds
+// (getrusage(2)): the cost of a benchmark's own load, read around a phase.
+double ownCpuSeconds();
+
 // Where one thread of a process spent its time, from /proc/PID/task/TID:
 // comm (its name) and schedstat (time on a CPU and time waiting for one,
 // in nanoseconds; see the kernel's sched-stats documentation). The rest of

@@ -16,7 +16,6 @@
 #include <thread>
 #include <vector>
 
-#include <sys/resource.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -76,15 +75,6 @@ struct LicgateFigures {
 };
 
 // The benchmark's own CPU time so far (user and system, all threads).
-double ownCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 double eventsPerSecond(const LoadResult& load) {
   return load.elapsed_s > 0 ? static_cast<double>(load.accepted) / load.elapsed_s : 0;
 }

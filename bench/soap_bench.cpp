@@ -17,7 +17,6 @@
 #include <thread>
 #include <vector>
 
-#include <sys/resource.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -72,15 +71,6 @@ struct ServerFigures {
   double server_cpu_s = 0;  // the server's CPU over warm-up and measure
   double load_cpu_s = 0;    // the benchmark's own CPU over the same
 };
-
-double ownCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
 
 double callsPerSecond(const SoapLoadResult& load) {
   return load.elapsed_s > 0 ? static_cast<double>(load.answered) / load.elapsed_s : 0;

@@ -13,6 +13,7 @@
 #include "test/adapters/redis_process.hpp"
 #include "test/gateway/register_fixture.hpp"
 #include "test/gateway/shep_schema.hpp"
+#include "test/gateway/soap_request.hpp"
 
 namespace licgate::gateway {
 namespace {
@@ -73,20 +74,6 @@ std::string statusNotification(const std::string& message_id, const std::string&
          "</request></c:changeMassageStatusNotification></soap:Body></soap:Envelope>";
 }
 
-Request post(const std::string& body) {
-  Request request;
-  request.method = "POST";
-  request.path = std::string(kSoapPath);
-  request.headers["content-type"] = "text/xml; charset=utf-8";
-  request.headers["soapaction"] = "\"\"";
-  request.body = body;
-  return request;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 class ShepAsyncTest : public testing::RegisterFixture {
  protected:
   void SetUp() override {
@@ -113,15 +100,15 @@ class ShepAsyncTest : public testing::RegisterFixture {
 };
 
 TEST_F(ShepAsyncTest, RequestAppliesItsEventAndIsAcknowledgedWithItsChain) {
-  Response response =
-      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  Response response = api_->handle(
+      testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
   ASSERT_EQ(response.status, 200) << response.body;
-  EXPECT_TRUE(contains(response.body, "<shep:sendMessageResponse xmlns:shep=\"" +
-                                          std::string(kTypes) +
-                                          "\"><response>"
-                                          "<messageId>shep-m-1</messageId>"
-                                          "<correlationId>shep-m-1<"))
+  EXPECT_TRUE(testing::contains(response.body, "<shep:sendMessageResponse xmlns:shep=\"" +
+                                                   std::string(kTypes) +
+                                                   "\"><response>"
+                                                   "<messageId>shep-m-1</messageId>"
+                                                   "<correlationId>shep-m-1<"))
       << response.body;
   EXPECT_EQ(status(), registry::LicenceStatus::kSuspended);
   auto validated = testing::validateAgainstShep(testing::bodyElement(response.body));
@@ -150,15 +137,15 @@ TEST_F(ShepAsyncTest, MessagesOfTheTestsAreValidForTheGatewaysSchemas) {
 }
 
 TEST_F(ShepAsyncTest, MessageDeliveredAgainIsADuplicateAcknowledgedAgain) {
-  ASSERT_EQ(
-      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))))
-          .status,
-      200);
-  Response again =
-      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  ASSERT_EQ(api_->handle(testing::soapPost(sendMessage(
+                             {}, licenceEvent("suspend", "<reason>inspection</reason>"))))
+                .status,
+            200);
+  Response again = api_->handle(
+      testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
   EXPECT_EQ(again.status, 200) << again.body;
-  EXPECT_TRUE(contains(again.body, "<messageId>shep-m-1</messageId>"));
+  EXPECT_TRUE(testing::contains(again.body, "<messageId>shep-m-1</messageId>"));
   EXPECT_EQ(flow_->counters().duplicate, 1u);
   EXPECT_EQ(flow_->counters().applied, 2u);  // the import and the suspension
   EXPECT_EQ((*exchanges_->find("shep-m-1"))->outcome, "applied");
@@ -168,8 +155,8 @@ TEST_F(ShepAsyncTest, MessageDeliveredAgainIsADuplicateAcknowledgedAgain) {
 TEST_F(ShepAsyncTest, UpdateContinuesAKnownChain) {
   Info request;
   request.correlation_id = "chain-7";
-  ASSERT_EQ(api_->handle(post(sendMessage(request,
-                                          licenceEvent("suspend", "<reason>inspection</reason>"))))
+  ASSERT_EQ(api_->handle(testing::soapPost(sendMessage(
+                             request, licenceEvent("suspend", "<reason>inspection</reason>"))))
                 .status,
             200);
   Info update;
@@ -177,11 +164,11 @@ TEST_F(ShepAsyncTest, UpdateContinuesAKnownChain) {
   update.correlation_id = "chain-7";
   update.type = "UPDATE";
 
-  Response response =
-      api_->handle(post(sendMessage(update, licenceEvent("resume", "<reason>fixed</reason>"))));
+  Response response = api_->handle(
+      testing::soapPost(sendMessage(update, licenceEvent("resume", "<reason>fixed</reason>"))));
 
   EXPECT_EQ(response.status, 200) << response.body;
-  EXPECT_TRUE(contains(response.body, "<correlationId>chain-7</correlationId>"));
+  EXPECT_TRUE(testing::contains(response.body, "<correlationId>chain-7</correlationId>"));
   EXPECT_EQ(status(), registry::LicenceStatus::kActive);
   EXPECT_EQ(*exchanges_->chainLength("chain-7"), 2);
   EXPECT_EQ((*exchanges_->find("shep-m-2"))->message_type, "UPDATE");
@@ -193,16 +180,17 @@ TEST_F(ShepAsyncTest, UpdateOrResponseToAnUnknownChainIsRefusedAndChangesNothing
     info.correlation_id = "never-seen";
     info.type = type;
 
-    Response response = api_->handle(
-        post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+    Response response = api_->handle(testing::soapPost(
+        sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
     EXPECT_EQ(response.status, 500) << type;
-    EXPECT_TRUE(contains(response.body, "<shep:sendMessageFault1_sendMessageFault"))
+    EXPECT_TRUE(testing::contains(response.body, "<shep:sendMessageFault1_sendMessageFault"))
         << response.body;
-    EXPECT_TRUE(contains(response.body, "<errorCode>not-found</errorCode>")) << response.body;
-    EXPECT_TRUE(contains(response.body,
-                         "correlationId \"never-seen\" names no chain licgate "
-                         "knows"))
+    EXPECT_TRUE(testing::contains(response.body, "<errorCode>not-found</errorCode>"))
+        << response.body;
+    EXPECT_TRUE(testing::contains(response.body,
+                                  "correlationId \"never-seen\" names no chain licgate "
+                                  "knows"))
         << response.body;
   }
   EXPECT_EQ(status(), registry::LicenceStatus::kActive);
@@ -212,28 +200,28 @@ TEST_F(ShepAsyncTest, UpdateOrResponseToAnUnknownChainIsRefusedAndChangesNothing
 TEST_F(ShepAsyncTest, NotificationNamesItsChainButMayOpenIt) {
   Info info;
   info.type = "NOTIFICATION";
-  Response missing =
-      api_->handle(post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  Response missing = api_->handle(
+      testing::soapPost(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
   info.correlation_id = "chain-n";
-  Response named =
-      api_->handle(post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  Response named = api_->handle(
+      testing::soapPost(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
   EXPECT_EQ(missing.status, 500);
-  EXPECT_TRUE(contains(missing.body, "<errorCode>invalid-field</errorCode>"));
-  EXPECT_TRUE(contains(missing.body,
-                       "messageInfo/correlationId is missing; a NOTIFICATION "
-                       "belongs to a chain and names it"))
+  EXPECT_TRUE(testing::contains(missing.body, "<errorCode>invalid-field</errorCode>"));
+  EXPECT_TRUE(testing::contains(missing.body,
+                                "messageInfo/correlationId is missing; a NOTIFICATION "
+                                "belongs to a chain and names it"))
       << missing.body;
   EXPECT_EQ(named.status, 200) << named.body;
   EXPECT_EQ(*exchanges_->chainLength("chain-n"), 1);
 }
 
 TEST_F(ShepAsyncTest, RejectedEventIsAFaultKeptAsADeadLetterAndInItsChain) {
-  Response response =
-      api_->handle(post(sendMessage({}, licenceEvent("resume", "<reason>why</reason>"))));
+  Response response = api_->handle(
+      testing::soapPost(sendMessage({}, licenceEvent("resume", "<reason>why</reason>"))));
 
   EXPECT_EQ(response.status, 500) << response.body;
-  EXPECT_TRUE(contains(response.body, "<errorCode>illegal-transition</errorCode>"))
+  EXPECT_TRUE(testing::contains(response.body, "<errorCode>illegal-transition</errorCode>"))
       << response.body;
   auto letters = store_->deadLetters(0, 10);
   ASSERT_TRUE(letters.ok());
@@ -262,12 +250,13 @@ TEST_F(ShepAsyncTest, BadMessageInfoIsRefusedNamingTheElement) {
   cases[4].message_part = "serviceId \"TAX_SOMETHING\" is not a service of licgate's";
 
   for (const Case& each : cases) {
-    Response response = api_->handle(
-        post(sendMessage(each.info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+    Response response = api_->handle(testing::soapPost(
+        sendMessage(each.info, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
     EXPECT_EQ(response.status, 500) << each.message_part;
-    EXPECT_TRUE(contains(response.body, "<errorCode>invalid-field</errorCode>")) << response.body;
-    EXPECT_TRUE(contains(response.body, each.message_part)) << response.body;
+    EXPECT_TRUE(testing::contains(response.body, "<errorCode>invalid-field</errorCode>"))
+        << response.body;
+    EXPECT_TRUE(testing::contains(response.body, each.message_part)) << response.body;
   }
   EXPECT_EQ(status(), registry::LicenceStatus::kActive);
 }
@@ -275,40 +264,41 @@ TEST_F(ShepAsyncTest, BadMessageInfoIsRefusedNamingTheElement) {
 TEST_F(ShepAsyncTest, ReadServicesAreNotOfferedOnThisChannel) {
   Info info;
   info.service = "LICGATE_GET_LICENCE";
-  Response response = api_->handle(post(sendMessage(
+  Response response = api_->handle(testing::soapPost(sendMessage(
       info, "<GetLicence xmlns=\"urn:licgate:soap:1\"><number>310100016</number></GetLicence>")));
 
   EXPECT_EQ(response.status, 500);
-  EXPECT_TRUE(contains(response.body, "<faultcode>soap:Server</faultcode>"));
-  EXPECT_TRUE(contains(response.body, "<errorCode>not-implemented</errorCode>"));
-  EXPECT_TRUE(contains(response.body,
-                       "has no shep.async_url to send it to; ask on the "
-                       "synchronous SendMessage"));
+  EXPECT_TRUE(testing::contains(response.body, "<faultcode>soap:Server</faultcode>"));
+  EXPECT_TRUE(testing::contains(response.body, "<errorCode>not-implemented</errorCode>"));
+  EXPECT_TRUE(testing::contains(response.body,
+                                "has no shep.async_url to send it to; ask on the "
+                                "synchronous SendMessage"));
 }
 
 TEST_F(ShepAsyncTest, TheClientInterfacesNamespaceIsAnsweredInKind) {
   Info info;
   info.ns = "http://bip.bee.kz/AsyncChannel/v10/Types/Client";
-  Response response =
-      api_->handle(post(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  Response response = api_->handle(
+      testing::soapPost(sendMessage(info, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
   EXPECT_EQ(response.status, 200) << response.body;
-  EXPECT_TRUE(contains(response.body, "<shep:sendMessageResponse xmlns:shep=\"" + info.ns + "\""));
+  EXPECT_TRUE(
+      testing::contains(response.body, "<shep:sendMessageResponse xmlns:shep=\"" + info.ns + "\""));
   auto validated = testing::validateAgainstShep(testing::bodyElement(response.body));
   EXPECT_EQ(validated.exit_code, 0) << validated.output;
 }
 
 TEST_F(ShepAsyncTest, RedisDownIsRetryableAndTheRedeliveryIsAcknowledged) {
   redis_.stop();
-  Response down =
-      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  Response down = api_->handle(
+      testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
   ASSERT_TRUE(redis_.start());
-  Response again =
-      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  Response again = api_->handle(
+      testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
   EXPECT_EQ(down.status, 500);
-  EXPECT_TRUE(contains(down.body, "<faultcode>soap:Server</faultcode>"));
-  EXPECT_TRUE(contains(down.body, "<errorCode>unavailable</errorCode>")) << down.body;
+  EXPECT_TRUE(testing::contains(down.body, "<faultcode>soap:Server</faultcode>"));
+  EXPECT_TRUE(testing::contains(down.body, "<errorCode>unavailable</errorCode>")) << down.body;
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(status(), registry::LicenceStatus::kSuspended);
   EXPECT_EQ(flow_->counters().duplicate, 1u);
@@ -317,12 +307,12 @@ TEST_F(ShepAsyncTest, RedisDownIsRetryableAndTheRedeliveryIsAcknowledged) {
 
 TEST_F(ShepAsyncTest, WithoutRedisTheChannelIsNotImplemented) {
   SoapApi without(*store_, flow_.get(), shep_);
-  Response response =
-      without.handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  Response response = without.handle(
+      testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
   EXPECT_EQ(response.status, 500);
-  EXPECT_TRUE(contains(response.body, "<errorCode>not-implemented</errorCode>"));
-  EXPECT_TRUE(contains(response.body, "keeps its chains in Redis"));
+  EXPECT_TRUE(testing::contains(response.body, "<errorCode>not-implemented</errorCode>"));
+  EXPECT_TRUE(testing::contains(response.body, "keeps its chains in Redis"));
   EXPECT_EQ(status(), registry::LicenceStatus::kActive);
 }
 
@@ -336,12 +326,12 @@ TEST_F(ShepAsyncTest, StatusOfAMessageLicgateSentIsKeptAndAcknowledged) {
   ASSERT_TRUE(exchanges_->record(sent).ok());
   const std::string session = "{0f8fad5b-d9cb-469f-a165-70867728950e}";
 
-  Response echoed = api_->handle(post(statusNotification("out-1", session)));
-  Response made = api_->handle(post(statusNotification("out-1", "")));
+  Response echoed = api_->handle(testing::soapPost(statusNotification("out-1", session)));
+  Response made = api_->handle(testing::soapPost(statusNotification("out-1", "")));
 
   ASSERT_EQ(echoed.status, 200) << echoed.body;
-  EXPECT_TRUE(contains(echoed.body, "<shep:changeMassageStatusNotificationResponse"));
-  EXPECT_TRUE(contains(echoed.body, "<sessionId>" + session + "</sessionId>"));
+  EXPECT_TRUE(testing::contains(echoed.body, "<shep:changeMassageStatusNotificationResponse"));
+  EXPECT_TRUE(testing::contains(echoed.body, "<sessionId>" + session + "</sessionId>"));
   auto validated = testing::validateAgainstShep(testing::bodyElement(echoed.body));
   EXPECT_EQ(validated.exit_code, 0) << validated.output;
   EXPECT_TRUE(std::regex_search(
@@ -354,34 +344,35 @@ TEST_F(ShepAsyncTest, StatusOfAMessageLicgateSentIsKeptAndAcknowledged) {
 }
 
 TEST_F(ShepAsyncTest, StatusOfAMessageLicgateDidNotSendIsRefused) {
-  ASSERT_EQ(
-      api_->handle(post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))))
-          .status,
-      200);
+  ASSERT_EQ(api_->handle(testing::soapPost(sendMessage(
+                             {}, licenceEvent("suspend", "<reason>inspection</reason>"))))
+                .status,
+            200);
 
   for (const char* id : {"nobody", "shep-m-1"}) {
-    Response response = api_->handle(post(statusNotification(id, "")));
+    Response response = api_->handle(testing::soapPost(statusNotification(id, "")));
 
     EXPECT_EQ(response.status, 500);
-    EXPECT_TRUE(contains(response.body,
-                         "<shep:changeMassageStatusNotificationFault1_"
-                         "changeMassageStatusNotificationFault"))
+    EXPECT_TRUE(testing::contains(response.body,
+                                  "<shep:changeMassageStatusNotificationFault1_"
+                                  "changeMassageStatusNotificationFault"))
         << response.body;
-    EXPECT_TRUE(contains(response.body, "<errorCode>not-found</errorCode>"));
-    EXPECT_TRUE(contains(response.body,
-                         "messageId \"" + std::string(id) + "\" is not a message licgate sent"));
+    EXPECT_TRUE(testing::contains(response.body, "<errorCode>not-found</errorCode>"));
+    EXPECT_TRUE(testing::contains(
+        response.body, "messageId \"" + std::string(id) + "\" is not a message licgate sent"));
   }
   EXPECT_EQ((*exchanges_->find("shep-m-1"))->state, "");
 }
 
 TEST_F(ShepAsyncTest, AnActionOnAGatewayOperationIsAnsweredWithItsErrorInfo) {
-  Request request = post(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>")));
+  Request request =
+      testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>")));
   request.headers["soapaction"] = "\"urn:licgate:soap:1#sendMessage\"";
   Response response = api_->handle(request);
 
   EXPECT_EQ(response.status, 500);
-  EXPECT_TRUE(contains(response.body, "<shep:sendMessageFault1_sendMessageFault"));
-  EXPECT_TRUE(contains(response.body, "is not the operation's, \"\"")) << response.body;
+  EXPECT_TRUE(testing::contains(response.body, "<shep:sendMessageFault1_sendMessageFault"));
+  EXPECT_TRUE(testing::contains(response.body, "is not the operation's, \"\"")) << response.body;
   EXPECT_EQ(status(), registry::LicenceStatus::kActive);
 }
 

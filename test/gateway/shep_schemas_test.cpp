@@ -11,6 +11,7 @@
 #include "gateway/soap_api.hpp"
 #include "test/gateway/register_fixture.hpp"
 #include "test/gateway/shep_schema.hpp"
+#include "test/gateway/soap_request.hpp"
 
 namespace licgate::gateway {
 namespace {
@@ -151,15 +152,9 @@ TEST_F(ShepValidationTest, TheSoapEndpointRefusesAMessageTheSchemaRefuses) {
   shep.services = {{"LICGATE_GET_LICENCE", "GetLicence"}};
   SoapApi api(*store_, flow_.get(), shep, ShepParts{nullptr, nullptr, schemas->get()});
   auto post = [&](const std::string& element) {
-    adapters::http::Request request;
-    request.method = "POST";
-    request.path = std::string(kSoapPath);
-    request.headers["content-type"] = "text/xml; charset=utf-8";
-    request.body =
-        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\">"
-        "<soap:Body>" +
-        element + "</soap:Body></soap:Envelope>";
-    return api.handle(request);
+    return api.handle(testing::soapPost(
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>" +
+        element + "</soap:Body></soap:Envelope>"));
   };
 
   auto valid = post(kSyncMessage);

@@ -17,6 +17,7 @@
 #include "test/gateway/fake_shep_gateway.hpp"
 #include "test/gateway/register_fixture.hpp"
 #include "test/gateway/shep_schema.hpp"
+#include "test/gateway/soap_request.hpp"
 
 namespace licgate::gateway {
 namespace {
@@ -36,19 +37,6 @@ std::string readRequest(const std::string& message_id, const std::string& type =
          "<sender><senderId>tax</senderId></sender></messageInfo><messageData><data>"
          "<GetLicence xmlns=\"urn:licgate:soap:1\"><number>310100016</number></GetLicence>"
          "</data></messageData></request></a:sendMessage></soap:Body></soap:Envelope>";
-}
-
-Request post(const std::string& body) {
-  Request request;
-  request.method = "POST";
-  request.path = std::string(kSoapPath);
-  request.headers["content-type"] = "text/xml; charset=utf-8";
-  request.body = body;
-  return request;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
 }
 
 class ShepSenderTest : public testing::RegisterFixture {
@@ -91,9 +79,9 @@ class ShepSenderTest : public testing::RegisterFixture {
 };
 
 TEST_F(ShepSenderTest, ReadIsAnsweredAsTheChainsResponseThroughTheGateway) {
-  Response ack = api_->handle(post(readRequest("shep-q-1")));
+  Response ack = api_->handle(testing::soapPost(readRequest("shep-q-1")));
   ASSERT_EQ(ack.status, 200) << ack.body;
-  EXPECT_TRUE(contains(ack.body, "<messageId>shep-q-1</messageId>"));
+  EXPECT_TRUE(testing::contains(ack.body, "<messageId>shep-q-1</messageId>"));
   EXPECT_EQ(*exchanges_->outboxSize(), 1);
 
   ASSERT_TRUE(sender_->sendOne());
@@ -102,12 +90,12 @@ TEST_F(ShepSenderTest, ReadIsAnsweredAsTheChainsResponseThroughTheGateway) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].headers.at("soapaction"), "\"\"");
   const std::string& sent = calls[0].body;
-  EXPECT_TRUE(contains(sent, "<correlationId>chain-r</correlationId>")) << sent;
-  EXPECT_TRUE(contains(sent, "<messageType>RESPONSE</messageType>"));
-  EXPECT_TRUE(contains(sent, "<senderId>LICGATE</senderId><password>secret</password>"));
-  EXPECT_FALSE(contains(sent, "<messageId>")) << "the gateway numbers the message";
-  EXPECT_TRUE(contains(sent, "<lg:found>true</lg:found>"));
-  EXPECT_TRUE(contains(sent, "<lg:number>310100016</lg:number>"));
+  EXPECT_TRUE(testing::contains(sent, "<correlationId>chain-r</correlationId>")) << sent;
+  EXPECT_TRUE(testing::contains(sent, "<messageType>RESPONSE</messageType>"));
+  EXPECT_TRUE(testing::contains(sent, "<senderId>LICGATE</senderId><password>secret</password>"));
+  EXPECT_FALSE(testing::contains(sent, "<messageId>")) << "the gateway numbers the message";
+  EXPECT_TRUE(testing::contains(sent, "<lg:found>true</lg:found>"));
+  EXPECT_TRUE(testing::contains(sent, "<lg:number>310100016</lg:number>"));
   auto validated = testing::validateAgainstShep(testing::bodyElement(sent));
   EXPECT_EQ(validated.exit_code, 0) << validated.output;
 
@@ -123,27 +111,27 @@ TEST_F(ShepSenderTest, ReadIsAnsweredAsTheChainsResponseThroughTheGateway) {
 }
 
 TEST_F(ShepSenderTest, TheGatewaysStatusOfTheResponseIsThenAccepted) {
-  ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
+  ASSERT_EQ(api_->handle(testing::soapPost(readRequest("shep-q-1"))).status, 200);
   ASSERT_TRUE(sender_->sendOne());
 
-  Response response = api_->handle(
-      post("<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
-           "<c:changeMassageStatusNotification "
-           "xmlns:c=\"http://bip.bee.kz/AsyncChannel/v10/Types/Client\"><request><notification>"
-           "<notificationId>n-1</notificationId><messageId>gw-1</messageId>"
-           "<notificationDate>2026-12-04T10:05:00Z</notificationDate>"
-           "<messageState>DELIVERED</messageState><status><statusCode>OK</statusCode>"
-           "<statusMessage>delivered</statusMessage><statusDate>2026-12-04T10:04:59Z</statusDate>"
-           "</status></notification><requestDate>2026-12-04T10:05:00Z</requestDate></request>"
-           "</c:changeMassageStatusNotification></soap:Body></soap:Envelope>"));
+  Response response = api_->handle(testing::soapPost(
+      "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
+      "<c:changeMassageStatusNotification "
+      "xmlns:c=\"http://bip.bee.kz/AsyncChannel/v10/Types/Client\"><request><notification>"
+      "<notificationId>n-1</notificationId><messageId>gw-1</messageId>"
+      "<notificationDate>2026-12-04T10:05:00Z</notificationDate>"
+      "<messageState>DELIVERED</messageState><status><statusCode>OK</statusCode>"
+      "<statusMessage>delivered</statusMessage><statusDate>2026-12-04T10:04:59Z</statusDate>"
+      "</status></notification><requestDate>2026-12-04T10:05:00Z</requestDate></request>"
+      "</c:changeMassageStatusNotification></soap:Body></soap:Envelope>"));
 
   EXPECT_EQ(response.status, 200) << response.body;
   EXPECT_EQ((*exchanges_->find("gw-1"))->state, "DELIVERED");
 }
 
 TEST_F(ShepSenderTest, ARequestDeliveredAgainIsNotAnsweredTwice) {
-  ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
-  Response again = api_->handle(post(readRequest("shep-q-1")));
+  ASSERT_EQ(api_->handle(testing::soapPost(readRequest("shep-q-1"))).status, 200);
+  Response again = api_->handle(testing::soapPost(readRequest("shep-q-1")));
 
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(*exchanges_->outboxSize(), 1);
@@ -154,7 +142,7 @@ TEST_F(ShepSenderTest, ARequestDeliveredAgainIsNotAnsweredTwice) {
 
 TEST_F(ShepSenderTest, FailuresThatMayPassAreRetriedAfterABackOff) {
   gateway_.script({testing::ShepAnswer::kUnavailable, testing::ShepAnswer::kServerFault});
-  ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
+  ASSERT_EQ(api_->handle(testing::soapPost(readRequest("shep-q-1"))).status, 200);
 
   ASSERT_TRUE(sender_->sendOne());   // 503
   EXPECT_FALSE(sender_->sendOne());  // not due before its back-off
@@ -173,7 +161,7 @@ TEST_F(ShepSenderTest, FailuresThatMayPassAreRetriedAfterABackOff) {
 
 TEST_F(ShepSenderTest, AClientFaultEndsTheMessageAtOnce) {
   gateway_.script({testing::ShepAnswer::kClientFault});
-  ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
+  ASSERT_EQ(api_->handle(testing::soapPost(readRequest("shep-q-1"))).status, 200);
 
   ASSERT_TRUE(sender_->sendOne());
   now_ms_ += 10'000;
@@ -187,7 +175,7 @@ TEST_F(ShepSenderTest, AClientFaultEndsTheMessageAtOnce) {
 TEST_F(ShepSenderTest, TheLastAttemptEndsTheMessage) {
   gateway_.script({testing::ShepAnswer::kUnavailable, testing::ShepAnswer::kUnavailable,
                    testing::ShepAnswer::kUnavailable});
-  ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
+  ASSERT_EQ(api_->handle(testing::soapPost(readRequest("shep-q-1"))).status, 200);
 
   for (int attempt = 0; attempt < 3; ++attempt) {
     ASSERT_TRUE(sender_->sendOne()) << attempt;
@@ -203,7 +191,7 @@ TEST_F(ShepSenderTest, TheLastAttemptEndsTheMessage) {
 TEST_F(ShepSenderTest, AGatewayThatIsDownIsRetried) {
   shep_.async_url = "http://127.0.0.1:" + std::to_string(test::pickFreePort()) + "/bip-async";
   ShepSender sender(shep_, *exchanges_, [this] { return now_ms_; });
-  ASSERT_EQ(api_->handle(post(readRequest("shep-q-1"))).status, 200);
+  ASSERT_EQ(api_->handle(testing::soapPost(readRequest("shep-q-1"))).status, 200);
 
   ASSERT_TRUE(sender.sendOne());
 
@@ -212,10 +200,11 @@ TEST_F(ShepSenderTest, AGatewayThatIsDownIsRetried) {
 }
 
 TEST_F(ShepSenderTest, AReadIsAskedWithARequest) {
-  Response response = api_->handle(post(readRequest("shep-q-1", "NOTIFICATION")));
+  Response response = api_->handle(testing::soapPost(readRequest("shep-q-1", "NOTIFICATION")));
 
   EXPECT_EQ(response.status, 500);
-  EXPECT_TRUE(contains(response.body, "GetLicence is asked with a REQUEST, not a NOTIFICATION"))
+  EXPECT_TRUE(
+      testing::contains(response.body, "GetLicence is asked with a REQUEST, not a NOTIFICATION"))
       << response.body;
   EXPECT_EQ(*exchanges_->outboxSize(), 0);
 }
@@ -224,7 +213,7 @@ TEST_F(ShepSenderTest, TheSendersThreadSendsWhatIsQueued) {
   ShepSender threaded(shep_, *exchanges_);
   SoapApi api(*store_, flow_.get(), shep_, ShepParts{exchanges_.get(), &threaded});
   threaded.start();
-  ASSERT_EQ(api.handle(post(readRequest("shep-q-1"))).status, 200);
+  ASSERT_EQ(api.handle(testing::soapPost(readRequest("shep-q-1"))).status, 200);
 
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (threaded.counters().sent == 0 && std::chrono::steady_clock::now() < deadline) {

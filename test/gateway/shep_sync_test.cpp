@@ -11,6 +11,7 @@
 #include "gateway/soap_api.hpp"
 #include "test/gateway/register_fixture.hpp"
 #include "test/gateway/shep_schema.hpp"
+#include "test/gateway/soap_request.hpp"
 
 namespace licgate::gateway {
 namespace {
@@ -29,16 +30,6 @@ std::string sendMessage(const std::string& service, const std::string& data,
          "<requestData><data" +
          data_attributes + ">" + data +
          "</data></requestData></request></typ:SendMessage></soap:Body></soap:Envelope>";
-}
-
-Request post(const std::string& body) {
-  Request request;
-  request.method = "POST";
-  request.path = std::string(kSoapPath);
-  request.headers["content-type"] = "text/xml; charset=utf-8";
-  request.headers["soapaction"] = "\"\"";
-  request.body = body;
-  return request;
 }
 
 const std::string kGetLicence =
@@ -60,7 +51,8 @@ class ShepSyncTest : public testing::RegisterFixture {
 };
 
 TEST_F(ShepSyncTest, AnswersWithTheOperationsAnswerInResponseData) {
-  Response response = api_->handle(post(sendMessage("LICGATE_GET_LICENCE", kGetLicence)));
+  Response response =
+      api_->handle(testing::soapPost(sendMessage("LICGATE_GET_LICENCE", kGetLicence)));
 
   EXPECT_EQ(response.status, 200) << response.body;
   EXPECT_NE(response.body.find("<shep:SendMessageResponse"), std::string::npos) << response.body;
@@ -80,7 +72,7 @@ TEST_F(ShepSyncTest, RequestsOfTheTestsAreValidForTheGatewaysSchemas) {
 }
 
 TEST_F(ShepSyncTest, DataAsAnEscapedXmlStringWorks) {
-  Response response = api_->handle(post(sendMessage(
+  Response response = api_->handle(testing::soapPost(sendMessage(
       "LICGATE_GET_LICENCE",
       "&lt;GetLicence xmlns=\"urn:licgate:soap:1\"&gt;&lt;number&gt;310100016&lt;/number&gt;"
       "&lt;/GetLicence&gt;")));
@@ -90,7 +82,7 @@ TEST_F(ShepSyncTest, DataAsAnEscapedXmlStringWorks) {
 }
 
 TEST_F(ShepSyncTest, DataTypedWithXsiTypeWorks) {
-  Response response = api_->handle(post(sendMessage(
+  Response response = api_->handle(testing::soapPost(sendMessage(
       "LICGATE_GET_LICENCE", "<number>310100016</number>",
       " xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:lg=\"urn:licgate:soap:1\" "
       "xsi:type=\"lg:GetLicence\"")));
@@ -100,7 +92,7 @@ TEST_F(ShepSyncTest, DataTypedWithXsiTypeWorks) {
 }
 
 TEST_F(ShepSyncTest, SubmitTakesTheSendingSystemFromTheChannelsSender) {
-  Response response = api_->handle(post(sendMessage(
+  Response response = api_->handle(testing::soapPost(sendMessage(
       "LICGATE_SUBMIT_EVENT",
       "<SubmitLicenceEvent xmlns=\"urn:licgate:soap:1\"><messageId>shep-event-1</messageId>"
       "<licenceEvent xmlns=\"urn:licgate:licence-event:1\"><type>suspend</type>"
@@ -142,7 +134,7 @@ TEST_F(ShepSyncTest, ErrorsAreFaultsWithTheChannelsErrorInfo) {
   };
 
   for (const FaultCase& each : cases) {
-    Response response = api_->handle(post(each.body));
+    Response response = api_->handle(testing::soapPost(each.body));
 
     EXPECT_EQ(response.status, 500) << each.what;
     EXPECT_NE(response.body.find("<shep:SendMessageFault1_SendMessageFault"), std::string::npos)
@@ -155,8 +147,8 @@ TEST_F(ShepSyncTest, ErrorsAreFaultsWithTheChannelsErrorInfo) {
 }
 
 TEST_F(ShepSyncTest, DataWithTwoOperationsIsRefused) {
-  Response response =
-      api_->handle(post(sendMessage("LICGATE_GET_LICENCE", kGetLicence + kGetLicence)));
+  Response response = api_->handle(
+      testing::soapPost(sendMessage("LICGATE_GET_LICENCE", kGetLicence + kGetLicence)));
 
   EXPECT_EQ(response.status, 500);
   EXPECT_NE(response.body.find("<errorCode>malformed</errorCode>"), std::string::npos)
@@ -165,7 +157,7 @@ TEST_F(ShepSyncTest, DataWithTwoOperationsIsRefused) {
 }
 
 TEST_F(ShepSyncTest, FaultDetailIsValidErrorInfo) {
-  Response response = api_->handle(post(sendMessage("TAX_SOMETHING", kGetLicence)));
+  Response response = api_->handle(testing::soapPost(sendMessage("TAX_SOMETHING", kGetLicence)));
   pugi::xml_document document;
   document.load_string(response.body.c_str());
   pugi::xml_node detail =
