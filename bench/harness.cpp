@@ -431,6 +431,34 @@ registry::Status writeFile(const std::string& path, const std::string& text) {
   return {};
 }
 
+registry::Result<RunningLicgate> startLicgate(const std::string& licgate,
+                                              const std::string& wrapper, const TempDir& dir,
+                                              const std::string& config_text) {
+  const std::string config_path = dir.path() + "/licgate.yaml";
+  LICGATE_RETURN_IF_ERROR(writeFile(config_path, config_text));
+  const std::string ports_path = dir.path() + "/ports.json";
+  std::vector<std::string> command = splitWords(wrapper);
+  command.insert(command.end(),
+                 {licgate, "serve", "--config", config_path, "--ports-file", ports_path});
+  auto process = ChildProcess::spawn(command, dir.path() + "/licgate.log");
+  if (!process) {
+    return process.takeError();
+  }
+  auto ports = waitForLicgatePorts(*process, ports_path, Clock::now() + std::chrono::seconds(30));
+  if (!ports) {
+    return ports.takeError();
+  }
+  return RunningLicgate{std::move(*process), *ports};
+}
+
+void stopLicgate(ChildProcess& licgate) {
+  int status = licgate.stop(std::chrono::seconds(10));
+  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+    std::fprintf(stderr, "bench: warning: licgate did not exit 0 on SIGTERM (wait status %d)\n",
+                 status);
+  }
+}
+
 double ownCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);

@@ -132,6 +132,25 @@ struct LicgatePorts {
 registry::Result<LicgatePorts> waitForLicgatePorts(ChildProcess& licgate, const std::string& path,
                                                    Clock::time_point deadline);
 
+// A licgate started for a benchmark, listening.
+struct RunningLicgate {
+  ChildProcess process;
+  LicgatePorts ports;
+};
+
+// Writes `config_text` as licgate.yaml in `dir` and starts `licgate serve`
+// on it, behind the words of `wrapper` (a profiler; empty: none), its log
+// in dir/licgate.log; returns once it has written its ports. Errors:
+// kUnavailable when it cannot be written, started, or does not listen
+// within 30 seconds.
+registry::Result<RunningLicgate> startLicgate(const std::string& licgate,
+                                              const std::string& wrapper, const TempDir& dir,
+                                              const std::string& config_text);
+
+// SIGTERM, and a warning on stderr when licgate does not exit 0 within 10
+// seconds (then SIGKILL).
+void stopLicgate(ChildProcess& licgate);
+
 // User plus system CPU time of a live process in seconds, 0 when it cannot
 // be read (proc(5), fields 14 and 15 of /proc/PID/stat).
 double readCpuSeconds(pid_t pid);

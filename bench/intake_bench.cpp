@@ -251,27 +251,13 @@ registry::Result<LicgateFigures> measureLicgate(const Options& options, ChildPro
 registry::Result<LicgateFigures> runLicgateWith(const Options& options,
                                                 const std::vector<LoadMessage>& messages,
                                                 TempDir& dir, int redis_port) {
-  std::string config_path = dir.path() + "/licgate.yaml";
-  LICGATE_RETURN_IF_ERROR(writeFile(config_path, makeConfig(options, redis_port)));
-  std::string ports_path = dir.path() + "/ports.json";
-  std::vector<std::string> command = splitWords(options.wrapper);
-  command.insert(command.end(),
-                 {options.licgate, "serve", "--config", config_path, "--ports-file", ports_path});
-  auto licgate = ChildProcess::spawn(command, dir.path() + "/licgate.log");
+  auto licgate =
+      startLicgate(options.licgate, options.wrapper, dir, makeConfig(options, redis_port));
   if (!licgate) {
     return licgate.takeError();
   }
-  auto ports = waitForLicgatePorts(*licgate, ports_path, Clock::now() + std::chrono::seconds(30));
-  if (!ports) {
-    return ports.takeError();
-  }
-
-  auto figures = measureLicgate(options, *licgate, *ports, messages);
-  int status = licgate->stop(std::chrono::seconds(10));
-  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-    std::fprintf(stderr, "bench: warning: licgate did not exit 0 on SIGTERM (wait status %d)\n",
-                 status);
-  }
+  auto figures = measureLicgate(options, licgate->process, licgate->ports, messages);
+  stopLicgate(licgate->process);
   return figures;
 }
 

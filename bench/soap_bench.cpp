@@ -137,26 +137,13 @@ registry::Result<ServerFigures> runLicgate(const Options& options, const TempDir
   if (!redis) {
     return redis.takeError();
   }
-  std::string config_path = dir.path() + "/licgate.yaml";
-  LICGATE_RETURN_IF_ERROR(writeFile(config_path, makeConfig(options, register_path, *redis_port)));
-  std::string ports_path = dir.path() + "/ports.json";
-  std::vector<std::string> command = splitWords(options.wrapper);
-  command.insert(command.end(),
-                 {options.licgate, "serve", "--config", config_path, "--ports-file", ports_path});
-  auto licgate = ChildProcess::spawn(command, dir.path() + "/licgate.log");
+  auto licgate = startLicgate(options.licgate, options.wrapper, dir,
+                              makeConfig(options, register_path, *redis_port));
   if (!licgate) {
     return licgate.takeError();
   }
-  auto ports = waitForLicgatePorts(*licgate, ports_path, Clock::now() + std::chrono::seconds(30));
-  if (!ports) {
-    return ports.takeError();
-  }
-  auto figures = measure(options, *licgate, ports->http, numbers);
-  int status = licgate->stop(std::chrono::seconds(10));
-  if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-    std::fprintf(stderr, "bench: warning: licgate did not exit 0 on SIGTERM (wait status %d)\n",
-                 status);
-  }
+  auto figures = measure(options, licgate->process, licgate->ports.http, numbers);
+  stopLicgate(licgate->process);
   redis->stop(std::chrono::seconds(5));
   return figures;
 }
