@@ -65,8 +65,9 @@ std::string signalName(int signal) {
 struct RedisClients {
   std::unique_ptr<adapters::redis::SeenIds> seen_ids;
   std::unique_ptr<adapters::redis::SeenIds> probe;
-  // The e-government gateway's asynchronous chains, under the plain prefix:
-  // they belong to the exchange, not to one copy of the register.
+  // The e-government gateway's chains and outbox, under the register's
+  // incarnation as the duplicate check is: what one register received or
+  // answered is never taken for another's.
   std::unique_ptr<adapters::redis::ExchangeLog> exchanges;
 };
 
@@ -114,7 +115,8 @@ RedisClients connectRedis(const config::Config& config, const std::string& incar
   if (!redis.enabled) {
     return clients;
   }
-  clients.exchanges = adapters::redis::makeExchangeLog(redis.options, config.shep.chain_ttl_ms);
+  clients.exchanges =
+      adapters::redis::makeExchangeLog(optionsFor(redis, incarnation), config.shep.chain_ttl_ms);
   clients.seen_ids = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
   clients.probe = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
   auto pong = clients.probe->ping();

@@ -11,6 +11,8 @@
 
 namespace licgate::gateway {
 
+using registry::Result;
+
 namespace {
 
 // How often the thread looks for due messages when nothing wakes it:
@@ -126,7 +128,20 @@ bool ShepSender::sendOne() {
   }
   const adapters::redis::OutboundMessage& message = **claimed;
 
-  auto answer = client_.call(shep_.async_url, mapping::SoapVersion::k11, "", message.envelope);
+  // Written now, with the sender's password from the configuration: the
+  // outbox keeps only the answer.
+  mapping::ShepOutgoing outgoing{
+      message.correlation_id, message.service_id, mapping::ShepMessageType::kResponse,
+      message.message_date,   shep_.sender_id,    shep_.password};
+  auto envelope = message.answer.empty()
+                      ? Result<std::string>(registry::makeError(registry::ErrorCode::kInternal,
+                                                                "the outbox entry holds no answer"))
+                      : mapping::writeShepAsyncOutgoing(outgoing, message.answer);
+  if (!envelope.ok()) {
+    settle(message, envelope.error().message, false);
+    return true;
+  }
+  auto answer = client_.call(shep_.async_url, mapping::SoapVersion::k11, "", *envelope);
   if (!answer.ok()) {
     settle(message, answer.error().message, true);
     return true;
@@ -163,15 +178,15 @@ void ShepSender::settle(const adapters::redis::OutboundMessage& message, const s
   if (retryable && message.attempts < shep_.send_attempts) {
     const std::int64_t due = now_ms_() + backoffAfter(message.attempts);
     retried_.fetch_add(1);
-    log_->debug("outbox: {} (chain {}) attempt {} failed, again at {}: {}", message.licgate_id,
-                message.correlation_id, message.attempts, due, error);
+    log_->debug("outbox: {} (chain {}) attempt {} failed, again in {} ms: {}", message.licgate_id,
+                message.correlation_id, message.attempts, due - now_ms_(), error);
     if (auto kept = exchanges_.retryAt(message.licgate_id, due, error); !kept.ok()) {
       log_->debug("outbox: {}: {}", message.licgate_id, kept.error().message);
     }
     return;
   }
   failed_.fetch_add(1);
-  log_->error("outbox: {} (chain {}) given up after {} attempts: {}", message.licgate_id,
+  log_->error("outbox: {} (chain {}) given up at attempt {}: {}", message.licgate_id,
               message.correlation_id, message.attempts, error);
   if (auto kept = exchanges_.giveUp(message.licgate_id, error); !kept.ok()) {
     log_->debug("outbox: {}: {}", message.licgate_id, kept.error().message);

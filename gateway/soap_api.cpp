@@ -361,8 +361,8 @@ Result<std::string> SoapApi::shepSyncMessage(const SoapCall& call, const std::st
   if (!request.ok()) {
     return request.takeError();
   }
-  auto operation = shepOperation(request->service_id, request->sender_id, request->operation_xml,
-                                 call.version, "SendMessage");
+  auto operation = shepOperation(request->service_id, request->sender_id, request->message_id,
+                                 request->operation_xml, call.version, "SendMessage");
   if (!operation.ok()) {
     return operation.takeError();
   }
@@ -376,9 +376,12 @@ Result<std::string> SoapApi::shepSyncMessage(const SoapCall& call, const std::st
 
 // The operation element of the data, checked against the one the
 // serviceId names. Data written as an escaped string may leave its element
-// without a namespace; the serviceId says whose it is. SubmitLicenceEvent
-// takes its sending system from the channel's sender when it names none.
+// without a namespace; the serviceId says whose it is. On the gateway's
+// channels the sending system of a SubmitLicenceEvent is the gateway's
+// sender, which the gateway vouches for: data that names another is
+// refused. Its message id is the channel's unless the data names one.
 Result<SoapCall> SoapApi::shepOperation(const std::string& service_id, const std::string& sender_id,
+                                        const std::string& message_id,
                                         const std::string& operation_xml, SoapVersion version,
                                         std::string_view channel_operation) {
   const std::string label(channel_operation);
@@ -405,10 +408,23 @@ Result<SoapCall> SoapApi::shepOperation(const std::string& service_id, const std
                                                    service->second + ", but the data holds " +
                                                    operation->operation);
   }
-  bool names_system = std::any_of(operation->parameters.begin(), operation->parameters.end(),
-                                  [](const auto& entry) { return entry.first == "system"; });
-  if (operation->operation == "SubmitLicenceEvent" && !names_system) {
+  if (operation->operation != "SubmitLicenceEvent") {
+    return operation;
+  }
+  auto named = [&](const char* name) {
+    return std::find_if(operation->parameters.begin(), operation->parameters.end(),
+                        [&](const auto& entry) { return entry.first == name; });
+  };
+  if (auto system = named("system"); system == operation->parameters.end()) {
     operation->parameters.emplace_back("system", sender_id);
+  } else if (system->second != sender_id) {
+    return makeError(ErrorCode::kNotAuthorised,
+                     label + ": the data names the system \"" + system->second +
+                         "\", but the gateway's sender is \"" + sender_id +
+                         "\"; on the gateway's channels the sender is the sending system");
+  }
+  if (named("messageId") == operation->parameters.end()) {
+    operation->parameters.emplace_back("messageId", message_id);
   }
   return operation;
 }

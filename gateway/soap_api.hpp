@@ -108,6 +108,7 @@ class SoapApi {
                                                        const std::string& now);
   registry::Result<mapping::SoapCall> shepOperation(const std::string& service_id,
                                                     const std::string& sender_id,
+                                                    const std::string& message_id,
                                                     const std::string& operation_xml,
                                                     mapping::SoapVersion version,
                                                     std::string_view channel_operation);

@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
 #include <sstream>
+#include <vector>
 
 #include "mapping/error_table.hpp"
 #include "mapping/licence_xml.hpp"
 #include "mapping/xml_names.hpp"
 #include "registry/date.hpp"
+#include "registry/text.hpp"
 
 namespace licgate::mapping {
 
@@ -46,39 +49,136 @@ Result<std::string> requiredText(pugi::xml_node parent, std::string_view path,
   return text;
 }
 
+// The children of `parent` are the elements of its type and nothing else:
+// each of `once` at most once, `many` any number of times, no other element
+// and no text. A repeated or unknown element is refused rather than one of
+// them taken and the rest dropped unseen. `path` names parent's children in
+// messages ("sendMessage: messageInfo/"). A missing parent passes: the
+// reads that need it say so.
+registry::Status checkShape(pugi::xml_node parent, std::string_view path,
+                            std::initializer_list<std::string_view> once,
+                            std::initializer_list<std::string_view> many = {}) {
+  std::vector<std::string_view> seen;
+  for (pugi::xml_node node : parent.children()) {
+    if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
+      if (!trimXmlSpace(node.value()).empty()) {
+        return makeError(ErrorCode::kInvalidField,
+                         std::string(path) + " holds text beside its elements");
+      }
+      continue;
+    }
+    if (node.type() != pugi::node_element) {
+      continue;
+    }
+    std::string_view local = localName(node.name());
+    bool is_once = std::find(once.begin(), once.end(), local) != once.end();
+    bool is_many = std::find(many.begin(), many.end(), local) != many.end();
+    if (!is_once && !is_many) {
+      return makeError(ErrorCode::kInvalidField, std::string(path) +
+                                                     registry::quoteForMessage(local) +
+                                                     " is not an element the interface has here");
+    }
+    if (is_once && std::find(seen.begin(), seen.end(), local) != seen.end()) {
+      return makeError(ErrorCode::kInvalidField,
+                       std::string(path) + std::string(local) + " is given twice");
+    }
+    seen.push_back(local);
+  }
+  return {};
+}
+
+// An identifier the register and Redis keep: bounded as the AMQP intake
+// bounds its ids, and without control characters, which would break the
+// logs and XML that carry it.
+registry::Status checkIdentifier(std::string_view text, std::string_view path,
+                                 std::string_view local, std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return makeError(ErrorCode::kInvalidField, std::string(path) + std::string(local) + " has " +
+                                                   std::to_string(text.size()) +
+                                                   " bytes; at most " + std::to_string(max_bytes));
+  }
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7F) {
+      return makeError(ErrorCode::kInvalidField, std::string(path) + std::string(local) + " \"" +
+                                                     registry::quoteForMessage(text) +
+                                                     "\" holds a control character");
+    }
+  }
+  return {};
+}
+
+constexpr std::size_t kMaxMessageId = 1024;
+constexpr std::size_t kMaxName = 256;
+
 bool isDigits(std::string_view text) {
   return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
-// xsd:dateTime (XML Schema part 2 section 3.2.7): a date, "T", hh:mm:ss
-// with an optional fraction, and an optional zone (Z or +hh:mm).
-bool isDateTime(std::string_view text) {
+int twoDigits(std::string_view text) {
+  return (text[0] - '0') * 10 + (text[1] - '0');
+}
+
+}  // namespace
+
+// A date, "T", hh:mm:ss with an optional fraction, and an optional zone (Z
+// or +hh:mm, at most 14:00 either way); without a zone the time is taken as
+// UTC, which orders the gateway's own notifications the same way.
+std::optional<std::int64_t> parseXsdDateTime(std::string_view text) {
   std::size_t t = text.find('T');
-  if (t == std::string_view::npos || !registry::parseIsoDate(text.substr(0, t), "").ok()) {
-    return false;
+  if (t == std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto date = registry::parseIsoDate(text.substr(0, t), "");
+  if (!date.ok()) {
+    return std::nullopt;
   }
   std::string_view time = text.substr(t + 1);
   std::size_t zone = time.find_first_of("Z+-");
   std::string_view offset = zone == std::string_view::npos ? "" : time.substr(zone);
   std::string_view clock = time.substr(0, zone);
-  std::string_view fraction;
+  std::int64_t millis = 0;
   if (std::size_t dot = clock.find('.'); dot != std::string_view::npos) {
-    fraction = clock.substr(dot + 1);
+    std::string_view fraction = clock.substr(dot + 1);
     clock = clock.substr(0, dot);
     if (!isDigits(fraction)) {
-      return false;
+      return std::nullopt;
+    }
+    for (std::size_t i = 0; i < 3; ++i) {
+      millis = millis * 10 + (i < fraction.size() ? fraction[i] - '0' : 0);
     }
   }
-  auto field = [](std::string_view two, int max) {
-    return two.size() == 2 && isDigits(two) && std::stoi(std::string(two)) <= max;
-  };
-  bool clock_ok = clock.size() == 8 && clock[2] == ':' && clock[5] == ':' &&
-                  field(clock.substr(0, 2), 24) && field(clock.substr(3, 2), 59) &&
-                  field(clock.substr(6, 2), 59);
-  bool offset_ok = offset.empty() || offset == "Z" ||
-                   (offset.size() == 6 && offset[3] == ':' && field(offset.substr(1, 2), 14) &&
-                    field(offset.substr(4, 2), 59));
-  return clock_ok && offset_ok;
+  if (clock.size() != 8 || clock[2] != ':' || clock[5] != ':' || !isDigits(clock.substr(0, 2)) ||
+      !isDigits(clock.substr(3, 2)) || !isDigits(clock.substr(6, 2))) {
+    return std::nullopt;
+  }
+  const int hours = twoDigits(clock.substr(0, 2));
+  const int minutes = twoDigits(clock.substr(3, 2));
+  const int seconds = twoDigits(clock.substr(6, 2));
+  if (hours > 23 || minutes > 59 || seconds > 59) {
+    return std::nullopt;
+  }
+  int offset_minutes = 0;
+  if (!offset.empty() && offset != "Z") {
+    if (offset.size() != 6 || offset[3] != ':' || !isDigits(offset.substr(1, 2)) ||
+        !isDigits(offset.substr(4, 2))) {
+      return std::nullopt;
+    }
+    offset_minutes = twoDigits(offset.substr(1, 2)) * 60 + twoDigits(offset.substr(4, 2));
+    if (offset_minutes > 14 * 60 || twoDigits(offset.substr(4, 2)) > 59) {
+      return std::nullopt;
+    }
+    offset_minutes = offset[0] == '-' ? -offset_minutes : offset_minutes;
+  }
+  const std::int64_t days = std::chrono::sys_days(*date).time_since_epoch().count();
+  const std::int64_t utc_seconds =
+      days * 86'400 + hours * 3'600 + minutes * 60 + seconds - offset_minutes * 60;
+  return utc_seconds * 1'000 + millis;
+}
+
+namespace {
+
+bool isDateTime(std::string_view text) {
+  return parseXsdDateTime(text).has_value();
 }
 
 Result<std::string> requiredDateTime(pugi::xml_node parent, std::string_view path,
@@ -199,6 +299,16 @@ Result<ShepSyncRequest> readShepSyncRequest(std::string_view request_xml) {
   if (!info) {
     return makeError(ErrorCode::kInvalidField, "SendMessage: requestInfo is missing");
   }
+  LICGATE_RETURN_IF_ERROR(
+      checkShape(request, "SendMessage: request/", {"requestInfo", "requestData"}));
+  LICGATE_RETURN_IF_ERROR(checkShape(
+      info, "SendMessage: requestInfo/",
+      {"messageId", "correlationId", "serviceId", "routeId", "messageDate", "sender", "sessionId"},
+      {"properties"}));
+  LICGATE_RETURN_IF_ERROR(checkShape(child(info, "sender"), "SendMessage: requestInfo/sender/",
+                                     {"senderId", "password"}));
+  LICGATE_RETURN_IF_ERROR(
+      checkShape(child(request, "requestData"), "SendMessage: requestData/", {"data"}));
 
   ShepSyncRequest read;
   for (auto [field, local] :
@@ -220,6 +330,12 @@ Result<ShepSyncRequest> readShepSyncRequest(std::string_view request_xml) {
     return sender.takeError();
   }
   read.sender_id = std::move(*sender);
+  constexpr std::string_view kSyncPath = "SendMessage: requestInfo/";
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.message_id, kSyncPath, "messageId", kMaxMessageId));
+  LICGATE_RETURN_IF_ERROR(
+      checkIdentifier(read.correlation_id, kSyncPath, "correlationId", kMaxMessageId));
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.service_id, kSyncPath, "serviceId", kMaxName));
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.sender_id, kSyncPath, "sender/senderId", kMaxName));
 
   pugi::xml_node data = child(child(request, "requestData"), "data");
   if (!data) {
@@ -350,15 +466,19 @@ Result<std::vector<std::pair<std::string, std::string>>> propertiesOf(pugi::xml_
     if (node.type() != pugi::node_element || localName(node.name()) != "properties") {
       continue;
     }
+    LICGATE_RETURN_IF_ERROR(
+        checkShape(node, "sendMessage: messageInfo/properties/", {"key", "value"}));
     std::string key(trimXmlSpace(child(node, "key").text().get()));
     std::string value = child(node, "value").text().get();
     if (!child(node, "key") || !child(node, "value")) {
       return makeError(ErrorCode::kInvalidField,
                        std::string(kInfoPath) + "properties needs a key and a value");
     }
-    if (key.size() > kMaxPropertyKey || value.size() > kMaxPropertyValue) {
+    if (registry::countCharacters(key) > kMaxPropertyKey ||
+        registry::countCharacters(value) > kMaxPropertyValue) {
       return makeError(ErrorCode::kInvalidField,
-                       std::string(kInfoPath) + "properties \"" + key.substr(0, kMaxPropertyKey) +
+                       std::string(kInfoPath) + "properties \"" +
+                           registry::quoteForMessage(key, kMaxPropertyKey) +
                            "\": a key has at most 30 characters and a value at most 500");
     }
     properties.emplace_back(std::move(key), std::move(value));
@@ -415,6 +535,16 @@ Result<ShepAsyncMessage> readShepAsyncMessage(std::string_view request_xml) {
   if (!info) {
     return makeError(ErrorCode::kInvalidField, "sendMessage: messageInfo is missing");
   }
+  LICGATE_RETURN_IF_ERROR(
+      checkShape(request, "sendMessage: request/", {"messageInfo", "messageData"}));
+  LICGATE_RETURN_IF_ERROR(checkShape(info, kInfoPath,
+                                     {"messageId", "correlationId", "serviceId", "messageType",
+                                      "routeId", "messageDate", "sender", "sessionId"},
+                                     {"properties"}));
+  LICGATE_RETURN_IF_ERROR(checkShape(child(info, "sender"), "sendMessage: messageInfo/sender/",
+                                     {"senderId", "password"}));
+  LICGATE_RETURN_IF_ERROR(
+      checkShape(child(request, "messageData"), "sendMessage: messageData/", {"data"}));
 
   ShepAsyncMessage read;
   LICGATE_RETURN_IF_ERROR(readIds(info, read));
@@ -428,6 +558,12 @@ Result<ShepAsyncMessage> readShepAsyncMessage(std::string_view request_xml) {
     return sender.takeError();
   }
   read.sender_id = std::move(*sender);
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.message_id, kInfoPath, "messageId", kMaxMessageId));
+  LICGATE_RETURN_IF_ERROR(
+      checkIdentifier(read.correlation_id, kInfoPath, "correlationId", kMaxMessageId));
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.service_id, kInfoPath, "serviceId", kMaxName));
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.route_id, kInfoPath, "routeId", kMaxName));
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.sender_id, kInfoPath, "sender/senderId", kMaxName));
   auto properties = propertiesOf(info);
   if (!properties) {
     return properties.takeError();
@@ -540,6 +676,13 @@ Result<ShepStatusNotification> readShepStatusNotification(std::string_view reque
   constexpr std::string_view kPath = "changeMassageStatusNotification: notification/";
   constexpr std::string_view kStatusPath = "changeMassageStatusNotification: notification/status/";
   pugi::xml_node status = child(notification, "status");
+  LICGATE_RETURN_IF_ERROR(checkShape(request, "changeMassageStatusNotification: request/",
+                                     {"notification", "requestDate", "sessionId"}));
+  LICGATE_RETURN_IF_ERROR(checkShape(
+      notification, kPath,
+      {"notificationId", "messageId", "notificationDate", "messageState", "status", "error"}));
+  LICGATE_RETURN_IF_ERROR(
+      checkShape(status, kStatusPath, {"statusCode", "statusMessage", "statusDate"}));
 
   ShepStatusNotification read;
   struct Field {
@@ -574,6 +717,8 @@ Result<ShepStatusNotification> readShepStatusNotification(std::string_view reque
                      std::string(kPath) + "messageState \"" + read.message_state +
                          "\" is not ON_DELIVERY, DELIVERED, NOT_DELIVERED or DELIVERY_STOPPED");
   }
+  read.notified_ms = parseXsdDateTime(read.notification_date).value_or(0);
+  LICGATE_RETURN_IF_ERROR(checkIdentifier(read.message_id, kPath, "messageId", kMaxMessageId));
   pugi::xml_node error = child(notification, "error");
   read.error_code = trimXmlSpace(child(error, "errorCode").text().get());
   read.error_message = trimXmlSpace(child(error, "errorMessage").text().get());

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,6 +59,10 @@ struct ShepSyncRequest {
 // element (requestInfo/messageId, serviceId, messageDate, sender/senderId,
 // requestData/data).
 registry::Result<ShepSyncRequest> readShepSyncRequest(std::string_view request_xml);
+
+// An xsd:dateTime (XML Schema part 2 section 3.2.7) as milliseconds since
+// the epoch; nullopt when the text is not one.
+std::optional<std::int64_t> parseXsdDateTime(std::string_view text);
 
 // What the answer's responseInfo says besides the ids.
 struct ShepStatus {
@@ -165,7 +170,8 @@ struct ShepStatusNotification {
   std::string notification_id;
   std::string message_id;  // the gateway's id of licgate's message
   std::string notification_date;
-  std::string message_state;  // ON_DELIVERY, DELIVERED, NOT_DELIVERED, DELIVERY_STOPPED
+  std::int64_t notified_ms = 0;  // notification_date as milliseconds since the epoch
+  std::string message_state;     // ON_DELIVERY, DELIVERED, NOT_DELIVERED, DELIVERY_STOPPED
   std::string status_code;
   std::string status_message;
   std::string status_date;

@@ -72,6 +72,18 @@ bool isValidUtf8(std::string_view text) {
   return true;
 }
 
+std::size_t countCharacters(std::string_view text) {
+  std::size_t count = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (!decodeUtf8(text, pos)) {
+      ++pos;
+    }
+    ++count;
+  }
+  return count;
+}
+
 std::string quoteForMessage(std::string_view text, std::size_t max_bytes) {
   std::string out;
   std::size_t pos = 0;

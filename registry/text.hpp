@@ -19,6 +19,10 @@ std::optional<char32_t> decodeUtf8(std::string_view text, std::size_t& pos);
 
 bool isValidUtf8(std::string_view text);
 
+// The characters (code points) of UTF-8 text, as XML Schema's length facets
+// count them; an ill-formed byte counts as one.
+std::size_t countCharacters(std::string_view text);
+
 // `text` made safe to quote in a message: ill-formed bytes and control
 // characters become \xNN, and text over `max_bytes` is cut with "...".
 std::string quoteForMessage(std::string_view text, std::size_t max_bytes = 80);

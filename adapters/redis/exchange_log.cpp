@@ -1,8 +1,8 @@
 // ExchangeLog on one hiredis connection (adapters/redis/exchange_log.hpp).
 //
-// Each write is one Lua script, so that a message and its chain, or a
-// status and the check that its message was licgate's, never come apart
-// (Redis runs a script atomically).
+// Each write is one Lua script, so that a message and its chain, a request
+// and its queued answer, or a status and the check that its message was
+// licgate's, never come apart (Redis runs a script atomically).
 #include "adapters/redis/exchange_log.hpp"
 
 #include <array>
@@ -11,55 +11,72 @@
 #include <string_view>
 #include <utility>
 
+#include "adapters/logger.hpp"
 #include "adapters/redis/connection.hpp"
 
 namespace licgate::adapters::redis {
 
 using registry::ErrorCode;
 using registry::Result;
+using registry::Status;
 
 namespace {
 
-// KEYS: message, chain. ARGV: ttl, message id, licgate id, then the
-// message's field/value pairs.
+// KEYS: message, chain. ARGV: ttl, the message's field in its chain,
+// licgate's id, then the message's field/value pairs. Returns the record
+// kept, or nothing when this one is the first.
 constexpr std::string_view kRecord =
-    "local fresh = redis.call('EXISTS', KEYS[1]) == 0 "
-    "if fresh then "
+    "local kept = {} "
+    "if redis.call('EXISTS', KEYS[1]) == 0 then "
     "  redis.call('HSET', KEYS[1], unpack(ARGV, 4)) "
     "  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) "
-    "end "
+    "else kept = redis.call('HGETALL', KEYS[1]) end "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
     "redis.call('PEXPIRE', KEYS[2], ARGV[1]) "
-    "if fresh then return 1 else return 0 end";
+    "return kept";
 
-// KEYS: message. ARGV: ttl, then the status's field/value pairs.
-constexpr std::string_view kNoteStatus =
-    "if redis.call('HGET', KEYS[1], 'direction') ~= 'sent' then return 0 end "
-    "redis.call('HSET', KEYS[1], unpack(ARGV, 2)) "
-    "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
-    "return 1";
-
-// KEYS: message, chain, outbox, out. ARGV: ttl, message id, licgate id,
-// the reply's licgate id, its due time, the number N of the message's
-// field/value words, those words, then the reply's field/value pairs.
+// KEYS: message, chain, outbox, out. ARGV: ttl, the message's field in its
+// chain, licgate's id, the reply's licgate id, its due time, the number N
+// of the message's field/value words, those words, then the reply's
+// field/value pairs. Returns as kRecord.
 constexpr std::string_view kRecordAndEnqueue =
-    "local fresh = redis.call('EXISTS', KEYS[1]) == 0 "
-    "if fresh then "
+    "local kept = {} "
+    "if redis.call('EXISTS', KEYS[1]) == 0 then "
     "  local n = tonumber(ARGV[6]) "
     "  redis.call('HSET', KEYS[1], unpack(ARGV, 7, 6 + n)) "
     "  redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) "
     "  redis.call('HSET', KEYS[4], unpack(ARGV, 7 + n)) "
     "  redis.call('ZADD', KEYS[3], ARGV[5], ARGV[4]) "
-    "end "
+    "else kept = redis.call('HGETALL', KEYS[1]) end "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
     "redis.call('PEXPIRE', KEYS[2], ARGV[1]) "
-    "if fresh then return 1 else return 0 end";
+    "return kept";
 
-// KEYS: message, chain, outbox, out. ARGV: ttl, message id, licgate id,
-// then the message's field/value pairs.
+// KEYS: message. ARGV: outcome.
+constexpr std::string_view kSetOutcome =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+    "redis.call('HSET', KEYS[1], 'outcome', ARGV[1]) "
+    "return 1";
+
+// KEYS: sent message. ARGV: ttl, state, the notification's time, then the
+// status's field/value pairs. 0: unknown; 2: stale (older than the status
+// kept, or "on delivery" after a final state); 1: kept.
+constexpr std::string_view kNoteStatus =
+    "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end "
+    "local state = redis.call('HGET', KEYS[1], 'state') "
+    "local at = tonumber(redis.call('HGET', KEYS[1], 'notified_ms') or '-1') "
+    "local final = state == 'DELIVERED' or state == 'NOT_DELIVERED' or "
+    "  state == 'DELIVERY_STOPPED' "
+    "if (final and ARGV[2] == 'ON_DELIVERY') or tonumber(ARGV[3]) < at then return 2 end "
+    "redis.call('HSET', KEYS[1], 'notified_ms', ARGV[3], unpack(ARGV, 4)) "
+    "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
+    "return 1";
+
+// KEYS: sent message, chain, outbox, out. ARGV: ttl, the message's field in
+// its chain, licgate's id, then the message's field/value pairs.
 constexpr std::string_view kMarkSent =
     "redis.call('ZREM', KEYS[3], ARGV[3]) "
-    "redis.call('DEL', KEYS[4]) "
+    "redis.call('DEL', KEYS[4], KEYS[1]) "
     "redis.call('HSET', KEYS[1], unpack(ARGV, 4)) "
     "redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) "
     "redis.call('PEXPIRE', KEYS[1], ARGV[1]) "
@@ -76,11 +93,14 @@ constexpr std::string_view kEnqueue =
 // KEYS: outbox. ARGV: now, lease end, the prefix of the out hashes. The
 // hash's key is made from the member found, which only a script can do
 // atomically with the claim (so licgate's Redis must not be a cluster).
+// Returns {id, fields}, {id} for a member whose hash is gone (dropped), or
+// 0 when nothing is due.
 constexpr std::string_view kClaimDue =
     "local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 1) "
     "if #due == 0 then return 0 end "
     "local key = ARGV[3] .. due[1] "
-    "if redis.call('EXISTS', key) == 0 then redis.call('ZREM', KEYS[1], due[1]) return 0 end "
+    "if redis.call('EXISTS', key) == 0 then "
+    "  redis.call('ZREM', KEYS[1], due[1]) return {due[1]} end "
     "redis.call('ZADD', KEYS[1], ARGV[2], due[1]) "
     "redis.call('HINCRBY', key, 'attempts', 1) "
     "return {due[1], redis.call('HGETALL', key)}";
@@ -102,16 +122,7 @@ constexpr std::string_view kGiveUp =
     "redis.call('PEXPIRE', KEYS[3], ARGV[3]) "
     "return 1";
 
-// The fields of an outbound message's hash; `attempts` is its text.
-void addOutboundFields(Words& command, const OutboundMessage& message,
-                       const std::string& attempts) {
-  command.add("envelope").add(message.envelope);
-  command.add("correlation_id").add(message.correlation_id);
-  command.add("service_id").add(message.service_id);
-  command.add("message_type").add(message.message_type);
-  command.add("attempts").add(attempts);
-  command.add("last_error").add(message.last_error);
-}
+constexpr std::size_t kRecordWords = 16;  // addRecordFields' 8 pairs
 
 // The record's fields as the hash keeps them.
 void addRecordFields(Words& command, const ExchangeRecord& record) {
@@ -130,6 +141,72 @@ void addRecordFields(Words& command, const ExchangeRecord& record) {
   }
 }
 
+// The fields of an outbound message's hash; `attempts` is its text.
+void addOutboundFields(Words& command, const OutboundMessage& message,
+                       const std::string& attempts) {
+  command.add("answer").add(message.answer);
+  command.add("correlation_id").add(message.correlation_id);
+  command.add("service_id").add(message.service_id);
+  command.add("message_type").add(message.message_type);
+  command.add("message_date").add(message.message_date);
+  command.add("attempts").add(attempts);
+  command.add("last_error").add(message.last_error);
+}
+
+std::string_view textOf(const redisReply* reply) {
+  return reply->type == REDIS_REPLY_STRING ? std::string_view(reply->str, reply->len)
+                                           : std::string_view();
+}
+
+// A hash as HGETALL gives it (name, value, name, value, ...), read into a
+// record; an empty list is no record.
+std::optional<ExchangeRecord> recordOf(const redisReply* all) {
+  if (all->type != REDIS_REPLY_ARRAY || all->elements == 0) {
+    return std::nullopt;
+  }
+  ExchangeRecord found;
+  const std::array<std::pair<std::string_view, std::string*>, 11> fields{{
+      {"message_id", &found.message_id},
+      {"correlation_id", &found.correlation_id},
+      {"licgate_id", &found.licgate_id},
+      {"direction", &found.direction},
+      {"sender", &found.sender},
+      {"service_id", &found.service_id},
+      {"message_type", &found.message_type},
+      {"outcome", &found.outcome},
+      {"state", &found.state},
+      {"status_code", &found.status_code},
+      {"status_date", &found.status_date},
+  }};
+  for (std::size_t i = 0; i + 1 < all->elements; i += 2) {
+    std::string_view name = textOf(all->element[i]);
+    for (const auto& [field, into] : fields) {
+      if (field == name) {
+        into->assign(textOf(all->element[i + 1]));
+      }
+    }
+  }
+  return found;
+}
+
+void readOutboundField(std::string_view name, std::string value, OutboundMessage& message) {
+  if (name == "answer") {
+    message.answer = std::move(value);
+  } else if (name == "correlation_id") {
+    message.correlation_id = std::move(value);
+  } else if (name == "service_id") {
+    message.service_id = std::move(value);
+  } else if (name == "message_type") {
+    message.message_type = std::move(value);
+  } else if (name == "message_date") {
+    message.message_date = std::move(value);
+  } else if (name == "attempts") {
+    std::from_chars(value.data(), value.data() + value.size(), message.attempts);
+  } else if (name == "last_error") {
+    message.last_error = std::move(value);
+  }
+}
+
 class RedisExchangeLog final : public ExchangeLog {
  public:
   RedisExchangeLog(const RedisOptions& options, std::int64_t ttl_ms)
@@ -139,25 +216,37 @@ class RedisExchangeLog final : public ExchangeLog {
         ttl_ms_(std::to_string(ttl_ms)),
         connection_(options) {}
 
-  Result<bool> record(const ExchangeRecord& record) override;
-  Result<std::optional<ExchangeRecord>> find(const std::string& message_id) override;
+  Result<std::optional<ExchangeRecord>> record(const ExchangeRecord& record) override;
+  Status setOutcome(const std::string& sender, const std::string& message_id,
+                    const std::string& outcome) override;
+  Result<std::optional<ExchangeRecord>> findReceived(const std::string& sender,
+                                                     const std::string& message_id) override;
+  Result<std::optional<ExchangeRecord>> findSent(const std::string& message_id) override;
   Result<std::int64_t> chainLength(const std::string& correlation_id) override;
-  Result<bool> noteStatus(const std::string& message_id, const StatusNote& note) override;
-  Result<bool> recordAndEnqueue(const ExchangeRecord& received, const OutboundMessage& reply,
-                                std::int64_t due_ms) override;
-  registry::Status enqueue(const OutboundMessage& message, std::int64_t due_ms) override;
+  Result<StatusNoted> noteStatus(const std::string& message_id, const StatusNote& note) override;
+  Result<std::optional<ExchangeRecord>> recordAndEnqueue(const ExchangeRecord& received,
+                                                         const OutboundMessage& reply,
+                                                         std::int64_t due_ms) override;
+  Status enqueue(const OutboundMessage& message, std::int64_t due_ms) override;
   Result<std::optional<OutboundMessage>> claimDue(std::int64_t now_ms,
                                                   std::int64_t lease_ms) override;
-  registry::Status markSent(const OutboundMessage& message, const std::string& message_id) override;
-  registry::Status retryAt(const std::string& licgate_id, std::int64_t due_ms,
-                           const std::string& error) override;
-  registry::Status giveUp(const std::string& licgate_id, const std::string& error) override;
+  Status markSent(const OutboundMessage& message, const std::string& message_id) override;
+  Status retryAt(const std::string& licgate_id, std::int64_t due_ms,
+                 const std::string& error) override;
+  Status giveUp(const std::string& licgate_id, const std::string& error) override;
   Result<std::int64_t> outboxSize() override;
 
  private:
+  std::string receivedKey(const std::string& sender, const std::string& id) const {
+    return prefix_ + "received:" + sender + ":" + id;
+  }
+  std::string sentKey(const std::string& id) const { return prefix_ + "sent:" + id; }
+  std::string chainKey(const std::string& id) const { return prefix_ + "chain:" + id; }
+
   Result<ReplyPtr> runOne(Words& command);
-  Result<bool> runScript(Words& command);
   Result<std::int64_t> runInteger(Words& command, std::string_view what);
+  Status runScript(Words& command);
+  Result<std::optional<ExchangeRecord>> runRecordScript(Words& command);
 
   const std::string prefix_;
   const std::string outbox_key_;
@@ -190,26 +279,66 @@ Result<std::int64_t> RedisExchangeLog::runInteger(Words& command, std::string_vi
   return static_cast<std::int64_t>((*reply)->integer);
 }
 
-Result<bool> RedisExchangeLog::runScript(Words& command) {
+Status RedisExchangeLog::runScript(Words& command) {
   auto result = runInteger(command, "a script");
-  if (!result.ok()) {
-    return result.takeError();
-  }
-  return *result == 1;
+  return result.ok() ? Status() : Status(result.takeError());
 }
 
-Result<bool> RedisExchangeLog::record(const ExchangeRecord& record) {
-  const std::string message_key = prefix_ + "message:" + record.message_id;
-  const std::string chain_key = prefix_ + "chain:" + record.correlation_id;
+Result<std::optional<ExchangeRecord>> RedisExchangeLog::runRecordScript(Words& command) {
+  auto reply = runOne(command);
+  if (!reply.ok()) {
+    return reply.takeError();
+  }
+  if ((*reply)->type != REDIS_REPLY_ARRAY) {
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + connection_.address() +
+                                   " answered the record's script with something else");
+  }
+  return recordOf(reply->get());
+}
+
+Result<std::optional<ExchangeRecord>> RedisExchangeLog::record(const ExchangeRecord& record) {
+  const std::string message_key = receivedKey(record.sender, record.message_id);
+  const std::string chain_key = chainKey(record.correlation_id);
+  const std::string field = "received:" + record.sender + ":" + record.message_id;
   Words command;
   command.add("EVAL").add(kRecord).add("2").add(message_key).add(chain_key);
-  command.add(ttl_ms_).add(record.message_id).add(record.licgate_id);
+  command.add(ttl_ms_).add(field).add(record.licgate_id);
   addRecordFields(command, record);
+  return runRecordScript(command);
+}
+
+Result<std::optional<ExchangeRecord>> RedisExchangeLog::recordAndEnqueue(
+    const ExchangeRecord& received, const OutboundMessage& reply, std::int64_t due_ms) {
+  const std::string message_key = receivedKey(received.sender, received.message_id);
+  const std::string chain_key = chainKey(received.correlation_id);
+  const std::string field = "received:" + received.sender + ":" + received.message_id;
+  const std::string out_key = out_prefix_ + reply.licgate_id;
+  const std::string due = std::to_string(due_ms);
+  const std::string attempts = std::to_string(reply.attempts);
+  const std::string record_words = std::to_string(kRecordWords);
+  Words command;
+  command.add("EVAL").add(kRecordAndEnqueue).add("4").add(message_key).add(chain_key);
+  command.add(outbox_key_).add(out_key);
+  command.add(ttl_ms_).add(field).add(received.licgate_id);
+  command.add(reply.licgate_id).add(due).add(record_words);
+  addRecordFields(command, received);
+  addOutboundFields(command, reply, attempts);
+  return runRecordScript(command);
+}
+
+Status RedisExchangeLog::setOutcome(const std::string& sender, const std::string& message_id,
+                                    const std::string& outcome) {
+  const std::string message_key = receivedKey(sender, message_id);
+  Words command;
+  command.add("EVAL").add(kSetOutcome).add("1").add(message_key).add(outcome);
   return runScript(command);
 }
 
-Result<bool> RedisExchangeLog::noteStatus(const std::string& message_id, const StatusNote& note) {
-  const std::string message_key = prefix_ + "message:" + message_id;
+Result<StatusNoted> RedisExchangeLog::noteStatus(const std::string& message_id,
+                                                 const StatusNote& note) {
+  const std::string message_key = sentKey(message_id);
+  const std::string notified = std::to_string(note.notified_ms);
   const std::array<std::pair<std::string_view, const std::string*>, 6> fields{{
       {"notification_id", &note.notification_id},
       {"state", &note.state},
@@ -220,80 +349,49 @@ Result<bool> RedisExchangeLog::noteStatus(const std::string& message_id, const S
   }};
   Words command;
   command.add("EVAL").add(kNoteStatus).add("1").add(message_key).add(ttl_ms_);
+  command.add(note.state).add(notified);
   for (const auto& [name, value] : fields) {
     command.add(name).add(*value);
   }
-  return runScript(command);
+  auto result = runInteger(command, "a script");
+  if (!result.ok()) {
+    return result.takeError();
+  }
+  return *result == 1 ? StatusNoted::kNoted
+                      : (*result == 2 ? StatusNoted::kStale : StatusNoted::kUnknown);
 }
 
-Result<std::optional<ExchangeRecord>> RedisExchangeLog::find(const std::string& message_id) {
-  const std::string message_key = prefix_ + "message:" + message_id;
+Result<std::optional<ExchangeRecord>> RedisExchangeLog::findReceived(
+    const std::string& sender, const std::string& message_id) {
+  const std::string key = receivedKey(sender, message_id);
   Words command;
-  command.add("HGETALL").add(message_key);
+  command.add("HGETALL").add(key);
   auto reply = runOne(command);
   if (!reply.ok()) {
     return reply.takeError();
   }
-  const redisReply* all = reply->get();
-  if (all->type != REDIS_REPLY_ARRAY) {
-    return registry::makeError(ErrorCode::kUnavailable, "Redis at " + connection_.address() +
-                                                            " answered HGETALL " + message_key +
-                                                            " with something else than a list");
+  return recordOf(reply->get());
+}
+
+Result<std::optional<ExchangeRecord>> RedisExchangeLog::findSent(const std::string& message_id) {
+  const std::string key = sentKey(message_id);
+  Words command;
+  command.add("HGETALL").add(key);
+  auto reply = runOne(command);
+  if (!reply.ok()) {
+    return reply.takeError();
   }
-  if (all->elements == 0) {
-    return std::optional<ExchangeRecord>();
-  }
-  ExchangeRecord found;
-  const std::array<std::pair<std::string_view, std::string*>, 11> fields{{
-      {"message_id", &found.message_id},
-      {"correlation_id", &found.correlation_id},
-      {"licgate_id", &found.licgate_id},
-      {"direction", &found.direction},
-      {"sender", &found.sender},
-      {"service_id", &found.service_id},
-      {"message_type", &found.message_type},
-      {"outcome", &found.outcome},
-      {"state", &found.state},
-      {"status_code", &found.status_code},
-      {"status_date", &found.status_date},
-  }};
-  for (std::size_t i = 0; i + 1 < all->elements; i += 2) {
-    std::string_view name(all->element[i]->str, all->element[i]->len);
-    for (const auto& [field, into] : fields) {
-      if (field == name) {
-        into->assign(all->element[i + 1]->str, all->element[i + 1]->len);
-      }
-    }
-  }
-  return std::optional<ExchangeRecord>(std::move(found));
+  return recordOf(reply->get());
 }
 
 Result<std::int64_t> RedisExchangeLog::chainLength(const std::string& correlation_id) {
+  const std::string key = chainKey(correlation_id);
   Words command;
-  const std::string chain_key = prefix_ + "chain:" + correlation_id;
-  command.add("HLEN").add(chain_key);
+  command.add("HLEN").add(key);
   return runInteger(command, "HLEN");
 }
 
-Result<bool> RedisExchangeLog::recordAndEnqueue(const ExchangeRecord& received,
-                                                const OutboundMessage& reply, std::int64_t due_ms) {
-  const std::string message_key = prefix_ + "message:" + received.message_id;
-  const std::string chain_key = prefix_ + "chain:" + received.correlation_id;
-  const std::string out_key = out_prefix_ + reply.licgate_id;
-  const std::string due = std::to_string(due_ms);
-  const std::string attempts = std::to_string(reply.attempts);
-  const std::string record_words = "16";  // addRecordFields' 8 pairs
-  Words command;
-  command.add("EVAL").add(kRecordAndEnqueue).add("4").add(message_key).add(chain_key);
-  command.add(outbox_key_).add(out_key);
-  command.add(ttl_ms_).add(received.message_id).add(received.licgate_id);
-  command.add(reply.licgate_id).add(due).add(record_words);
-  addRecordFields(command, received);
-  addOutboundFields(command, reply, attempts);
-  return runScript(command);
-}
-
-registry::Status RedisExchangeLog::enqueue(const OutboundMessage& message, std::int64_t due_ms) {
+Status RedisExchangeLog::enqueue(const OutboundMessage& message, std::int64_t due_ms) {
   const std::string out_key = out_prefix_ + message.licgate_id;
   const std::string due = std::to_string(due_ms);
   const std::string attempts = std::to_string(message.attempts);
@@ -301,8 +399,7 @@ registry::Status RedisExchangeLog::enqueue(const OutboundMessage& message, std::
   command.add("EVAL").add(kEnqueue).add("2").add(outbox_key_).add(out_key);
   command.add(message.licgate_id).add(due);
   addOutboundFields(command, message, attempts);
-  auto done = runScript(command);
-  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+  return runScript(command);
 }
 
 Result<std::optional<OutboundMessage>> RedisExchangeLog::claimDue(std::int64_t now_ms,
@@ -320,37 +417,28 @@ Result<std::optional<OutboundMessage>> RedisExchangeLog::claimDue(std::int64_t n
   if (claimed->type == REDIS_REPLY_INTEGER) {
     return std::optional<OutboundMessage>();
   }
+  if (claimed->type == REDIS_REPLY_ARRAY && claimed->elements == 1) {
+    getLogger("redis")->warn("outbox: {} had no message behind it and was dropped",
+                             textOf(claimed->element[0]));
+    return std::optional<OutboundMessage>();
+  }
   if (claimed->type != REDIS_REPLY_ARRAY || claimed->elements != 2 ||
       claimed->element[1]->type != REDIS_REPLY_ARRAY) {
-    return registry::makeError(
-        ErrorCode::kUnavailable,
-        "Redis at " + connection_.address() + " answered the outbox's claim with something else");
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + connection_.address() +
+                                   " answered the outbox's claim with something else");
   }
   OutboundMessage message;
-  message.licgate_id.assign(claimed->element[0]->str, claimed->element[0]->len);
+  message.licgate_id = textOf(claimed->element[0]);
   const redisReply* fields = claimed->element[1];
   for (std::size_t i = 0; i + 1 < fields->elements; i += 2) {
-    std::string_view name(fields->element[i]->str, fields->element[i]->len);
-    std::string value(fields->element[i + 1]->str, fields->element[i + 1]->len);
-    if (name == "envelope") {
-      message.envelope = std::move(value);
-    } else if (name == "correlation_id") {
-      message.correlation_id = std::move(value);
-    } else if (name == "service_id") {
-      message.service_id = std::move(value);
-    } else if (name == "message_type") {
-      message.message_type = std::move(value);
-    } else if (name == "attempts") {
-      std::from_chars(value.data(), value.data() + value.size(), message.attempts);
-    } else if (name == "last_error") {
-      message.last_error = std::move(value);
-    }
+    readOutboundField(textOf(fields->element[i]), std::string(textOf(fields->element[i + 1])),
+                      message);
   }
   return std::optional<OutboundMessage>(std::move(message));
 }
 
-registry::Status RedisExchangeLog::markSent(const OutboundMessage& message,
-                                            const std::string& message_id) {
+Status RedisExchangeLog::markSent(const OutboundMessage& message, const std::string& message_id) {
   ExchangeRecord record;
   record.message_id = message_id;
   record.correlation_id = message.correlation_id;
@@ -359,37 +447,35 @@ registry::Status RedisExchangeLog::markSent(const OutboundMessage& message,
   record.service_id = message.service_id;
   record.message_type = message.message_type;
   record.outcome = "sent";
-  const std::string message_key = prefix_ + "message:" + message_id;
-  const std::string chain_key = prefix_ + "chain:" + message.correlation_id;
+  const std::string message_key = sentKey(message_id);
+  const std::string chain_key = chainKey(message.correlation_id);
   const std::string out_key = out_prefix_ + message.licgate_id;
+  const std::string field = "sent:" + message_id;
   Words command;
   command.add("EVAL").add(kMarkSent).add("4").add(message_key).add(chain_key);
   command.add(outbox_key_).add(out_key);
-  command.add(ttl_ms_).add(message_id).add(message.licgate_id);
+  command.add(ttl_ms_).add(field).add(message.licgate_id);
   addRecordFields(command, record);
-  auto done = runScript(command);
-  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+  return runScript(command);
 }
 
-registry::Status RedisExchangeLog::retryAt(const std::string& licgate_id, std::int64_t due_ms,
-                                           const std::string& error) {
+Status RedisExchangeLog::retryAt(const std::string& licgate_id, std::int64_t due_ms,
+                                 const std::string& error) {
   const std::string out_key = out_prefix_ + licgate_id;
   const std::string due = std::to_string(due_ms);
   Words command;
   command.add("EVAL").add(kRetryAt).add("2").add(outbox_key_).add(out_key);
   command.add(licgate_id).add(due).add(error);
-  auto done = runScript(command);
-  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+  return runScript(command);
 }
 
-registry::Status RedisExchangeLog::giveUp(const std::string& licgate_id, const std::string& error) {
+Status RedisExchangeLog::giveUp(const std::string& licgate_id, const std::string& error) {
   const std::string out_key = out_prefix_ + licgate_id;
   const std::string failed_key = prefix_ + "failed:" + licgate_id;
   Words command;
   command.add("EVAL").add(kGiveUp).add("3").add(outbox_key_).add(out_key).add(failed_key);
   command.add(licgate_id).add(error).add(ttl_ms_);
-  auto done = runScript(command);
-  return done.ok() ? registry::Status() : registry::Status(done.takeError());
+  return runScript(command);
 }
 
 Result<std::int64_t> RedisExchangeLog::outboxSize() {

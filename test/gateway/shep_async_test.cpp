@@ -114,7 +114,7 @@ TEST_F(ShepAsyncTest, RequestAppliesItsEventAndIsAcknowledgedWithItsChain) {
   auto validated = testing::validateAgainstShep(testing::bodyElement(response.body));
   EXPECT_EQ(validated.exit_code, 0) << validated.output;
 
-  auto record = exchanges_->find("shep-m-1");
+  auto record = exchanges_->findReceived("portal", "shep-m-1");
   ASSERT_TRUE(record.ok() && record->has_value());
   EXPECT_EQ((*record)->correlation_id, "shep-m-1");
   EXPECT_EQ((*record)->licgate_id, response.headers.at("X-Correlation-Id"));
@@ -148,7 +148,7 @@ TEST_F(ShepAsyncTest, MessageDeliveredAgainIsADuplicateAcknowledgedAgain) {
   EXPECT_TRUE(testing::contains(again.body, "<messageId>shep-m-1</messageId>"));
   EXPECT_EQ(flow_->counters().duplicate, 1u);
   EXPECT_EQ(flow_->counters().applied, 2u);  // the import and the suspension
-  EXPECT_EQ((*exchanges_->find("shep-m-1"))->outcome, "applied");
+  EXPECT_EQ((*exchanges_->findReceived("portal", "shep-m-1"))->outcome, "applied");
   EXPECT_EQ(*exchanges_->chainLength("shep-m-1"), 1);
 }
 
@@ -171,7 +171,7 @@ TEST_F(ShepAsyncTest, UpdateContinuesAKnownChain) {
   EXPECT_TRUE(testing::contains(response.body, "<correlationId>chain-7</correlationId>"));
   EXPECT_EQ(status(), registry::LicenceStatus::kActive);
   EXPECT_EQ(*exchanges_->chainLength("chain-7"), 2);
-  EXPECT_EQ((*exchanges_->find("shep-m-2"))->message_type, "UPDATE");
+  EXPECT_EQ((*exchanges_->findReceived("portal", "shep-m-2"))->message_type, "UPDATE");
 }
 
 TEST_F(ShepAsyncTest, UpdateOrResponseToAnUnknownChainIsRefusedAndChangesNothing) {
@@ -194,7 +194,7 @@ TEST_F(ShepAsyncTest, UpdateOrResponseToAnUnknownChainIsRefusedAndChangesNothing
         << response.body;
   }
   EXPECT_EQ(status(), registry::LicenceStatus::kActive);
-  EXPECT_FALSE(exchanges_->find("shep-m-1")->has_value());
+  EXPECT_FALSE(exchanges_->findReceived("portal", "shep-m-1")->has_value());
 }
 
 TEST_F(ShepAsyncTest, NotificationNamesItsChainButMayOpenIt) {
@@ -228,7 +228,7 @@ TEST_F(ShepAsyncTest, RejectedEventIsAFaultKeptAsADeadLetterAndInItsChain) {
   ASSERT_EQ(letters->size(), 1u);
   EXPECT_EQ(letters->at(0).message_id, "shep-m-1");
   EXPECT_EQ(letters->at(0).sender_system, "portal");
-  EXPECT_EQ((*exchanges_->find("shep-m-1"))->outcome, "illegal-transition");
+  EXPECT_EQ((*exchanges_->findReceived("portal", "shep-m-1"))->outcome, "illegal-transition");
 }
 
 TEST_F(ShepAsyncTest, BadMessageInfoIsRefusedNamingTheElement) {
@@ -288,21 +288,27 @@ TEST_F(ShepAsyncTest, TheClientInterfacesNamespaceIsAnsweredInKind) {
   EXPECT_EQ(validated.exit_code, 0) << validated.output;
 }
 
-TEST_F(ShepAsyncTest, RedisDownIsRetryableAndTheRedeliveryIsAcknowledged) {
+// Redis is asked before anything changes, so a message that could not be
+// recorded is not applied either: its redelivery applies it.
+TEST_F(ShepAsyncTest, RedisDownIsRetryableAndChangesNothing) {
   redis_.stop();
   Response down = api_->handle(
       testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
+  const registry::LicenceStatus while_down = status();
   ASSERT_TRUE(redis_.start());
   Response again = api_->handle(
       testing::soapPost(sendMessage({}, licenceEvent("suspend", "<reason>inspection</reason>"))));
 
   EXPECT_EQ(down.status, 500);
+  EXPECT_EQ(while_down, registry::LicenceStatus::kActive);
   EXPECT_TRUE(testing::contains(down.body, "<faultcode>soap:Server</faultcode>"));
   EXPECT_TRUE(testing::contains(down.body, "<errorCode>unavailable</errorCode>")) << down.body;
+  EXPECT_TRUE(testing::contains(down.body, "nothing was changed: deliver it again")) << down.body;
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(status(), registry::LicenceStatus::kSuspended);
-  EXPECT_EQ(flow_->counters().duplicate, 1u);
-  EXPECT_EQ((*exchanges_->find("shep-m-1"))->outcome, "duplicate");
+  EXPECT_EQ(flow_->counters().applied, 2u);  // the import and the suspension, once
+  EXPECT_EQ(flow_->counters().duplicate, 0u);
+  EXPECT_EQ((*exchanges_->findReceived("portal", "shep-m-1"))->outcome, "applied");
 }
 
 TEST_F(ShepAsyncTest, WithoutRedisTheChannelIsNotImplemented) {
@@ -317,13 +323,14 @@ TEST_F(ShepAsyncTest, WithoutRedisTheChannelIsNotImplemented) {
 }
 
 TEST_F(ShepAsyncTest, StatusOfAMessageLicgateSentIsKeptAndAcknowledged) {
-  adapters::redis::ExchangeRecord sent;
-  sent.message_id = "out-1";
-  sent.correlation_id = "chain-9";
+  adapters::redis::OutboundMessage sent;
   sent.licgate_id = "soap-x-1";
-  sent.direction = "sent";
+  sent.correlation_id = "chain-9";
   sent.message_type = "RESPONSE";
-  ASSERT_TRUE(exchanges_->record(sent).ok());
+  ASSERT_TRUE(exchanges_->enqueue(sent, 0).ok());
+  auto claimed = exchanges_->claimDue(1, 1'000);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_TRUE(exchanges_->markSent(**claimed, "out-1").ok());
   const std::string session = "{0f8fad5b-d9cb-469f-a165-70867728950e}";
 
   Response echoed = api_->handle(testing::soapPost(statusNotification("out-1", session)));
@@ -337,7 +344,7 @@ TEST_F(ShepAsyncTest, StatusOfAMessageLicgateSentIsKeptAndAcknowledged) {
   EXPECT_TRUE(std::regex_search(
       made.body, std::regex("<sessionId>\\{[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}\\}<")))
       << made.body;
-  auto record = exchanges_->find("out-1");
+  auto record = exchanges_->findSent("out-1");
   EXPECT_EQ((*record)->state, "DELIVERED");
   EXPECT_EQ((*record)->status_code, "OK");
   EXPECT_EQ((*record)->status_date, "2026-12-04T10:04:59Z");
@@ -361,7 +368,7 @@ TEST_F(ShepAsyncTest, StatusOfAMessageLicgateDidNotSendIsRefused) {
     EXPECT_TRUE(testing::contains(
         response.body, "messageId \"" + std::string(id) + "\" is not a message licgate sent"));
   }
-  EXPECT_EQ((*exchanges_->find("shep-m-1"))->state, "");
+  EXPECT_EQ((*exchanges_->findReceived("portal", "shep-m-1"))->state, "");
 }
 
 TEST_F(ShepAsyncTest, AnActionOnAGatewayOperationIsAnsweredWithItsErrorInfo) {

@@ -101,7 +101,7 @@ TEST_F(ShepSenderTest, ReadIsAnsweredAsTheChainsResponseThroughTheGateway) {
 
   EXPECT_EQ(*exchanges_->outboxSize(), 0);
   EXPECT_EQ(sender_->counters().sent, 1u);
-  auto filed = exchanges_->find("gw-1");
+  auto filed = exchanges_->findSent("gw-1");
   ASSERT_TRUE(filed.ok() && filed->has_value());
   EXPECT_EQ((*filed)->direction, "sent");
   EXPECT_EQ((*filed)->correlation_id, "chain-r");
@@ -126,7 +126,7 @@ TEST_F(ShepSenderTest, TheGatewaysStatusOfTheResponseIsThenAccepted) {
       "</c:changeMassageStatusNotification></soap:Body></soap:Envelope>"));
 
   EXPECT_EQ(response.status, 200) << response.body;
-  EXPECT_EQ((*exchanges_->find("gw-1"))->state, "DELIVERED");
+  EXPECT_EQ((*exchanges_->findSent("gw-1"))->state, "DELIVERED");
 }
 
 TEST_F(ShepSenderTest, ARequestDeliveredAgainIsNotAnsweredTwice) {
@@ -156,7 +156,7 @@ TEST_F(ShepSenderTest, FailuresThatMayPassAreRetriedAfterABackOff) {
   EXPECT_EQ(gateway_.calls().size(), 3u);
   EXPECT_EQ(sender_->counters().retried, 2u);
   EXPECT_EQ(sender_->counters().sent, 1u);
-  EXPECT_TRUE(exchanges_->find("gw-3")->has_value());
+  EXPECT_TRUE(exchanges_->findSent("gw-3")->has_value());
 }
 
 TEST_F(ShepSenderTest, AClientFaultEndsTheMessageAtOnce) {

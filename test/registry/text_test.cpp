@@ -30,6 +30,14 @@ TEST(Utf8, RejectsOverlongSurrogateAndTruncatedSequences) {
   EXPECT_TRUE(isValidUtf8("Velk\u00fd Karlov"));
 }
 
+TEST(Utf8, CountsCharactersNotBytes) {
+  EXPECT_EQ(countCharacters(""), 0u);
+  EXPECT_EQ(countCharacters("abc"), 3u);
+  EXPECT_EQ(countCharacters("жжж"), 3u);
+  EXPECT_EQ(countCharacters("a\u20AC\U0001F600"), 3u);
+  EXPECT_EQ(countCharacters("a\xFF" "b"), 3u);
+}
+
 TEST(QuoteForMessage, EscapesBadBytesAndControlCharacters) {
   EXPECT_EQ(quoteForMessage("a\xff"
                             "b\n\u00e9"),

@@ -58,20 +58,21 @@ TEST(ExchangeLog, UnknownMessageAndChainAreEmpty) {
   RedisOptions options;
   options.port = redis.port();
   auto log = makeExchangeLog(options, 1000);
-  auto found = log->find("nobody");
+  auto found = log->findReceived("portal", "nobody");
   ASSERT_TRUE(found.ok()) << found.error().message;
   EXPECT_FALSE(found->has_value());
+  EXPECT_FALSE(log->findSent("nobody")->has_value());
   auto length = log->chainLength("no-chain");
   ASSERT_TRUE(length.ok());
   EXPECT_EQ(*length, 0);
 }
 
 TEST_F(ExchangeLogTest, RecordsAMessageWithItsChainAndLicgateId) {
-  auto fresh = log_->record(received("m-1", "c-1"));
-  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
-  EXPECT_TRUE(*fresh);
+  auto kept = log_->record(received("m-1", "c-1"));
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_FALSE(kept->has_value()) << "the first record";
 
-  auto found = log_->find("m-1");
+  auto found = log_->findReceived("portal", "m-1");
   ASSERT_TRUE(found.ok() && found->has_value());
   EXPECT_EQ((*found)->correlation_id, "c-1");
   EXPECT_EQ((*found)->licgate_id, "soap-1-m-1");
@@ -81,70 +82,110 @@ TEST_F(ExchangeLogTest, RecordsAMessageWithItsChainAndLicgateId) {
   EXPECT_EQ((*found)->message_type, "REQUEST");
   EXPECT_EQ((*found)->outcome, "applied");
   EXPECT_EQ(*log_->chainLength("c-1"), 1);
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:received:portal:m-1"), 1);
 }
 
-TEST_F(ExchangeLogTest, TheFirstRecordOfAMessageStands) {
-  ASSERT_TRUE(*log_->record(received("m-1", "c-1")));
+TEST_F(ExchangeLogTest, TheFirstRecordOfAMessageStandsAndIsReturned) {
+  ASSERT_FALSE(log_->record(received("m-1", "c-1"))->has_value());
   ExchangeRecord again = received("m-1", "c-1");
   again.outcome = "duplicate";
   again.licgate_id = "soap-2-m-1";
-  auto fresh = log_->record(again);
-  ASSERT_TRUE(fresh.ok());
-  EXPECT_FALSE(*fresh);
-  EXPECT_EQ((*log_->find("m-1"))->outcome, "applied");
-  EXPECT_EQ((*log_->find("m-1"))->licgate_id, "soap-1-m-1");
+
+  auto kept = log_->record(again);
+
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->outcome, "applied");
+  EXPECT_EQ((*kept)->licgate_id, "soap-1-m-1");
+  EXPECT_EQ((*log_->findReceived("portal", "m-1"))->licgate_id, "soap-1-m-1");
   EXPECT_EQ(*log_->chainLength("c-1"), 1);
 }
 
+TEST_F(ExchangeLogTest, TheSameIdFromAnotherSenderIsAnotherMessage) {
+  ASSERT_FALSE(log_->record(received("m-1", "c-1"))->has_value());
+  ExchangeRecord other = received("m-1", "c-1");
+  other.sender = "tax";
+
+  EXPECT_FALSE(log_->record(other)->has_value());
+  EXPECT_EQ(*log_->chainLength("c-1"), 2);
+  EXPECT_EQ((*log_->findReceived("tax", "m-1"))->sender, "tax");
+}
+
+TEST_F(ExchangeLogTest, SetOutcomeChangesARecordedMessageOnly) {
+  ExchangeRecord pending = received("m-1", "c-1");
+  pending.outcome = std::string(kOutcomePending);
+  ASSERT_TRUE(log_->record(pending).ok());
+
+  ASSERT_TRUE(log_->setOutcome("portal", "m-1", "applied").ok());
+  ASSERT_TRUE(log_->setOutcome("portal", "never", "applied").ok());
+
+  EXPECT_EQ((*log_->findReceived("portal", "m-1"))->outcome, "applied");
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:received:portal:never"), 0);
+}
+
 TEST_F(ExchangeLogTest, ChainCollectsItsMessagesAndKeysExpire) {
-  ASSERT_TRUE(*log_->record(received("m-1", "c-1")));
+  ASSERT_TRUE(log_->record(received("m-1", "c-1")).ok());
   ExchangeRecord update = received("m-2", "c-1");
   update.message_type = "UPDATE";
-  ASSERT_TRUE(*log_->record(update));
-  ASSERT_TRUE(*log_->record(received("m-3", "c-2")));
+  ASSERT_TRUE(log_->record(update).ok());
+  ASSERT_TRUE(log_->record(received("m-3", "c-2")).ok());
   EXPECT_EQ(*log_->chainLength("c-1"), 2);
   EXPECT_EQ(*log_->chainLength("c-2"), 1);
 
   long long ttl = rawInteger("PTTL", "t:shep:chain:c-1");
   EXPECT_GT(ttl, 50'000);
   EXPECT_LE(ttl, 60'000);
-  EXPECT_GT(rawInteger("PTTL", "t:shep:message:m-2"), 50'000);
-}
-
-TEST_F(ExchangeLogTest, StatusIsNotedOnlyForMessagesLicgateSent) {
-  ASSERT_TRUE(*log_->record(received("in-1", "c-1")));
-  ExchangeRecord sent = received("out-1", "c-1");
-  sent.direction = "sent";
-  sent.message_type = "RESPONSE";
-  ASSERT_TRUE(*log_->record(sent));
-  StatusNote note{"n-1", "DELIVERED", "OK", "delivered", "2026-12-04T10:00:00+06:00", ""};
-
-  auto unknown = log_->noteStatus("nobody", note);
-  ASSERT_TRUE(unknown.ok());
-  EXPECT_FALSE(*unknown);
-  EXPECT_EQ(rawInteger("EXISTS", "t:shep:message:nobody"), 0);
-  auto inbound = log_->noteStatus("in-1", note);
-  ASSERT_TRUE(inbound.ok());
-  EXPECT_FALSE(*inbound);
-  EXPECT_EQ((*log_->find("in-1"))->state, "");
-
-  auto noted = log_->noteStatus("out-1", note);
-  ASSERT_TRUE(noted.ok());
-  EXPECT_TRUE(*noted);
-  auto found = log_->find("out-1");
-  EXPECT_EQ((*found)->state, "DELIVERED");
-  EXPECT_EQ((*found)->status_code, "OK");
-  EXPECT_EQ((*found)->status_date, "2026-12-04T10:00:00+06:00");
+  EXPECT_GT(rawInteger("PTTL", "t:shep:received:portal:m-2"), 50'000);
 }
 
 OutboundMessage outbound(const std::string& id) {
   OutboundMessage message;
   message.licgate_id = id;
-  message.envelope = "<soap:Envelope>" + id + "</soap:Envelope>";
+  message.answer = "<soap:Envelope>" + id + "</soap:Envelope>";
   message.correlation_id = "c-" + id;
   message.service_id = "LICGATE_GET_LICENCE";
   message.message_type = "RESPONSE";
+  message.message_date = "2026-12-04T10:00:00Z";
   return message;
+}
+
+// A message licgate sent, filed under the id the gateway gave it.
+void sendOne(ExchangeLog& log, const std::string& id, const std::string& gateway_id) {
+  ASSERT_TRUE(log.enqueue(outbound(id), 1'000).ok());
+  auto claimed = log.claimDue(1'000, 100);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_TRUE(log.markSent(**claimed, gateway_id).ok());
+}
+
+StatusNote note(const std::string& state, std::int64_t at_ms) {
+  return StatusNote{"n", state, "OK", "ok", "2026-12-04T10:00:00Z", "", at_ms};
+}
+
+TEST_F(ExchangeLogTest, StatusIsNotedOnlyForMessagesLicgateSent) {
+  ASSERT_TRUE(log_->record(received("in-1", "c-1")).ok());
+  sendOne(*log_, "out", "gw-1");
+
+  EXPECT_EQ(*log_->noteStatus("nobody", note("DELIVERED", 1)), StatusNoted::kUnknown);
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:sent:nobody"), 0);
+  EXPECT_EQ(*log_->noteStatus("in-1", note("DELIVERED", 1)), StatusNoted::kUnknown);
+
+  EXPECT_EQ(*log_->noteStatus("gw-1", note("DELIVERED", 1)), StatusNoted::kNoted);
+  auto found = log_->findSent("gw-1");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->state, "DELIVERED");
+  EXPECT_EQ((*found)->status_code, "OK");
+  EXPECT_EQ((*found)->status_date, "2026-12-04T10:00:00Z");
+}
+
+TEST_F(ExchangeLogTest, AnOlderStatusOrDeliveryInProgressAfterAFinalOneIsStale) {
+  sendOne(*log_, "out", "gw-1");
+  ASSERT_EQ(*log_->noteStatus("gw-1", note("ON_DELIVERY", 1'000)), StatusNoted::kNoted);
+  ASSERT_EQ(*log_->noteStatus("gw-1", note("DELIVERED", 2'000)), StatusNoted::kNoted);
+
+  EXPECT_EQ(*log_->noteStatus("gw-1", note("NOT_DELIVERED", 1'500)), StatusNoted::kStale);
+  EXPECT_EQ(*log_->noteStatus("gw-1", note("ON_DELIVERY", 3'000)), StatusNoted::kStale);
+  EXPECT_EQ((*log_->findSent("gw-1"))->state, "DELIVERED");
+  EXPECT_EQ(*log_->noteStatus("gw-1", note("DELIVERY_STOPPED", 3'000)), StatusNoted::kNoted);
+  EXPECT_EQ((*log_->findSent("gw-1"))->state, "DELIVERY_STOPPED");
 }
 
 TEST_F(ExchangeLogTest, OutboxHandsOutWhatIsDueInOrderOfDueTime) {
@@ -161,15 +202,29 @@ TEST_F(ExchangeLogTest, OutboxHandsOutWhatIsDueInOrderOfDueTime) {
   EXPECT_FALSE(none->has_value());
   ASSERT_TRUE(first.ok() && first->has_value());
   EXPECT_EQ((*first)->licgate_id, "early");
-  EXPECT_EQ((*first)->envelope, "<soap:Envelope>early</soap:Envelope>");
+  EXPECT_EQ((*first)->answer, "<soap:Envelope>early</soap:Envelope>");
   EXPECT_EQ((*first)->correlation_id, "c-early");
   EXPECT_EQ((*first)->message_type, "RESPONSE");
+  EXPECT_EQ((*first)->message_date, "2026-12-04T10:00:00Z");
   EXPECT_EQ((*first)->attempts, 1);
   ASSERT_TRUE(second.ok() && second->has_value());
   EXPECT_EQ((*second)->licgate_id, "late");
   // Both are leased until 5,100: nothing is due at 5,000 any more.
   ASSERT_TRUE(third.ok());
   EXPECT_FALSE(third->has_value());
+}
+
+TEST_F(ExchangeLogTest, AnOutboxMemberWithoutItsMessageIsDropped) {
+  ASSERT_TRUE(log_->enqueue(outbound("m"), 1'000).ok());
+  redisContext* context = redisConnect("127.0.0.1", redis_.port());
+  freeReplyObject(redisCommand(context, "DEL t:shep:out:m"));
+  redisFree(context);
+
+  auto claimed = log_->claimDue(1'000, 100);
+
+  ASSERT_TRUE(claimed.ok());
+  EXPECT_FALSE(claimed->has_value());
+  EXPECT_EQ(*log_->outboxSize(), 0);
 }
 
 TEST_F(ExchangeLogTest, AnExpiredLeaseMakesTheMessageDueAgainWithItsAttemptsCounted) {
@@ -195,7 +250,7 @@ TEST_F(ExchangeLogTest, RetryAtReschedulesAndKeepsTheError) {
 }
 
 TEST_F(ExchangeLogTest, MarkSentMovesTheMessageIntoItsChainAsSent) {
-  ASSERT_TRUE(*log_->record(received("req-1", "c-m")));
+  ASSERT_TRUE(log_->record(received("req-1", "c-m")).ok());
   OutboundMessage message = outbound("m");
   message.correlation_id = "c-m";
   ASSERT_TRUE(log_->enqueue(message, 1'000).ok());
@@ -207,17 +262,26 @@ TEST_F(ExchangeLogTest, MarkSentMovesTheMessageIntoItsChainAsSent) {
   EXPECT_EQ(*log_->outboxSize(), 0);
   EXPECT_EQ(rawInteger("EXISTS", "t:shep:out:m"), 0);
   EXPECT_EQ(*log_->chainLength("c-m"), 2);
-  auto sent = log_->find("gw-77");
+  auto sent = log_->findSent("gw-77");
   ASSERT_TRUE(sent.ok() && sent->has_value());
   EXPECT_EQ((*sent)->direction, "sent");
   EXPECT_EQ((*sent)->licgate_id, "m");
   EXPECT_EQ((*sent)->correlation_id, "c-m");
   EXPECT_EQ((*sent)->message_type, "RESPONSE");
-  StatusNote note{"n", "DELIVERED", "OK", "ok", "2026-12-04T10:00:00Z", ""};
-  EXPECT_TRUE(*log_->noteStatus("gw-77", note));
   // A retry of a message sent meanwhile does not bring it back.
   ASSERT_TRUE(log_->retryAt("m", 2'000, "late").ok());
   EXPECT_EQ(*log_->outboxSize(), 0);
+}
+
+TEST_F(ExchangeLogTest, AGatewayIdGivenAgainReplacesTheOldRecord) {
+  sendOne(*log_, "first", "gw-1");
+  ASSERT_EQ(*log_->noteStatus("gw-1", note("ON_DELIVERY", 1)), StatusNoted::kNoted);
+
+  sendOne(*log_, "second", "gw-1");
+
+  auto sent = log_->findSent("gw-1");
+  EXPECT_EQ((*sent)->licgate_id, "second");
+  EXPECT_EQ((*sent)->state, "");
 }
 
 TEST_F(ExchangeLogTest, GiveUpKeepsTheMessageForTheOperator) {
@@ -239,16 +303,15 @@ TEST_F(ExchangeLogTest, RecordAndEnqueueAnswersAMessageOnce) {
   auto again = log_->recordAndEnqueue(received("m-1", "c-1"), second_reply, 1'000);
 
   ASSERT_TRUE(first.ok()) << first.error().message;
-  EXPECT_TRUE(*first);
-  ASSERT_TRUE(again.ok());
-  EXPECT_FALSE(*again);
+  EXPECT_FALSE(first->has_value());
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->licgate_id, "soap-1-m-1");
   EXPECT_EQ(*log_->outboxSize(), 1);
-  EXPECT_EQ((*log_->find("m-1"))->outcome, "applied");
   EXPECT_EQ(*log_->chainLength("c-1"), 1);
   auto claimed = log_->claimDue(1'000, 100);
   ASSERT_TRUE(claimed.ok() && claimed->has_value());
   EXPECT_EQ((*claimed)->licgate_id, "r-1");
-  EXPECT_EQ((*claimed)->envelope, "<soap:Envelope>r-1</soap:Envelope>");
+  EXPECT_EQ((*claimed)->answer, "<soap:Envelope>r-1</soap:Envelope>");
 }
 
 TEST_F(ExchangeLogTest, RedisDownIsUnavailable) {
