@@ -15,6 +15,7 @@
 #include "mapping/soap_contract.hpp"
 #include "registry/date.hpp"
 #include "registry/identifiers.hpp"
+#include "registry/text.hpp"
 
 namespace licgate::gateway {
 
@@ -32,6 +33,8 @@ constexpr int kDefaultLicences = 50;
 constexpr int kDefaultChanges = 100;
 constexpr int kMaxLimit = 1000;
 constexpr std::size_t kMaxCorrelationId = 128;
+constexpr std::size_t kMaxMessageId = 1024;
+constexpr std::size_t kMaxSystem = 256;
 
 std::string randomPrefix() {
   std::random_device device;
@@ -310,6 +313,18 @@ Response SoapApi::shepCall(const SoapCall& call, const std::string& correlation_
     fault = [&](const registry::Error& error) {
       return mapping::writeShepStatusFault(call.version, error, correlation_id, now);
     };
+  } else if (operation == "SendMessage" || operation == "sendMessage" ||
+             operation == "changeMassageStatusNotification") {
+    // A known operation in another channel's namespace is the caller's
+    // mistake, not something licgate lacks.
+    const std::string_view home = operation == "SendMessage"   ? mapping::kShepSyncNamespace
+                                  : operation == "sendMessage" ? mapping::kShepAsyncNamespace
+                                                               : mapping::kShepAsyncClientNamespace;
+    return faultResponse(call.version,
+                         makeError(ErrorCode::kInvalidField,
+                                   "operation " + operation + " is in namespace \"" +
+                                       std::string(home) + "\", not \"" + std::string(ns) + "\""),
+                         correlation_id);
   } else {
     return faultResponse(call.version,
                          makeError(ErrorCode::kNotImplemented,
@@ -475,6 +490,11 @@ Result<adapters::amqp::Verdict> SoapApi::decideEvent(const SoapCall& call,
   if (parameters->document("licenceEvent").empty()) {
     return makeError(ErrorCode::kInvalidField, "SubmitLicenceEvent: <licenceEvent> is missing");
   }
+  // The bounds of the AMQP intake's ids (docs/amqp.md).
+  LICGATE_RETURN_IF_ERROR(registry::checkIdentifier(
+      parameters->text("messageId"), "SubmitLicenceEvent: <messageId>", kMaxMessageId));
+  LICGATE_RETURN_IF_ERROR(registry::checkIdentifier(parameters->text("system"),
+                                                    "SubmitLicenceEvent: <system>", kMaxSystem));
 
   adapters::amqp::Delivery delivery;
   delivery.address = std::string(kSoapPath);

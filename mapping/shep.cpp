@@ -87,24 +87,9 @@ registry::Status checkShape(pugi::xml_node parent, std::string_view path,
   return {};
 }
 
-// An identifier the register and Redis keep: bounded as the AMQP intake
-// bounds its ids, and without control characters, which would break the
-// logs and XML that carry it.
 registry::Status checkIdentifier(std::string_view text, std::string_view path,
                                  std::string_view local, std::size_t max_bytes) {
-  if (text.size() > max_bytes) {
-    return makeError(ErrorCode::kInvalidField, std::string(path) + std::string(local) + " has " +
-                                                   std::to_string(text.size()) +
-                                                   " bytes; at most " + std::to_string(max_bytes));
-  }
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7F) {
-      return makeError(ErrorCode::kInvalidField, std::string(path) + std::string(local) + " \"" +
-                                                     registry::quoteForMessage(text) +
-                                                     "\" holds a control character");
-    }
-  }
-  return {};
+  return registry::checkIdentifier(text, std::string(path) + std::string(local), max_bytes);
 }
 
 constexpr std::size_t kMaxMessageId = 1024;

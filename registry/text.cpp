@@ -72,6 +72,21 @@ bool isValidUtf8(std::string_view text) {
   return true;
 }
 
+Status checkIdentifier(std::string_view text, std::string_view what, std::size_t max_bytes) {
+  if (text.size() > max_bytes) {
+    return makeError(ErrorCode::kInvalidField, std::string(what) + " has " +
+                                                   std::to_string(text.size()) +
+                                                   " bytes; at most " + std::to_string(max_bytes));
+  }
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7F) {
+      return makeError(ErrorCode::kInvalidField, std::string(what) + " \"" + quoteForMessage(text) +
+                                                     "\" holds a control character");
+    }
+  }
+  return {};
+}
+
 std::size_t countCharacters(std::string_view text) {
   std::size_t count = 0;
   std::size_t pos = 0;

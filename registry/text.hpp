@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "registry/result.hpp"
+
 namespace licgate::registry {
 
 // Decodes one UTF-8 sequence at `text[pos]` and advances `pos` past it.
@@ -22,6 +24,12 @@ bool isValidUtf8(std::string_view text);
 // The characters (code points) of UTF-8 text, as XML Schema's length facets
 // count them; an ill-formed byte counts as one.
 std::size_t countCharacters(std::string_view text);
+
+// An identifier the register and Redis keep and logs and XML carry (a
+// message id, a system): at most `max_bytes`, as the AMQP intake bounds
+// its ids, and without control characters, which would break the lines and
+// documents that carry it. Errors: kInvalidField naming `what`.
+Status checkIdentifier(std::string_view text, std::string_view what, std::size_t max_bytes);
 
 // `text` made safe to quote in a message: ill-formed bytes and control
 // characters become \xNN, and text over `max_bytes` is cut with "...".

@@ -554,7 +554,10 @@ TEST_F(LicgateProgram, AnswersThroughTheGatewayAfterBeingKilledWhileItWasDown) {
         "  async_url: " +
             gateway.url() +
             "\n  sender_id: LICGATE\n  send_backoff_ms: 50\n"
-            "  send_backoff_max_ms: 100\n  send_attempts: 100\n");
+            "  send_backoff_max_ms: 100\n  send_attempts: 100\n"
+            // A send cut by the kill holds its message for its lease,
+            // twice this and a second: well inside the wait below.
+            "  send_timeout_ms: 1000\n");
   sendMessages(senderTo(licgate_->amqpPort(), "eru-export"),
                {xmlMessage("m-1", testing::importEvent("310100016"))});
   const std::string request =

@@ -10,6 +10,7 @@
 
 #include "adapters/redis/exchange_log.hpp"
 #include "gateway/soap_api.hpp"
+#include "registry/text.hpp"
 #include "test/adapters/redis_process.hpp"
 #include "test/gateway/register_fixture.hpp"
 #include "test/gateway/shep_schema.hpp"
@@ -31,6 +32,9 @@ struct Info {
   std::string date = "2026-12-04T10:00:00.123+06:00";
   std::string session;  // left out when empty
   std::string ns = std::string(kTypes);
+  std::string sender = "portal";
+  std::string properties = "<properties><key>region</key><value>Astana</value></properties>";
+  std::string extra;  // more of messageInfo, at its end
 };
 
 std::string licenceEvent(const std::string& type, const std::string& extra = "") {
@@ -48,12 +52,12 @@ std::string sendMessage(const Info& info, const std::string& data) {
     message_info += "<correlationId>" + info.correlation_id + "</correlationId>";
   }
   message_info += "<serviceId>" + info.service + "</serviceId><messageType>" + info.type +
-                  "</messageType><messageDate>" + info.date +
-                  "</messageDate><sender><senderId>portal</senderId><password>secret</password>"
-                  "</sender><properties><key>region</key><value>Astana</value></properties>";
+                  "</messageType><messageDate>" + info.date + "</messageDate><sender><senderId>" +
+                  info.sender + "</senderId><password>secret</password></sender>" + info.properties;
   if (!info.session.empty()) {
     message_info += "<sessionId>" + info.session + "</sessionId>";
   }
+  message_info += info.extra;
   return "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:a=\"" +
          info.ns + "\"><soap:Body><a:sendMessage><request><messageInfo>" + message_info +
          "</messageInfo><messageData><data>" + data +
@@ -98,6 +102,113 @@ class ShepAsyncTest : public testing::RegisterFixture {
   config::ShepConfig shep_;
   std::unique_ptr<SoapApi> api_;
 };
+
+const std::string kSuspend = licenceEvent("suspend", "<reason>inspection</reason>");
+
+TEST_F(ShepAsyncTest, PropertyLengthsAreCountedInCharacters) {
+  Info sixteen;
+  sixteen.properties = "<properties><key>жжжжжжжжжжжжжжжж</key><value>" + std::string(250, 'x') +
+                       "жж</value></properties>";
+  Info too_long;
+  too_long.message_id = "shep-m-2";
+  too_long.properties =
+      "<properties><key>a€€€€€€€€€€€€€€€€€€€€€€€€€€€€€€</key>"
+      "<value>x</value></properties>";
+
+  Response accepted = api_->handle(testing::soapPost(sendMessage(sixteen, kSuspend)));
+  Response refused = api_->handle(testing::soapPost(sendMessage(too_long, kSuspend)));
+
+  EXPECT_EQ(accepted.status, 200) << accepted.body;
+  EXPECT_EQ(refused.status, 500);
+  EXPECT_TRUE(testing::contains(refused.body, "a key has at most 30 characters")) << refused.body;
+  EXPECT_TRUE(registry::isValidUtf8(refused.body));
+}
+
+TEST_F(ShepAsyncTest, AnIdReusedForAnotherMessageIsAConflictAndChangesNothing) {
+  ASSERT_EQ(api_->handle(testing::soapPost(sendMessage({}, kSuspend))).status, 200);
+  Info other;
+  other.type = "NOTIFICATION";
+  other.correlation_id = "chain-x";
+
+  Response response = api_->handle(
+      testing::soapPost(sendMessage(other, licenceEvent("resume", "<reason>fixed</reason>"))));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(testing::contains(response.body, "<errorCode>conflict</errorCode>"));
+  EXPECT_TRUE(testing::contains(response.body,
+                                "messageId \"shep-m-1\" from portal was delivered "
+                                "before as a REQUEST"))
+      << response.body;
+  EXPECT_EQ(status(), registry::LicenceStatus::kSuspended);
+}
+
+TEST_F(ShepAsyncTest, TheSameIdFromAnotherSenderIsAnotherMessage) {
+  config_.systems.push_back({"tax", "Tax", {"*"}});
+  flow_ = std::make_unique<IntakeFlow>(config_, *store_, nullptr, redis_health_);
+  api_ = std::make_unique<SoapApi>(*store_, flow_.get(), shep_, ShepParts{exchanges_.get()});
+  ASSERT_EQ(api_->handle(testing::soapPost(sendMessage({}, kSuspend))).status, 200);
+  Info from_tax;
+  from_tax.sender = "tax";
+
+  Response response = api_->handle(
+      testing::soapPost(sendMessage(from_tax, licenceEvent("resume", "<reason>fixed</reason>"))));
+
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+  EXPECT_EQ((*exchanges_->findReceived("tax", "shep-m-1"))->outcome, "applied");
+}
+
+TEST_F(ShepAsyncTest, DataNamingAnotherSystemThanTheSenderIsRefused) {
+  Response response = api_->handle(testing::soapPost(sendMessage(
+      {}, "<SubmitLicenceEvent xmlns=\"urn:licgate:soap:1\"><system>eru-export</system>" +
+              kSuspend.substr(kSuspend.find("<licenceEvent")))));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(testing::contains(response.body, "<errorCode>not-authorised</errorCode>"));
+  EXPECT_TRUE(testing::contains(response.body,
+                                "the data names the system \"eru-export\", but "
+                                "the gateway's sender is \"portal\""))
+      << response.body;
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+}
+
+TEST_F(ShepAsyncTest, RepeatedUnknownAndUnboundedElementsAreRefused) {
+  struct Case {
+    Info info;
+    std::string message_part;
+  };
+  std::vector<Case> cases(5);
+  cases[0].info.extra = "<messageId>again</messageId>";
+  cases[0].message_part = "messageInfo/messageId is given twice";
+  cases[1].info.extra = "<bogus>1</bogus>";
+  cases[1].message_part = "messageInfo/bogus is not an element the interface has here";
+  cases[2].info.extra = "stray words";
+  cases[2].message_part = "messageInfo/ holds text beside its elements";
+  cases[3].info.message_id = std::string(1025, 'm');
+  cases[3].message_part = "messageInfo/messageId has 1025 bytes; at most 1024";
+  cases[4].info.properties = "<properties><key>k</key><key>k2</key><value>v</value></properties>";
+  cases[4].message_part = "properties/key is given twice";
+
+  for (const Case& each : cases) {
+    Response response = api_->handle(testing::soapPost(sendMessage(each.info, kSuspend)));
+
+    EXPECT_EQ(response.status, 500) << each.message_part;
+    EXPECT_TRUE(testing::contains(response.body, "<errorCode>invalid-field</errorCode>"))
+        << response.body;
+    EXPECT_TRUE(testing::contains(response.body, each.message_part)) << response.body;
+  }
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+}
+
+TEST_F(ShepAsyncTest, AnIdWithAControlCharacterIsRefused) {
+  Info info;
+  info.message_id = "bad&#10;id";
+
+  Response response = api_->handle(testing::soapPost(sendMessage(info, kSuspend)));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(testing::contains(response.body, "holds a control character")) << response.body;
+}
 
 TEST_F(ShepAsyncTest, RequestAppliesItsEventAndIsAcknowledgedWithItsChain) {
   Response response = api_->handle(
@@ -348,6 +459,40 @@ TEST_F(ShepAsyncTest, StatusOfAMessageLicgateSentIsKeptAndAcknowledged) {
   EXPECT_EQ((*record)->state, "DELIVERED");
   EXPECT_EQ((*record)->status_code, "OK");
   EXPECT_EQ((*record)->status_date, "2026-12-04T10:04:59Z");
+}
+
+TEST_F(ShepAsyncTest, AnOlderStatusIsAcknowledgedButNotKept) {
+  adapters::redis::OutboundMessage sent;
+  sent.licgate_id = "soap-x-2";
+  sent.correlation_id = "chain-9";
+  sent.message_type = "RESPONSE";
+  ASSERT_TRUE(exchanges_->enqueue(sent, 0).ok());
+  auto claimed = exchanges_->claimDue(1, 1'000);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  ASSERT_TRUE(exchanges_->markSent(**claimed, "out-2").ok());
+  ASSERT_EQ(api_->handle(testing::soapPost(statusNotification("out-2", ""))).status, 200);
+  std::string older = statusNotification("out-2", "");
+  older.replace(older.find("DELIVERED"), 9, "ON_DELIVERY");
+  older.replace(older.find("2026-12-04T10:05:00Z"), 20, "2026-12-04T09:00:00Z");
+
+  Response response = api_->handle(testing::soapPost(older));
+
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ((*exchanges_->findSent("out-2"))->state, "DELIVERED");
+}
+
+TEST_F(ShepAsyncTest, AnOperationInAnotherChannelsNamespaceIsTheCallersMistake) {
+  Response response = api_->handle(testing::soapPost(
+      "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"
+      "<a:changeMassageStatusNotification xmlns:a=\"http://bip.bee.kz/AsyncChannel/v10/Types\">"
+      "<request/></a:changeMassageStatusNotification></soap:Body></soap:Envelope>"));
+
+  EXPECT_EQ(response.status, 500);
+  EXPECT_TRUE(testing::contains(response.body, "<faultcode>soap:Client</faultcode>"));
+  EXPECT_TRUE(testing::contains(response.body,
+                                "operation changeMassageStatusNotification is in namespace "
+                                "\"http://bip.bee.kz/AsyncChannel/v10/Types/Client\""))
+      << response.body;
 }
 
 TEST_F(ShepAsyncTest, StatusOfAMessageLicgateDidNotSendIsRefused) {

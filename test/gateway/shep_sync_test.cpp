@@ -106,6 +106,24 @@ TEST_F(ShepSyncTest, SubmitTakesTheSendingSystemFromTheChannelsSender) {
   EXPECT_EQ(store_->findLicence("310100016")->status, registry::LicenceStatus::kSuspended);
 }
 
+TEST_F(ShepSyncTest, SubmitTakesItsMessageIdFromRequestInfoWhenTheDataNamesNone) {
+  const std::string submit =
+      "<SubmitLicenceEvent xmlns=\"urn:licgate:soap:1\"><licenceEvent "
+      "xmlns=\"urn:licgate:licence-event:1\"><type>suspend</type><licensor>CZ-ERU</licensor>"
+      "<occurredOn>2026-02-01</occurredOn><licenceNumber>310100016</licenceNumber>"
+      "<reason>inspection</reason></licenceEvent></SubmitLicenceEvent>";
+
+  Response first = api_->handle(testing::soapPost(sendMessage("LICGATE_SUBMIT_EVENT", submit)));
+  Response again = api_->handle(testing::soapPost(sendMessage("LICGATE_SUBMIT_EVENT", submit)));
+
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_TRUE(testing::contains(first.body, "<lg:outcome>applied</lg:outcome>"));
+  EXPECT_TRUE(testing::contains(again.body, "<lg:outcome>duplicate</lg:outcome>")) << again.body;
+  auto inbound = store_->findInbound("portal", "shep-42");
+  ASSERT_TRUE(inbound.ok()) << inbound.error().message;
+  EXPECT_TRUE(inbound->has_value());
+}
+
 struct FaultCase {
   const char* what;
   std::string body;
