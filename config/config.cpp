@@ -118,6 +118,10 @@ class Reader {
   // check the second value would be ignored without a word.
   bool checkMap(const YAML::Node& node, const std::string& path,
                 std::initializer_list<std::string_view> known) {
+    if (node.IsNull()) {
+      fail(path, "is empty");
+      return false;
+    }
     if (!node.IsMap()) {
       fail(path, describe(node) + " is not a mapping");
       return false;
@@ -135,25 +139,46 @@ class Reader {
     return true;
   }
 
+  // A section's mapping, checked as checkMap does; false when the section
+  // is absent or refused. A section given with no keys (`http:` alone) is
+  // refused like a key given empty: it is far more likely a section whose
+  // keys were lost than a wish for the defaults.
+  bool readSection(const YAML::Node& node, const std::string& path,
+                   std::initializer_list<std::string_view> known) {
+    if (!node.IsDefined()) {
+      return false;
+    }
+    if (node.IsNull()) {
+      fail(path, "is empty; leave the section out to take its defaults");
+      return false;
+    }
+    return checkMap(node, path, known);
+  }
+
   // The readers below leave `out` as it is when the key is absent or its
   // value is refused, and return false when they reported a problem. A
   // check between two values runs only when both were read: after a refused
   // value `out` still holds the default, and a message quoting it would
   // blame a value the file never gave.
+  //
+  // A key given without a value (`port:`, `port: ~`) or with an empty text
+  // (`port: ""`) is refused, not taken for an absent key: the file says the
+  // key is meant to be set, and taking the default would hide that it is
+  // not. The message names the default that leaving the key out gives.
 
   bool readString(const YAML::Node& map, const std::string& path, std::string_view key,
                   std::string& out, bool required = false) {
     const YAML::Node node = map[std::string(key)];
     const std::string where = childPath(path, key);
-    if (!node.IsDefined() || node.IsNull()) {
-      if (required) {
-        fail(where, "is required");
-        return false;
-      }
-      return true;
+    if (!node.IsDefined()) {
+      return reportAbsent(where, required);
     }
-    if (!node.IsScalar() || node.Scalar().empty()) {
-      fail(where, describe(node) + " is not a non-empty text");
+    if (isEmpty(node)) {
+      failEmpty(where, required, out.empty() ? "none" : "\"" + out + "\"");
+      return false;
+    }
+    if (!node.IsScalar()) {
+      fail(where, describe(node) + " is not a text");
       return false;
     }
     out = node.Scalar();
@@ -164,10 +189,14 @@ class Reader {
   bool readInteger(const YAML::Node& map, const std::string& path, std::string_view key,
                    const Range& range, Int& out) {
     const YAML::Node node = map[std::string(key)];
-    if (!node.IsDefined() || node.IsNull()) {
+    const std::string where = childPath(path, key);
+    if (!node.IsDefined()) {
       return true;
     }
-    const std::string where = childPath(path, key);
+    if (isEmpty(node)) {
+      failEmpty(where, false, std::to_string(out));
+      return false;
+    }
     std::int64_t value = 0;
     const std::string text = node.IsScalar() ? node.Scalar() : std::string();
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -183,12 +212,17 @@ class Reader {
 
   bool readBool(const YAML::Node& map, const std::string& path, std::string_view key, bool& out) {
     const YAML::Node node = map[std::string(key)];
-    if (!node.IsDefined() || node.IsNull()) {
+    const std::string where = childPath(path, key);
+    if (!node.IsDefined()) {
       return true;
+    }
+    if (isEmpty(node)) {
+      failEmpty(where, false, out ? "true" : "false");
+      return false;
     }
     bool value = false;
     if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-      fail(childPath(path, key), describe(node) + " is not true or false");
+      fail(where, describe(node) + " is not true or false");
       return false;
     }
     out = value;
@@ -198,11 +232,15 @@ class Reader {
   // A list of non-empty texts. A single text is refused, not taken as a
   // list of one: no key takes a value of another type than its own.
   bool readStringList(const YAML::Node& map, const std::string& path, std::string_view key,
-                      std::vector<std::string>& out) {
+                      std::vector<std::string>& out, bool required = false) {
     const YAML::Node node = map[std::string(key)];
     const std::string where = childPath(path, key);
-    if (!node.IsDefined() || node.IsNull()) {
-      return true;
+    if (!node.IsDefined()) {
+      return reportAbsent(where, required);
+    }
+    if (isEmpty(node)) {
+      failEmpty(where, required, "[" + join(out, ", ") + "]");
+      return false;
     }
     if (!node.IsSequence()) {
       fail(where, describe(node) + " is not a list");
@@ -214,8 +252,13 @@ class Reader {
     bool all_good = true;
     for (std::size_t i = 0; i < node.size(); ++i) {
       const std::string item_path = where + "[" + std::to_string(i) + "]";
-      if (!node[i].IsScalar() || node[i].Scalar().empty()) {
-        fail(item_path, describe(node[i]) + " is not a non-empty text");
+      if (isEmpty(node[i])) {
+        fail(item_path, "is empty");
+        all_good = false;
+        continue;
+      }
+      if (!node[i].IsScalar()) {
+        fail(item_path, describe(node[i]) + " is not a text");
         all_good = false;
         continue;
       }
@@ -240,6 +283,26 @@ class Reader {
   }
 
  private:
+  static bool isEmpty(const YAML::Node& node) {
+    return node.IsNull() || (node.IsScalar() && node.Scalar().empty());
+  }
+
+  bool reportAbsent(const std::string& where, bool required) {
+    if (required) {
+      fail(where, "is required");
+    }
+    return !required;
+  }
+
+  // `default_text` is what leaving the key out gives, as a message shows it.
+  void failEmpty(const std::string& where, bool required, const std::string& default_text) {
+    if (required) {
+      fail(where, "is empty; it is required");
+      return;
+    }
+    fail(where, "is empty; leave the key out to take the default (" + default_text + ")");
+  }
+
   std::vector<std::string> problems_;
 };
 
@@ -305,6 +368,10 @@ void readStore(Reader& reader, const YAML::Node& node, const std::string& base_d
     reader.fail(path, "is required (at least store.path)");
     return;
   }
+  if (node.IsNull()) {
+    reader.fail(path, "is empty; it is required (at least store.path)");
+    return;
+  }
   if (!reader.checkMap(node, path, {"path", "synchronous", "busy_timeout_ms", "country"})) {
     return;
   }
@@ -357,12 +424,9 @@ void readRedis(Reader& reader, const YAML::Node& node, RedisConfig& redis) {
 
 void readAmqp(Reader& reader, const YAML::Node& node, adapters::amqp::IntakeOptions& amqp) {
   const std::string path = "amqp";
-  if (!node.IsDefined()) {
-    return;
-  }
-  if (!reader.checkMap(node, path,
-                       {"host", "port", "container_id", "credit_window", "max_in_flight",
-                        "max_message_bytes", "max_batch", "addresses"})) {
+  if (!reader.readSection(node, path,
+                          {"host", "port", "container_id", "credit_window", "max_in_flight",
+                           "max_message_bytes", "max_batch", "addresses"})) {
     return;
   }
   if (reader.readString(node, path, "host", amqp.host)) {
@@ -393,12 +457,9 @@ void readAmqp(Reader& reader, const YAML::Node& node, adapters::amqp::IntakeOpti
 
 void readHttp(Reader& reader, const YAML::Node& node, adapters::http::ServerOptions& http) {
   const std::string path = "http";
-  if (!node.IsDefined()) {
-    return;
-  }
-  if (!reader.checkMap(node, path,
-                       {"host", "port", "threads", "max_body_bytes", "header_timeout_ms",
-                        "body_idle_timeout_ms", "max_connections"})) {
+  if (!reader.readSection(node, path,
+                          {"host", "port", "threads", "max_body_bytes", "header_timeout_ms",
+                           "body_idle_timeout_ms", "max_connections"})) {
     return;
   }
   if (reader.readString(node, path, "host", http.host)) {
@@ -452,7 +513,8 @@ void readSystems(Reader& reader, const YAML::Node& node, const std::vector<Licen
     SystemConfig system;
     reader.readString(node[i], item, "id", system.id, true);
     reader.readString(node[i], item, "name", system.name, true);
-    const bool licensors_read = reader.readStringList(node[i], item, "licensors", system.licensors);
+    const bool licensors_read =
+        reader.readStringList(node[i], item, "licensors", system.licensors, true);
     if (!system.id.empty() && !seen.insert(system.id).second) {
       reader.fail(item + ".id", "\"" + system.id + "\" is listed twice");
     }
@@ -474,10 +536,7 @@ void readSystems(Reader& reader, const YAML::Node& node, const std::vector<Licen
 
 void readLog(Reader& reader, const YAML::Node& node, LogConfig& log) {
   const std::string path = "log";
-  if (!node.IsDefined()) {
-    return;
-  }
-  if (!reader.checkMap(node, path, {"level", "format"})) {
+  if (!reader.readSection(node, path, {"level", "format"})) {
     return;
   }
   reader.readString(node, path, "level", log.level);
@@ -496,10 +555,7 @@ constexpr std::string_view kShepOperations[] = {"GetLicence", "FindLicences", "G
 void readShep(Reader& reader, const YAML::Node& node, const std::string& base_dir,
               ShepConfig& shep) {
   const std::string path = "shep";
-  if (!node.IsDefined() || node.IsNull()) {
-    return;
-  }
-  if (!reader.checkMap(
+  if (!reader.readSection(
           node, path,
           {"services", "chain_ttl_ms", "async_url", "sender_id", "password", "send_attempts",
            "send_backoff_ms", "send_backoff_max_ms", "send_timeout_ms", "schema_dir"})) {
@@ -545,6 +601,10 @@ void readShep(Reader& reader, const YAML::Node& node, const std::string& base_di
   if (!services.IsDefined()) {
     return;
   }
+  if (services.IsNull()) {
+    reader.fail(path + ".services", "is empty; leave the key out to take the default (none)");
+    return;
+  }
   if (!services.IsMap()) {
     reader.fail(path + ".services", "needs a mapping of serviceId to operation");
     return;
@@ -555,6 +615,10 @@ void readShep(Reader& reader, const YAML::Node& node, const std::string& base_di
     const std::string where = path + ".services." + service;
     if (!seen.insert(service).second) {
       reader.fail(where, "given twice");
+      continue;
+    }
+    if (entry.second.IsNull() || (entry.second.IsScalar() && entry.second.Scalar().empty())) {
+      reader.fail(where, "is empty; it needs the name of an operation");
       continue;
     }
     if (!entry.second.IsScalar()) {

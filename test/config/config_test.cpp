@@ -29,6 +29,12 @@ registry::Result<Config> parse(const std::string& text) {
   return parseConfig(text, "test.yaml", "/etc/licgate");
 }
 
+// `text` with its first `from` replaced by `to`.
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
 TEST(ConfigLoader, ReadsTheExampleFile) {
   const std::string path = std::string(LICGATE_SOURCE_DIR) + "/config/licgate.example.yaml";
 
@@ -106,8 +112,7 @@ TEST(ConfigLoader, ReportsABadListItemWithoutFollowOnProblems) {
   auto config = parse(text);
 
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.error().message,
-            "test.yaml: systems[0].licensors[0]: a mapping is not a non-empty text");
+  EXPECT_EQ(config.error().message, "test.yaml: systems[0].licensors[0]: a mapping is not a text");
 }
 
 TEST(ConfigLoader, ReportsBadListItemsAtTheirPositions) {
@@ -115,8 +120,90 @@ TEST(ConfigLoader, ReportsBadListItemsAtTheirPositions) {
 
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message,
-            "test.yaml: amqp.addresses[0]: \"\" is not a non-empty text\n"
-            "test.yaml: amqp.addresses[2]: a list is not a non-empty text");
+            "test.yaml: amqp.addresses[0]: is empty\n"
+            "test.yaml: amqp.addresses[2]: a list is not a text");
+}
+
+TEST(ConfigLoader, RefusesAKeyGivenEmptyNamingItsDefault) {
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const std::string store = "  path: /tmp/register.db\n";
+  const std::vector<Case> cases{
+      {kMinimal + "http:\n  port:\n",
+       "http.port: is empty; leave the key out to take the default (8080)"},
+      {kMinimal + "http:\n  port: ~\n",
+       "http.port: is empty; leave the key out to take the default (8080)"},
+      {kMinimal + "amqp:\n  max_batch: null\n",
+       "amqp.max_batch: is empty; leave the key out to take the default (256)"},
+      {kMinimal + "shep:\n  send_attempts:\n",
+       "shep.send_attempts: is empty; leave the key out to take the default (8)"},
+      {kMinimal + "shep:\n  async_url:\n",
+       "shep.async_url: is empty; leave the key out to take the default (none)"},
+      {replaced(kMinimal, store, store + "  synchronous:\n"),
+       "store.synchronous: is empty; leave the key out to take the default (\"full\")"},
+      {kMinimal + "log:\n  level:\n",
+       "log.level: is empty; leave the key out to take the default (\"info\")"},
+      {kMinimal + "redis:\n  key_prefix: \"\"\n",
+       "redis.key_prefix: is empty; leave the key out to take the default (\"licgate:\")"},
+      {kMinimal + "redis:\n  enabled:\n",
+       "redis.enabled: is empty; leave the key out to take the default (true)"},
+      {kMinimal + "amqp:\n  addresses:\n",
+       "amqp.addresses: is empty; leave the key out to take the default ([licences/events])"},
+      {kMinimal + "shep:\n  services:\n",
+       "shep.services: is empty; leave the key out to take the default (none)"},
+  };
+  for (const Case& each : cases) {
+    auto config = parse(each.text);
+
+    ASSERT_FALSE(config.ok()) << each.text;
+    EXPECT_EQ(config.error().message, "test.yaml: " + each.message);
+  }
+}
+
+TEST(ConfigLoader, RefusesARequiredKeyGivenEmpty) {
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {replaced(kMinimal, "path: /tmp/register.db", "path:"),
+       "store.path: is empty; it is required"},
+      {replaced(kMinimal, "name: ERU\n", "name: \"\"\n"),
+       "licensors[0].name: is empty; it is required"},
+      {replaced(kMinimal, "licensors: [CZ-ERU]", "licensors:"),
+       "systems[0].licensors: is empty; it is required"},
+      {kMinimal + "shep:\n  services:\n    LICGATE_GET_LICENCE:\n",
+       "shep.services.LICGATE_GET_LICENCE: is empty; it needs the name of an operation"},
+  };
+  for (const Case& each : cases) {
+    auto config = parse(each.text);
+
+    ASSERT_FALSE(config.ok()) << each.text;
+    EXPECT_EQ(config.error().message, "test.yaml: " + each.message);
+  }
+}
+
+TEST(ConfigLoader, RefusesASectionGivenEmpty) {
+  struct Case {
+    std::string text;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {kMinimal + "http:\n", "http: is empty; leave the section out to take its defaults"},
+      {kMinimal + "amqp: ~\n", "amqp: is empty; leave the section out to take its defaults"},
+      {kMinimal + "log:\n", "log: is empty; leave the section out to take its defaults"},
+      {kMinimal + "shep:\n", "shep: is empty; leave the section out to take its defaults"},
+      {replaced(kMinimal, "  path: /tmp/register.db\n", ""),
+       "store: is empty; it is required (at least store.path)"},
+  };
+  for (const Case& each : cases) {
+    auto config = parse(each.text);
+
+    ASSERT_FALSE(config.ok()) << each.text;
+    EXPECT_EQ(config.error().message, "test.yaml: " + each.message);
+  }
 }
 
 TEST(ConfigLoader, AcceptsAddressesAndHostNamesAsHosts) {
