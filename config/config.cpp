@@ -220,6 +220,14 @@ class Reader {
       failEmpty(where, false, out ? "true" : "false");
       return false;
     }
+    // yaml-cpp decodes a quoted "false" as readily as a plain false; its
+    // tag tells them apart ("!" for a quoted scalar, "?" for a plain one),
+    // and a quoted value is a text, not a boolean (YAML 1.2 section 6.9.1,
+    // non-specific tags).
+    if (node.IsScalar() && node.Tag() == "!") {
+      fail(where, describe(node) + " is quoted, so a text, not true or false; write it unquoted");
+      return false;
+    }
     bool value = false;
     if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
       fail(where, describe(node) + " is not true or false");
@@ -595,7 +603,9 @@ void readShep(Reader& reader, const YAML::Node& node, const std::string& base_di
                 "knows");
   }
   if (backoff_read && backoff_max_read && shep.send_backoff_max_ms < shep.send_backoff_ms) {
-    reader.fail(path + ".send_backoff_max_ms", "is below send_backoff_ms");
+    reader.fail(path + ".send_backoff_max_ms", std::to_string(shep.send_backoff_max_ms) +
+                                                   " is below send_backoff_ms (" +
+                                                   std::to_string(shep.send_backoff_ms) + ")");
   }
   const YAML::Node services = node["services"];
   if (!services.IsDefined()) {

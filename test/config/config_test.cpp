@@ -337,7 +337,7 @@ TEST(ConfigLoader, RefusesAnAsynchronousChannelWithoutItsSenderOrWithABadUrl) {
       {"  async_url: ftp://10.0.0.5/bip\n  sender_id: L\n",
        "shep.async_url: \"ftp://10.0.0.5/bip\" is not an http:// or https:// URL"},
       {"  send_backoff_ms: 5000\n  send_backoff_max_ms: 100\n",
-       "shep.send_backoff_max_ms: is below send_backoff_ms"},
+       "shep.send_backoff_max_ms: 100 is below send_backoff_ms (5000)"},
       {"  send_attempts: 0\n", "shep.send_attempts"},
   };
   for (const Case& each : cases) {
@@ -541,6 +541,35 @@ TEST(ConfigLoader, RejectsFlagThatIsNotBoolean) {
 
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().message, "test.yaml: redis.enabled: \"perhaps\" is not true or false");
+}
+
+TEST(ConfigLoader, RefusesAQuotedFlag) {
+  auto double_quoted = parse(kMinimal + "redis:\n  enabled: \"false\"\n");
+  auto single_quoted = parse(kMinimal + "redis:\n  enabled: 'true'\n");
+
+  ASSERT_FALSE(double_quoted.ok());
+  EXPECT_EQ(double_quoted.error().message,
+            "test.yaml: redis.enabled: \"false\" is quoted, so a text, not true or false; write "
+            "it unquoted");
+  ASSERT_FALSE(single_quoted.ok());
+  EXPECT_EQ(single_quoted.error().message,
+            "test.yaml: redis.enabled: \"true\" is quoted, so a text, not true or false; write "
+            "it unquoted");
+}
+
+TEST(ConfigLoader, ReadsAnUnquotedFlag) {
+  auto config = parse(kMinimal + "redis:\n  enabled: false\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(config->redis.enabled);
+}
+
+TEST(ConfigLoader, RefusesABackoffCeilingBelowTheBackoffQuotingBoth) {
+  auto config = parse(kMinimal + "shep:\n  send_backoff_ms: 5000\n  send_backoff_max_ms: 100\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: shep.send_backoff_max_ms: 100 is below send_backoff_ms (5000)");
 }
 
 TEST(ConfigLoader, EnablesRedisWhenItsSectionIsPresent) {
