@@ -108,9 +108,14 @@ class Reader {
  public:
   void fail(const std::string& path, const std::string& what) {
     problems_.push_back((path.empty() ? std::string("(document)") : path) + ": " + what);
+    refused_.insert(path);
   }
 
   const std::vector<std::string>& problems() const { return problems_; }
+
+  // True when a problem was reported at exactly `path` (a key, or a
+  // section not read at all): checks across sections skip refused values.
+  bool refused(const std::string& path) const { return refused_.contains(path); }
 
   // True when `node` is a mapping; each of its keys not in `known`, and
   // each key given more than once, is a problem. yaml-cpp keeps a repeated
@@ -312,6 +317,7 @@ class Reader {
   }
 
   std::vector<std::string> problems_;
+  std::set<std::string> refused_;
 };
 
 bool isCountryCode(std::string_view code) {
@@ -319,12 +325,20 @@ bool isCountryCode(std::string_view code) {
          std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
+bool isIpv4Address(const std::string& text) {
+  in_addr ignored{};
+  return ::inet_pton(AF_INET, text.c_str(), &ignored) == 1;
+}
+
+bool isIpv6Address(const std::string& text) {
+  in6_addr ignored{};
+  return ::inet_pton(AF_INET6, text.c_str(), &ignored) == 1;
+}
+
 // An IPv4 address in dotted decimal or an IPv6 address, as inet_pton reads
 // them: no brackets, no zone, no shorthand such as "127.1".
 bool isIpAddress(const std::string& text) {
-  in6_addr ignored{};
-  return ::inet_pton(AF_INET, text.c_str(), &ignored) == 1 ||
-         ::inet_pton(AF_INET6, text.c_str(), &ignored) == 1;
+  return isIpv4Address(text) || isIpv6Address(text);
 }
 
 // A host name as RFC 1123 (2.1) has it: labels of ASCII letters, digits and
@@ -352,6 +366,75 @@ bool isHostName(std::string_view name) {
     }
     rest.remove_prefix(dot + 1);
   }
+}
+
+// What is wrong with the authority of an http:// URL (its host and an
+// optional port), or an empty text when nothing is.
+std::string hostAndPortProblem(std::string_view authority) {
+  std::string_view host = authority;
+  std::string_view port;
+  bool has_port = false;
+  if (authority.starts_with('[')) {
+    const std::size_t close = authority.find(']');
+    const std::string_view after =
+        close == std::string_view::npos ? std::string_view() : authority.substr(close + 1);
+    if (close == std::string_view::npos ||
+        !isIpv6Address(std::string(authority.substr(1, close - 1))) ||
+        (!after.empty() && after.front() != ':')) {
+      return "has a host in brackets that is not an IPv6 address";
+    }
+    has_port = !after.empty();
+    port = has_port ? after.substr(1) : std::string_view();
+  } else {
+    const std::size_t colon = authority.rfind(':');
+    if (colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+      has_port = true;
+    }
+    if (host.empty()) {
+      return "has no host";
+    }
+    if (!isIpv4Address(std::string(host)) && !isHostName(host)) {
+      return "has host \"" + std::string(host) +
+             "\", which is not an IPv4 address, a host name or an IPv6 address in brackets";
+    }
+  }
+  if (!has_port) {
+    return "";
+  }
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 1 ||
+      value > 65535) {
+    return "has port \"" + std::string(port) + "\", which is not a port (1..65535)";
+  }
+  return "";
+}
+
+// What is wrong with `url` as the address licgate sends to, or an empty
+// text when nothing is: http:// or https://, a host (an IPv4 address, a host
+// name, or an IPv6 address in brackets, RFC 3986 section 3.2.2), and a port
+// 1..65535 when one is given. The HTTP client would take some of these and
+// fail only at the first send, long after start; others it would read
+// differently from what the operator meant.
+std::string httpUrlProblem(std::string_view url) {
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+    return "contains a space or a control character";
+  }
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else {
+    return "is not an http:// or https:// URL";
+  }
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return "carries credentials; give them as shep.sender_id and shep.password";
+  }
+  return hostAndPortProblem(authority);
 }
 
 // Checks a host read from `where`. Names are resolved only when licgate
@@ -591,11 +674,14 @@ void readShep(Reader& reader, const YAML::Node& node, const std::string& base_di
   const bool backoff_max_read =
       reader.readInteger(node, path, "send_backoff_max_ms", kMillis, shep.send_backoff_max_ms);
   reader.readInteger(node, path, "send_timeout_ms", kMillis, shep.send_timeout_ms);
-  const bool url_read = reader.readString(node, path, "async_url", shep.async_url);
-  if (url_read && !shep.async_url.empty() && !shep.async_url.starts_with("http://") &&
-      !shep.async_url.starts_with("https://")) {
-    reader.fail(path + ".async_url",
-                "\"" + shep.async_url + "\" is not an http:// or https:// URL");
+  std::string url;
+  if (reader.readString(node, path, "async_url", url)) {
+    const std::string problem = httpUrlProblem(url);
+    if (url.empty() || problem.empty()) {
+      shep.async_url = url;
+    } else {
+      reader.fail(path + ".async_url", "\"" + url + "\" " + problem);
+    }
   }
   if (!shep.async_url.empty() && shep.sender_id.empty()) {
     reader.fail(path + ".sender_id",
@@ -623,6 +709,10 @@ void readShep(Reader& reader, const YAML::Node& node, const std::string& base_di
   for (const auto& entry : services) {
     const std::string service = entry.first.Scalar();
     const std::string where = path + ".services." + service;
+    if (service.empty()) {
+      reader.fail(path + ".services", "\"\" is not a serviceId: a serviceId is never empty");
+      continue;
+    }
     if (!seen.insert(service).second) {
       reader.fail(where, "given twice");
       continue;
@@ -644,6 +734,32 @@ void readShep(Reader& reader, const YAML::Node& node, const std::string& base_di
       continue;
     }
     shep.services.emplace(service, operation);
+  }
+}
+
+// The checks of one section's values against another's, each run only when
+// both values were read.
+void checkAcrossSections(Reader& reader, const YAML::Node& root, const Config& config) {
+  // Both listeners bind their port on start; with one port the second
+  // would fail to start. Port 0 takes a free port each, so never clashes.
+  const bool ports_read = !reader.refused("amqp") && !reader.refused("amqp.port") &&
+                          !reader.refused("http") && !reader.refused("http.port");
+  if (ports_read && config.http.port != 0 && config.http.port == config.amqp.port) {
+    reader.fail("http.port", std::to_string(config.http.port) + " is also amqp.port (" +
+                                 std::to_string(config.amqp.port) +
+                                 "): the HTTP server and the AMQP intake need a port each");
+  }
+
+  // The asynchronous channel's outbox and chains are kept in Redis: without
+  // it licgate would start with async_url set and never send anything.
+  const bool redis_read = !reader.refused("redis") && !reader.refused("redis.enabled");
+  if (!config.shep.async_url.empty() && redis_read && !config.redis.enabled) {
+    reader.fail("shep.async_url",
+                root["redis"].IsDefined()
+                    ? "needs Redis, which redis.enabled turns off: the asynchronous channel's "
+                      "outbox is kept there"
+                    : "needs the redis section: the asynchronous channel's outbox is kept in "
+                      "Redis");
   }
 }
 
@@ -678,6 +794,7 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
       readSystems(reader, (*root)["systems"], config.licensors, config.systems);
       readLog(reader, (*root)["log"], config.log);
       readShep(reader, (*root)["shep"], base_dir, config.shep);
+      checkAcrossSections(reader, *root, config);
     }
   } catch (const YAML::Exception& e) {
     reader.fail("(document)", e.what());

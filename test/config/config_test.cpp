@@ -312,6 +312,7 @@ TEST(ConfigLoader, ReadsAndBoundsTheChainsLifetime) {
 
 TEST(ConfigLoader, ReadsWhereAndAsWhomLicgateSendsOnTheAsynchronousChannel) {
   auto config = parse(kMinimal +
+                      "redis:\n"
                       "shep:\n  async_url: http://10.0.0.5:8080/bip-async\n"
                       "  sender_id: LICGATE\n  password: secret\n  send_attempts: 5\n"
                       "  send_backoff_ms: 200\n  send_backoff_max_ms: 5000\n"
@@ -347,6 +348,94 @@ TEST(ConfigLoader, RefusesAnAsynchronousChannelWithoutItsSenderOrWithABadUrl) {
     EXPECT_NE(config.error().message.find(each.message_part), std::string::npos)
         << config.error().message;
   }
+}
+
+TEST(ConfigLoader, RefusesAnAsynchronousChannelUrlThatIsMalformed) {
+  struct Case {
+    std::string url;
+    std::string message;
+  };
+  const std::vector<Case> cases{
+      {"http://", "\"http://\" has no host"},
+      {"https:///bip", "\"https:///bip\" has no host"},
+      {"http://:8080/bip", "\"http://:8080/bip\" has no host"},
+      {"http://127.0.0.1:99999/x",
+       "\"http://127.0.0.1:99999/x\" has port \"99999\", which is not a port (1..65535)"},
+      {"http://127.0.0.1:0/x",
+       "\"http://127.0.0.1:0/x\" has port \"0\", which is not a port (1..65535)"},
+      {"http://127.0.0.1:/x",
+       "\"http://127.0.0.1:/x\" has port \"\", which is not a port (1..65535)"},
+      {"\"http://gw.example/bip async\"",
+       "\"http://gw.example/bip async\" contains a space or a control character"},
+      {"\"http://gw.example/\\tbip\"",
+       "\"http://gw.example/\tbip\" contains a space or a control character"},
+      {"http://-gw/bip",
+       "\"http://-gw/bip\" has host \"-gw\", which is not an IPv4 address, a host name or an IPv6 "
+       "address in brackets"},
+      {"http://[10.0.0.5]/bip",
+       "\"http://[10.0.0.5]/bip\" has a host in brackets that is not an IPv6 address"},
+      {"http://L:secret@gw.example/bip",
+       "\"http://L:secret@gw.example/bip\" carries credentials; give them as shep.sender_id and "
+       "shep.password"},
+  };
+  for (const Case& each : cases) {
+    auto config =
+        parse(kMinimal + "redis:\nshep:\n  sender_id: L\n  async_url: " + each.url + "\n");
+
+    ASSERT_FALSE(config.ok()) << each.url;
+    EXPECT_EQ(config.error().message, "test.yaml: shep.async_url: " + each.message);
+  }
+}
+
+TEST(ConfigLoader, AcceptsAsynchronousChannelUrlsWithAHost) {
+  const std::vector<std::string> urls{"https://gw.example:8443/bip-async", "http://[::1]:8080/x",
+                                      "http://10.0.0.5", "http://gw.example?x=1"};
+  for (const std::string& url : urls) {
+    auto config = parse(kMinimal + "redis:\nshep:\n  sender_id: L\n  async_url: " + url + "\n");
+
+    ASSERT_TRUE(config.ok()) << config.error().message;
+    EXPECT_EQ(config->shep.async_url, url);
+  }
+}
+
+TEST(ConfigLoader, RefusesAnAsynchronousChannelWithoutRedis) {
+  const std::string shep = "shep:\n  sender_id: L\n  async_url: http://10.0.0.5/bip\n";
+
+  auto without = parse(kMinimal + shep);
+  auto disabled = parse(kMinimal + "redis:\n  enabled: false\n" + shep);
+
+  ASSERT_FALSE(without.ok());
+  EXPECT_EQ(without.error().message,
+            "test.yaml: shep.async_url: needs the redis section: the asynchronous channel's "
+            "outbox is kept in Redis");
+  ASSERT_FALSE(disabled.ok());
+  EXPECT_EQ(disabled.error().message,
+            "test.yaml: shep.async_url: needs Redis, which redis.enabled turns off: the "
+            "asynchronous channel's outbox is kept there");
+}
+
+TEST(ConfigLoader, RefusesAnEmptyServiceId) {
+  auto config = parse(kMinimal + "shep:\n  services:\n    \"\": GetLicence\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: shep.services: \"\" is not a serviceId: a serviceId is never empty");
+}
+
+TEST(ConfigLoader, RefusesOnePortForBothListeners) {
+  auto config = parse(kMinimal + "amqp:\n  port: 9000\nhttp:\n  port: 9000\n");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: http.port: 9000 is also amqp.port (9000): the HTTP server and the AMQP "
+            "intake need a port each");
+}
+
+TEST(ConfigLoader, LetsBothListenersTakeAnyFreePort) {
+  auto config = parse(kMinimal + "amqp:\n  port: 0\nhttp:\n  port: 0\n");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http.port, 0);
 }
 
 TEST(ConfigLoader, ResolvesTheGatewaysSchemaDirectoryAndRefusesOneThatIsNot) {
