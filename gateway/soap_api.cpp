@@ -227,7 +227,8 @@ Response SoapApi::serveContract(const Request& request) {
                     "the Host header must be host[:port]; the WSDL is written for it\n"};
   }
   const std::string endpoint = "http://" + host + std::string(kSoapPath);
-  if (request.query.contains("wsdl")) {
+  // Java and .NET tool chains often ask ?WSDL.
+  if (request.query.contains("wsdl") || request.query.contains("WSDL")) {
     return Response{200, "text/xml; charset=utf-8", mapping::soapWsdl(endpoint)};
   }
   auto xsd = request.query.find("xsd");

@@ -390,6 +390,9 @@ TEST_F(SoapApiTest, ServesTheWsdlWithTheAddressAskedOn) {
   EXPECT_EQ(response.body.find("127.0.0.1:8080"), std::string::npos);
   pugi::xml_document wsdl;
   EXPECT_TRUE(wsdl.load_string(response.body.c_str()));
+  Response capitals = api_->handle(getContract({{"WSDL", ""}}));
+  EXPECT_EQ(capitals.status, 200);
+  EXPECT_EQ(capitals.body, response.body);
 }
 
 TEST_F(SoapApiTest, HostThatIsNotAnAuthorityGetsNoWsdl) {
