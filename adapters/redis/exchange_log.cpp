@@ -247,6 +247,7 @@ class RedisExchangeLog final : public ExchangeLog {
   Result<std::int64_t> runInteger(Words& command, std::string_view what);
   Status runScript(Words& command);
   Result<std::optional<ExchangeRecord>> runRecordScript(Words& command);
+  Result<std::optional<ExchangeRecord>> findAt(const std::string& key);
 
   const std::string prefix_;
   const std::string outbox_key_;
@@ -290,9 +291,9 @@ Result<std::optional<ExchangeRecord>> RedisExchangeLog::runRecordScript(Words& c
     return reply.takeError();
   }
   if ((*reply)->type != REDIS_REPLY_ARRAY) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + connection_.address() +
-                                   " answered the record's script with something else");
+    return registry::makeError(
+        ErrorCode::kUnavailable,
+        "Redis at " + connection_.address() + " answered the record's script with something else");
   }
   return recordOf(reply->get());
 }
@@ -361,9 +362,7 @@ Result<StatusNoted> RedisExchangeLog::noteStatus(const std::string& message_id,
                       : (*result == 2 ? StatusNoted::kStale : StatusNoted::kUnknown);
 }
 
-Result<std::optional<ExchangeRecord>> RedisExchangeLog::findReceived(
-    const std::string& sender, const std::string& message_id) {
-  const std::string key = receivedKey(sender, message_id);
+Result<std::optional<ExchangeRecord>> RedisExchangeLog::findAt(const std::string& key) {
   Words command;
   command.add("HGETALL").add(key);
   auto reply = runOne(command);
@@ -373,15 +372,13 @@ Result<std::optional<ExchangeRecord>> RedisExchangeLog::findReceived(
   return recordOf(reply->get());
 }
 
+Result<std::optional<ExchangeRecord>> RedisExchangeLog::findReceived(
+    const std::string& sender, const std::string& message_id) {
+  return findAt(receivedKey(sender, message_id));
+}
+
 Result<std::optional<ExchangeRecord>> RedisExchangeLog::findSent(const std::string& message_id) {
-  const std::string key = sentKey(message_id);
-  Words command;
-  command.add("HGETALL").add(key);
-  auto reply = runOne(command);
-  if (!reply.ok()) {
-    return reply.takeError();
-  }
-  return recordOf(reply->get());
+  return findAt(sentKey(message_id));
 }
 
 Result<std::int64_t> RedisExchangeLog::chainLength(const std::string& correlation_id) {
@@ -424,9 +421,9 @@ Result<std::optional<OutboundMessage>> RedisExchangeLog::claimDue(std::int64_t n
   }
   if (claimed->type != REDIS_REPLY_ARRAY || claimed->elements != 2 ||
       claimed->element[1]->type != REDIS_REPLY_ARRAY) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + connection_.address() +
-                                   " answered the outbox's claim with something else");
+    return registry::makeError(
+        ErrorCode::kUnavailable,
+        "Redis at " + connection_.address() + " answered the outbox's claim with something else");
   }
   OutboundMessage message;
   message.licgate_id = textOf(claimed->element[0]);
