@@ -35,7 +35,9 @@ TEST(Utf8, CountsCharactersNotBytes) {
   EXPECT_EQ(countCharacters("abc"), 3u);
   EXPECT_EQ(countCharacters("жжж"), 3u);
   EXPECT_EQ(countCharacters("a\u20AC\U0001F600"), 3u);
-  EXPECT_EQ(countCharacters("a\xFF" "b"), 3u);
+  EXPECT_EQ(countCharacters("a\xFF"
+                            "b"),
+            3u);
 }
 
 TEST(QuoteForMessage, EscapesBadBytesAndControlCharacters) {
