@@ -23,7 +23,8 @@ std::size_t dayOfYear(Date date) {
 }
 
 bool inForce(const RecurringHoliday& holiday, int year) {
-  return year >= holiday.from_year && (!holiday.until_year || year <= *holiday.until_year);
+  return (!holiday.from_year || year >= *holiday.from_year) &&
+         (!holiday.until_year || year <= *holiday.until_year);
 }
 
 // The date of `holiday` in `year`; nullopt when it is not in force then or

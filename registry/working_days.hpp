@@ -20,12 +20,13 @@
 namespace licgate::registry {
 
 // A holiday on the same day every year, in the years [from_year,
-// until_year] (until_year absent: still in force).
+// until_year]: from_year absent, in force as far back as the calendar is
+// asked; until_year absent, still in force.
 struct RecurringHoliday {
   std::string name;
   unsigned month = 1;  // 1..12
   unsigned day = 1;    // 1..31; 29 February occurs in leap years only
-  int from_year = 0;
+  std::optional<int> from_year;
   std::optional<int> until_year;
   // True when the holiday, falling on a weekend day, makes a later working
   // day a day off (see WorkingCalendar).

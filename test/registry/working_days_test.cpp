@@ -17,7 +17,8 @@ Date date(int year, unsigned month, unsigned day) {
   return Date{std::chrono::year{year}, std::chrono::month{month}, std::chrono::day{day}};
 }
 
-RecurringHoliday holiday(unsigned month, unsigned day, bool carries_over, int from_year = 1995,
+RecurringHoliday holiday(unsigned month, unsigned day, bool carries_over,
+                         std::optional<int> from_year = std::nullopt,
                          std::optional<int> until_year = std::nullopt) {
   return RecurringHoliday{"", month, day, from_year, until_year, carries_over};
 }
@@ -31,7 +32,7 @@ WorkingCalendarData kazakhstanLike() {
       holiday(3, 21, true),        holiday(3, 22, true),
       holiday(3, 23, true),        holiday(5, 1, true),
       holiday(10, 25, true, 2022), holiday(12, 1, true, 2012, 2021),
-      holiday(12, 16, true),       holiday(12, 17, true, 1995, 2021),
+      holiday(12, 16, true),       holiday(12, 17, true, std::nullopt, 2021),
   };
   data.one_off = {{"Kurban Ait", date(2024, 6, 16), false}};
   return data;
