@@ -70,9 +70,12 @@ std::string makeSessionId() {
 }
 
 // "an UPDATE", "a RESPONSE": the message type with its article.
+std::string withArticle(std::string_view name) {
+  return (name.starts_with('U') ? "an " : "a ") + std::string(name);
+}
+
 std::string withArticle(ShepMessageType type) {
-  const std::string name(mapping::shepMessageTypeName(type));
-  return (name.front() == 'U' ? "an " : "a ") + name;
+  return withArticle(mapping::shepMessageTypeName(type));
 }
 
 // UPDATE and RESPONSE continue a chain; licgate must have taken part in it.
@@ -119,10 +122,11 @@ registry::Status checkSameMessage(const std::optional<ExchangeRecord>& kept,
   }
   return makeError(ErrorCode::kConflict,
                    "sendMessage: messageId \"" + message.message_id + "\" from " +
-                       message.sender_id + " was delivered before as a " + kept->message_type +
-                       " of " + kept->service_id + " in chain \"" + kept->correlation_id +
-                       "\"; this is a " + type + " of " + message.service_id + " in chain \"" +
-                       message.correlation_id + "\": a new message needs an id of its own");
+                       message.sender_id + " was delivered before as " +
+                       withArticle(kept->message_type) + " of " + kept->service_id +
+                       " in chain \"" + kept->correlation_id + "\"; this is " + withArticle(type) +
+                       " of " + message.service_id + " in chain \"" + message.correlation_id +
+                       "\": a new message needs an id of its own");
 }
 
 registry::Status unavailable(const registry::Error& error) {
@@ -219,7 +223,9 @@ Result<std::string> SoapApi::shepAsyncRead(const SoapCall& call,
   }
 
   adapters::redis::OutboundMessage reply;
-  reply.licgate_id = correlation_id + "-response";
+  // licgate's own id, not the caller's correlation id, which two requests
+  // may share: each answer has an outbox entry of its own.
+  reply.licgate_id = id_prefix_ + std::to_string(next_id_.fetch_add(1)) + "-response";
   reply.answer = std::move(*answered);
   reply.correlation_id = message.correlation_id;
   reply.service_id = message.service_id;

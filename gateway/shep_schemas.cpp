@@ -191,6 +191,32 @@ Result<std::unique_ptr<ShepSchemas>> ShepSchemas::load(const fs::path& dir) {
                                                 dir.string() +
                                                 " do not compile: " + messages.joined());
   }
+  // A directory of other schemas compiles too, and would then blame every
+  // message on its sender: each operation licgate validates must be
+  // declared.
+  for (const auto& [ns, element] : {
+           std::pair{"http://bip.bee.kz/SyncChannel/v10/Types", "SendMessage"},
+           std::pair{"http://bip.bee.kz/AsyncChannel/v10/Types", "sendMessage"},
+           std::pair{"http://bip.bee.kz/AsyncChannel/v10/Types/Client",
+                     "changeMassageStatusNotification"},
+       }) {
+    const std::string stub = std::string("<a:") + element + " xmlns:a=\"" + ns + "\"/>";
+    xmlDocPtr document = xmlReadMemory(stub.data(), static_cast<int>(stub.size()), nullptr, "UTF-8",
+                                       XML_PARSE_NONET);
+    Messages found;
+    xmlSchemaValidCtxtPtr validator = xmlSchemaNewValidCtxt(compiled->schema);
+    xmlSchemaSetValidStructuredErrors(validator, &Messages::collect, &found);
+    xmlSchemaValidateDoc(validator, document);
+    xmlSchemaFreeValidCtxt(validator);
+    xmlFreeDoc(document);
+    if (found.joined().find("No matching global declaration") != std::string::npos) {
+      return makeError(ErrorCode::kInvalidField,
+                       "the e-government gateway's schemas in " + dir.string() +
+                           " do not declare " + element + " of \"" + ns +
+                           "\": shep.schema_dir must hold the gateway's interface files "
+                           "(SyncChannel, AsyncChannel, common)");
+    }
+  }
   return std::unique_ptr<ShepSchemas>(new ShepSchemas(std::move(compiled)));
 }
 

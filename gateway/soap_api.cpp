@@ -353,6 +353,15 @@ Result<std::string> SoapApi::shepAnswer(const SoapCall& call, const std::string&
   if (request_xml == call.documents.end()) {
     return makeError(ErrorCode::kInvalidField, call.operation + ": request is missing");
   }
+  // The interfaces give each operation one child, request: a second one, or
+  // anything else beside it, would be dropped unseen.
+  if (call.documents.size() != 1 || !call.parameters.empty()) {
+    const std::string other =
+        call.documents.size() != 1 ? call.documents[1].first : call.parameters.front().first;
+    return makeError(ErrorCode::kInvalidField,
+                     call.operation + ": holds <" + other +
+                         "> beside its request; the operation carries one request");
+  }
   if (schemas_ != nullptr) {
     // The operation's element as the Body held it: its one child, request.
     const std::string element = "<shep:" + call.operation + " xmlns:shep=\"" + call.operation_ns +

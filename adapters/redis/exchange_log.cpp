@@ -124,6 +124,13 @@ constexpr std::string_view kGiveUp =
 
 constexpr std::size_t kRecordWords = 16;  // addRecordFields' 8 pairs
 
+// A received message's name in keys and chains: "received:<length of the
+// sender>:<sender>:<id>", so that no sender and id with colons in them can
+// name another pair's message.
+std::string receivedField(const std::string& sender, const std::string& id) {
+  return "received:" + std::to_string(sender.size()) + ":" + sender + ":" + id;
+}
+
 // The record's fields as the hash keeps them.
 void addRecordFields(Words& command, const ExchangeRecord& record) {
   const std::array<std::pair<std::string_view, const std::string*>, 8> fields{{
@@ -238,7 +245,7 @@ class RedisExchangeLog final : public ExchangeLog {
 
  private:
   std::string receivedKey(const std::string& sender, const std::string& id) const {
-    return prefix_ + "received:" + sender + ":" + id;
+    return prefix_ + receivedField(sender, id);
   }
   std::string sentKey(const std::string& id) const { return prefix_ + "sent:" + id; }
   std::string chainKey(const std::string& id) const { return prefix_ + "chain:" + id; }
@@ -301,7 +308,7 @@ Result<std::optional<ExchangeRecord>> RedisExchangeLog::runRecordScript(Words& c
 Result<std::optional<ExchangeRecord>> RedisExchangeLog::record(const ExchangeRecord& record) {
   const std::string message_key = receivedKey(record.sender, record.message_id);
   const std::string chain_key = chainKey(record.correlation_id);
-  const std::string field = "received:" + record.sender + ":" + record.message_id;
+  const std::string field = receivedField(record.sender, record.message_id);
   Words command;
   command.add("EVAL").add(kRecord).add("2").add(message_key).add(chain_key);
   command.add(ttl_ms_).add(field).add(record.licgate_id);
@@ -313,7 +320,7 @@ Result<std::optional<ExchangeRecord>> RedisExchangeLog::recordAndEnqueue(
     const ExchangeRecord& received, const OutboundMessage& reply, std::int64_t due_ms) {
   const std::string message_key = receivedKey(received.sender, received.message_id);
   const std::string chain_key = chainKey(received.correlation_id);
-  const std::string field = "received:" + received.sender + ":" + received.message_id;
+  const std::string field = receivedField(received.sender, received.message_id);
   const std::string out_key = out_prefix_ + reply.licgate_id;
   const std::string due = std::to_string(due_ms);
   const std::string attempts = std::to_string(reply.attempts);

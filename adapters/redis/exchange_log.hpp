@@ -6,14 +6,17 @@
 // Keys, under the prefix the gateway gives (the register's incarnation, as
 // for the duplicate check: a fresh register, or another one sharing the
 // Redis, is never answered for with what it did not see):
-//   "<prefix>shep:received:<sender>:<message id>"  a hash of a received
+//   "<prefix>shep:received:<n>:<sender>:<message id>" (n: the sender's
+//       length in bytes, so that colons in names cannot make two pairs one
+//       key)  a hash of a received
 //       message's ExchangeRecord fields; a message is the sender's id, as
 //       the register's inbound record keys it;
 //   "<prefix>shep:sent:<message id>"  the same for a message licgate sent,
 //       under the id the gateway gave it, with the last status the gateway
 //       notified for it;
-//   "<prefix>shep:chain:<correlation id>"  a hash: "received:<sender>:<id>"
-//       or "sent:<id>" -> licgate's id, for each message of the chain;
+//   "<prefix>shep:chain:<correlation id>"  a hash:
+//       "received:<n>:<sender>:<id>" or "sent:<id>" -> licgate's id, for
+//       each message of the chain;
 //   "<prefix>shep:outbox"  a sorted set of licgate ids, scored by when each
 //       is next due (milliseconds since the epoch);
 //   "<prefix>shep:out:<licgate id>"  a hash: the answer to send, its chain,

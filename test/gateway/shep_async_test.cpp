@@ -481,6 +481,49 @@ TEST_F(ShepAsyncTest, AnOlderStatusIsAcknowledgedButNotKept) {
   EXPECT_EQ((*exchanges_->findSent("out-2"))->state, "DELIVERED");
 }
 
+TEST_F(ShepAsyncTest, ASecondRequestOrAnythingBesideItIsRefused) {
+  std::string two = sendMessage({}, kSuspend);
+  const std::size_t end = two.find("</request>") + std::string("</request>").size();
+  const std::string request = two.substr(two.find("<request>"), end - two.find("<request>"));
+  std::string extra = two;
+  two.insert(end, request);
+  extra.insert(end, "<foo>bar</foo>");
+
+  Response second = api_->handle(testing::soapPost(two));
+  Response beside = api_->handle(testing::soapPost(extra));
+
+  EXPECT_EQ(second.status, 500);
+  EXPECT_TRUE(testing::contains(second.body,
+                                "sendMessage: holds &lt;request&gt; beside its "
+                                "request"))
+      << second.body;
+  EXPECT_EQ(beside.status, 500);
+  EXPECT_TRUE(testing::contains(beside.body, "holds &lt;foo&gt; beside its request"))
+      << beside.body;
+  EXPECT_EQ(status(), registry::LicenceStatus::kActive);
+}
+
+TEST_F(ShepAsyncTest, TwoReadsSharingACorrelationHeaderEachGetTheirAnswer) {
+  shep_.async_url = "http://127.0.0.1:9/bip-async";
+  shep_.sender_id = "LICGATE";
+  api_ = std::make_unique<SoapApi>(*store_, flow_.get(), shep_, ShepParts{exchanges_.get()});
+  const std::string read =
+      "<GetLicence xmlns=\"urn:licgate:soap:1\"><number>310100016</number></GetLicence>";
+  Info first;
+  first.service = "LICGATE_GET_LICENCE";
+  first.message_id = "r-a";
+  Info second = first;
+  second.message_id = "r-b";
+
+  for (const Info& info : {first, second}) {
+    adapters::http::Request request = testing::soapPost(sendMessage(info, read));
+    request.headers["x-correlation-id"] = "gw-fixed-1";
+    ASSERT_EQ(api_->handle(request).status, 200);
+  }
+
+  EXPECT_EQ(*exchanges_->outboxSize(), 2);
+}
+
 TEST_F(ShepAsyncTest, AnOperationInAnotherChannelsNamespaceIsTheCallersMistake) {
   Response response = api_->handle(testing::soapPost(
       "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\"><soap:Body>"

@@ -130,6 +130,7 @@ TEST(ShepSchemas, ADirectoryWithoutSchemasOrWithABrokenOneIsRefused) {
   auto none = ShepSchemas::load(empty.path());
   auto bad = ShepSchemas::load(broken.path());
   auto absent = ShepSchemas::load(empty.file("nowhere"));
+  auto common_only = ShepSchemas::load(testing::kShepData / "common");
 
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().code, ErrorCode::kInvalidField);
@@ -140,6 +141,11 @@ TEST(ShepSchemas, ADirectoryWithoutSchemasOrWithABrokenOneIsRefused) {
   EXPECT_NE(bad.error().message.find("Missing"), std::string::npos) << bad.error().message;
   ASSERT_FALSE(absent.ok());
   EXPECT_NE(absent.error().message.find("is not a directory"), std::string::npos);
+  ASSERT_FALSE(common_only.ok());
+  EXPECT_NE(common_only.error().message.find("do not declare SendMessage of "
+                                             "\"http://bip.bee.kz/SyncChannel/v10/Types\""),
+            std::string::npos)
+      << common_only.error().message;
 }
 
 class ShepValidationTest : public testing::RegisterFixture {};

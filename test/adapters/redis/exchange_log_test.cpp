@@ -82,7 +82,7 @@ TEST_F(ExchangeLogTest, RecordsAMessageWithItsChainAndLicgateId) {
   EXPECT_EQ((*found)->message_type, "REQUEST");
   EXPECT_EQ((*found)->outcome, "applied");
   EXPECT_EQ(*log_->chainLength("c-1"), 1);
-  EXPECT_EQ(rawInteger("EXISTS", "t:shep:received:portal:m-1"), 1);
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:received:6:portal:m-1"), 1);
 }
 
 TEST_F(ExchangeLogTest, TheFirstRecordOfAMessageStandsAndIsReturned) {
@@ -110,6 +110,17 @@ TEST_F(ExchangeLogTest, TheSameIdFromAnotherSenderIsAnotherMessage) {
   EXPECT_EQ((*log_->findReceived("tax", "m-1"))->sender, "tax");
 }
 
+TEST_F(ExchangeLogTest, ColonsInSenderOrIdNeverMakeTwoMessagesOne) {
+  ExchangeRecord first = received("x:n3", "c-1");
+  first.sender = "e-licensing";
+  ExchangeRecord second = received("n3", "c-1");
+  second.sender = "e-licensing:x";
+
+  EXPECT_FALSE(log_->record(first)->has_value());
+  EXPECT_FALSE(log_->record(second)->has_value()) << "another message, not a delivery again";
+  EXPECT_EQ(*log_->chainLength("c-1"), 2);
+}
+
 TEST_F(ExchangeLogTest, SetOutcomeChangesARecordedMessageOnly) {
   ExchangeRecord pending = received("m-1", "c-1");
   pending.outcome = std::string(kOutcomePending);
@@ -119,7 +130,7 @@ TEST_F(ExchangeLogTest, SetOutcomeChangesARecordedMessageOnly) {
   ASSERT_TRUE(log_->setOutcome("portal", "never", "applied").ok());
 
   EXPECT_EQ((*log_->findReceived("portal", "m-1"))->outcome, "applied");
-  EXPECT_EQ(rawInteger("EXISTS", "t:shep:received:portal:never"), 0);
+  EXPECT_EQ(rawInteger("EXISTS", "t:shep:received:6:portal:never"), 0);
 }
 
 TEST_F(ExchangeLogTest, ChainCollectsItsMessagesAndKeysExpire) {
@@ -134,7 +145,7 @@ TEST_F(ExchangeLogTest, ChainCollectsItsMessagesAndKeysExpire) {
   long long ttl = rawInteger("PTTL", "t:shep:chain:c-1");
   EXPECT_GT(ttl, 50'000);
   EXPECT_LE(ttl, 60'000);
-  EXPECT_GT(rawInteger("PTTL", "t:shep:received:portal:m-2"), 50'000);
+  EXPECT_GT(rawInteger("PTTL", "t:shep:received:6:portal:m-2"), 50'000);
 }
 
 OutboundMessage outbound(const std::string& id) {
