@@ -253,13 +253,7 @@ Result<WorkingCalendarData> parseCalendar(std::string_view yaml_text, std::strin
   } catch (const YAML::Exception& e) {
     reader.fail("(document)", e.what());
   }
-  if (!reader.problems().empty()) {
-    std::vector<std::string> lines;
-    for (const auto& problem : reader.problems()) {
-      lines.push_back(std::string(origin) + ": " + problem);
-    }
-    return registry::makeError(ErrorCode::kInvalidField, join(lines, "\n"));
-  }
+  LICGATE_RETURN_IF_ERROR(reader.result(origin));
   return data;
 }
 

@@ -530,13 +530,7 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
   } catch (const YAML::Exception& e) {
     reader.fail("(document)", e.what());
   }
-  if (!reader.problems().empty()) {
-    std::vector<std::string> lines;
-    for (const auto& problem : reader.problems()) {
-      lines.push_back(std::string(origin) + ": " + problem);
-    }
-    return registry::makeError(ErrorCode::kInvalidField, join(lines, "\n"));
-  }
+  LICGATE_RETURN_IF_ERROR(reader.result(origin));
   return config;
 }
 

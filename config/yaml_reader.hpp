@@ -73,6 +73,19 @@ class Reader {
 
   const std::vector<std::string>& problems() const { return problems_; }
 
+  // Every problem, one line each prefixed with `origin` (the file), as one
+  // kInvalidField error; ok when there is none.
+  registry::Status result(std::string_view origin) const {
+    if (problems_.empty()) {
+      return {};
+    }
+    std::vector<std::string> lines;
+    for (const auto& problem : problems_) {
+      lines.push_back(std::string(origin) + ": " + problem);
+    }
+    return registry::makeError(registry::ErrorCode::kInvalidField, join(lines, "\n"));
+  }
+
   // True when a problem was reported at exactly `path` (a key, or a
   // section not read at all): checks across sections skip refused values.
   bool refused(const std::string& path) const { return refused_.contains(path); }
