@@ -6,6 +6,8 @@
 // one run of `licgate check-config` shows them all.
 #include "config/config.hpp"
 
+#include "config/conformity_config.hpp"
+#include "config/host_check.hpp"
 #include "config/yaml_reader.hpp"
 
 #include <arpa/inet.h>
@@ -109,8 +111,8 @@ bool isHostName(std::string_view name) {
   }
 }
 
-// What is wrong with the authority of an http:// URL (its host and an
-// optional port), or an empty text when nothing is.
+}  // namespace
+
 std::string hostAndPortProblem(std::string_view authority) {
   std::string_view host = authority;
   std::string_view port;
@@ -152,6 +154,8 @@ std::string hostAndPortProblem(std::string_view authority) {
   }
   return "";
 }
+
+namespace {
 
 // What is wrong with `url` as the address licgate sends to, or an empty
 // text when nothing is: http:// or https://, a host (an IPv4 address, a host
@@ -515,8 +519,9 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
   Reader reader;
   Config config;
   try {
-    if (reader.checkMap(
-            *root, "", {"store", "redis", "amqp", "http", "licensors", "systems", "log", "shep"})) {
+    if (reader.checkMap(*root, "",
+                        {"store", "redis", "amqp", "http", "licensors", "systems", "log", "shep",
+                         "conformity"})) {
       readStore(reader, (*root)["store"], base_dir, config.store);
       readRedis(reader, (*root)["redis"], config.redis);
       readAmqp(reader, (*root)["amqp"], config.amqp);
@@ -525,6 +530,7 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
       readSystems(reader, (*root)["systems"], config.licensors, config.systems);
       readLog(reader, (*root)["log"], config.log);
       readShep(reader, (*root)["shep"], base_dir, config.shep);
+      readConformity(reader, (*root)["conformity"], base_dir, config.conformity);
       checkAcrossSections(reader, *root, config);
     }
   } catch (const YAML::Exception& e) {

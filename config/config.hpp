@@ -16,6 +16,7 @@
 #include "adapters/redis/seen_ids.hpp"
 #include "registry/result.hpp"
 #include "registry/store.hpp"
+#include "registry/working_days.hpp"
 
 namespace licgate::config {
 
@@ -74,6 +75,66 @@ struct ShepConfig {
   std::int64_t send_timeout_ms = 10'000;
 };
 
+// How licgate reaches an interested body's system: exactly one of three
+// channels.
+enum class BodyChannelKind : std::uint8_t {
+  kAmqpAddress,  // the body's system attaches to an address on licgate's AMQP listener
+  kAmqpPeer,     // licgate connects to the body's own AMQP peer
+  kSoap,         // licgate calls the body's SOAP service
+};
+
+struct BodyChannel {
+  BodyChannelKind kind = BodyChannelKind::kAmqpAddress;
+  // kAmqpAddress: the address on licgate's listener; kAmqpPeer: the address
+  // on the body's peer. Empty for kSoap.
+  std::string address;
+  std::string peer_url;  // kAmqpPeer: "amqp://host:port"
+  std::string soap_url;  // kSoap: an http:// or https:// URL
+};
+
+// What a conformity query comes to when the body's deadline passes without
+// a conclusion.
+enum class SilenceRule : std::uint8_t {
+  kConsent,  // tacit consent: counted as conforming, with that reason recorded
+  kExpire,   // the query expires without a conclusion
+};
+
+// How sending a conformity query to a body is retried: backing off from
+// initial_ms, doubling up to max_ms, at most `attempts` sends in all.
+struct RetryPolicy {
+  std::int64_t initial_ms = 1000;
+  std::int64_t max_ms = 60'000;
+  int attempts = 20;
+};
+
+// An interested body (sanitary, fire, environment, ...) whose conclusion a
+// licensor needs before issuing a licence.
+struct BodyConfig {
+  std::string id;
+  std::string name;
+  BodyChannel channel;
+  int deadline_working_days = 10;  // the law's default
+  SilenceRule on_silence = SilenceRule::kConsent;
+  RetryPolicy retry;
+};
+
+// The conformity flow's configuration: which bodies each activity needs,
+// how each body is reached, and the working-day calendar its deadlines are
+// counted in.
+struct ConformityConfig {
+  // The calendar file, resolved against the configuration file's
+  // directory; empty when none is configured (the conformity flow then
+  // refuses to start). `calendar_data` is what it holds, checked at load.
+  std::string calendar;
+  registry::WorkingCalendarData calendar_data;
+  std::vector<BodyConfig> bodies;
+  // Activity code -> ids of the bodies it needs, each one of `bodies`.
+  std::map<std::string, std::vector<std::string>, std::less<>> activities;
+
+  // The body with this id, or nullptr.
+  const BodyConfig* findBody(std::string_view id) const;
+};
+
 struct Config {
   registry::StoreOptions store;
   RedisConfig redis;
@@ -83,6 +144,7 @@ struct Config {
   std::vector<SystemConfig> systems;
   LogConfig log;
   ShepConfig shep;
+  ConformityConfig conformity;
 
   // The system with this id, or nullptr.
   const SystemConfig* findSystem(std::string_view id) const;

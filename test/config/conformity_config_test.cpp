@@ -1,0 +1,206 @@
+// Tests of the configuration's conformity section: the interested bodies,
+// their channels and deadlines, the activities that need them and the
+// working-day calendar, with one test per kind of problem.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace licgate::config {
+namespace {
+
+const std::string kMinimal = R"(
+store:
+  path: /tmp/register.db
+licensors:
+  - code: CZ-ERU
+    name: ERU
+systems:
+  - id: eru-export
+    name: ERU export
+    licensors: [CZ-ERU]
+)";
+
+const std::string kSourceDir = LICGATE_SOURCE_DIR;
+
+// The configuration with `conformity` appended, read as if from a file in
+// the source tree's config/ directory (so that calendar-kz.yaml is found).
+registry::Result<Config> parse(const std::string& conformity) {
+  return parseConfig(kMinimal + "conformity:\n" + conformity, "test.yaml", kSourceDir + "/config");
+}
+
+// The one body section around `body_keys` (indented for a list item).
+std::string oneBody(const std::string& body_keys) {
+  return "  bodies:\n    - id: sanitary\n      name: Sanitary\n" + body_keys;
+}
+
+const std::string kAmqpChannel = "      channel: {amqp_address: conformity/sanitary}\n";
+
+TEST(ConformityConfig, ReadsEveryKeyOfAFullSection) {
+  auto config = parse(R"(
+  calendar: calendar-kz.yaml
+  bodies:
+    - id: sanitary
+      name: Sanitary and epidemiological control
+      channel: {amqp_address: conformity/sanitary}
+      deadline_working_days: 15
+      on_silence: expire
+      retry: {initial_ms: 500, max_ms: 30000, attempts: 7}
+    - id: fire
+      name: Fire safety
+      channel:
+        amqp_peer: {url: "amqp://mchs.example.kz:5672", address: queries/licgate}
+    - id: ecology
+      name: Ecology
+      channel: {soap_url: "https://eco.example.kz/conformity"}
+  activities:
+    "05.1": [sanitary, fire]
+    "12.3": [ecology]
+)");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  const ConformityConfig& conformity = config->conformity;
+  EXPECT_EQ(conformity.calendar, kSourceDir + "/config/calendar-kz.yaml");
+  EXPECT_EQ(conformity.calendar_data.weekend.size(), 2u);
+  EXPECT_FALSE(conformity.calendar_data.holidays.empty());
+  ASSERT_EQ(conformity.bodies.size(), 3u);
+
+  const BodyConfig& sanitary = conformity.bodies[0];
+  EXPECT_EQ(sanitary.id, "sanitary");
+  EXPECT_EQ(sanitary.name, "Sanitary and epidemiological control");
+  EXPECT_EQ(sanitary.channel.kind, BodyChannelKind::kAmqpAddress);
+  EXPECT_EQ(sanitary.channel.address, "conformity/sanitary");
+  EXPECT_EQ(sanitary.deadline_working_days, 15);
+  EXPECT_EQ(sanitary.on_silence, SilenceRule::kExpire);
+  EXPECT_EQ(sanitary.retry.initial_ms, 500);
+  EXPECT_EQ(sanitary.retry.max_ms, 30000);
+  EXPECT_EQ(sanitary.retry.attempts, 7);
+
+  const BodyConfig& fire = conformity.bodies[1];
+  EXPECT_EQ(fire.channel.kind, BodyChannelKind::kAmqpPeer);
+  EXPECT_EQ(fire.channel.peer_url, "amqp://mchs.example.kz:5672");
+  EXPECT_EQ(fire.channel.address, "queries/licgate");
+
+  const BodyConfig& ecology = conformity.bodies[2];
+  EXPECT_EQ(ecology.channel.kind, BodyChannelKind::kSoap);
+  EXPECT_EQ(ecology.channel.soap_url, "https://eco.example.kz/conformity");
+
+  ASSERT_EQ(conformity.activities.size(), 2u);
+  EXPECT_EQ(conformity.activities.at("05.1"), (std::vector<std::string>{"sanitary", "fire"}));
+  EXPECT_EQ(conformity.activities.at("12.3"), std::vector<std::string>{"ecology"});
+  EXPECT_EQ(conformity.findBody("fire"), &conformity.bodies[1]);
+  EXPECT_EQ(conformity.findBody("police"), nullptr);
+}
+
+TEST(ConformityConfig, AppliesDefaults) {
+  auto config = parse(oneBody(kAmqpChannel));
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->conformity.calendar.empty());
+  EXPECT_TRUE(config->conformity.activities.empty());
+  ASSERT_EQ(config->conformity.bodies.size(), 1u);
+  const BodyConfig& body = config->conformity.bodies[0];
+  EXPECT_EQ(body.deadline_working_days, 10);
+  EXPECT_EQ(body.on_silence, SilenceRule::kConsent);
+  EXPECT_EQ(body.retry.initial_ms, 1000);
+  EXPECT_EQ(body.retry.max_ms, 60000);
+  EXPECT_EQ(body.retry.attempts, 20);
+}
+
+TEST(ConformityConfig, LeavesTheSectionEmptyWhenAbsent) {
+  auto config = parseConfig(kMinimal, "test.yaml", "/etc/licgate");
+
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_TRUE(config->conformity.bodies.empty());
+  EXPECT_TRUE(config->conformity.calendar.empty());
+}
+
+struct BadSection {
+  std::string conformity;
+  std::string message;
+};
+
+class ConformityConfigProblem : public testing::TestWithParam<BadSection> {};
+
+TEST_P(ConformityConfigProblem, IsReportedWithItsPathAndValue) {
+  auto config = parse(GetParam().conformity);
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, registry::ErrorCode::kInvalidField);
+  EXPECT_EQ(config.error().message, GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EachKind, ConformityConfigProblem,
+    testing::Values(
+        BadSection{oneBody(kAmqpChannel) + "    - id: sanitary\n      name: Again\n" + kAmqpChannel,
+                   "test.yaml: conformity.bodies[1].id: \"sanitary\" is listed twice"},
+        BadSection{oneBody("      channel: {amqp_address: a, soap_url: \"http://x.example\"}\n"),
+                   "test.yaml: conformity.bodies[0].channel: gives amqp_address and soap_url; a "
+                   "body has exactly one channel"},
+        BadSection{oneBody(""),
+                   "test.yaml: conformity.bodies[0].channel: is required (one of amqp_address, "
+                   "amqp_peer, soap_url)"},
+        BadSection{oneBody("      channel: {}\n"),
+                   "test.yaml: conformity.bodies[0].channel: needs one of amqp_address, "
+                   "amqp_peer, soap_url"},
+        BadSection{oneBody("      channel: {soap_url: \"ftp://eco.example.kz/q\"}\n"),
+                   "test.yaml: conformity.bodies[0].channel.soap_url: \"ftp://eco.example.kz/q\" "
+                   "is not an http:// or https:// URL"},
+        BadSection{oneBody("      channel: {soap_url: \"https:///q\"}\n"),
+                   "test.yaml: conformity.bodies[0].channel.soap_url: \"https:///q\" has no host"},
+        BadSection{
+            oneBody("      channel:\n        amqp_peer: {url: \"http://mchs.example.kz:5672\","
+                    " address: q}\n"),
+            "test.yaml: conformity.bodies[0].channel.amqp_peer.url: "
+            "\"http://mchs.example.kz:5672\" is not an amqp://host:port URL"},
+        BadSection{oneBody("      channel:\n        amqp_peer: {url: \"amqp://mchs.example.kz\","
+                           " address: q}\n"),
+                   "test.yaml: conformity.bodies[0].channel.amqp_peer.url: "
+                   "\"amqp://mchs.example.kz\" has no port (amqp://host:port)"},
+        BadSection{
+            oneBody("      channel:\n        amqp_peer: {url: \"amqp://mchs.example.kz:5672\"}\n"),
+            "test.yaml: conformity.bodies[0].channel.amqp_peer.address: is required"},
+        BadSection{oneBody(kAmqpChannel + "      deadline_working_days: 0\n"),
+                   "test.yaml: conformity.bodies[0].deadline_working_days: 0 is not a number of "
+                   "working days (1..365)"},
+        BadSection{oneBody(kAmqpChannel + "      on_silence: wait\n"),
+                   "test.yaml: conformity.bodies[0].on_silence: \"wait\" is not one of consent, "
+                   "expire"},
+        BadSection{oneBody(kAmqpChannel + "      retry: {initial_ms: 5000, max_ms: 1000}\n"),
+                   "test.yaml: conformity.bodies[0].retry.max_ms: 1000 is below initial_ms "
+                   "(5000)"},
+        BadSection{oneBody(kAmqpChannel + "      retry: {attempts: 0}\n"),
+                   "test.yaml: conformity.bodies[0].retry.attempts: 0 is not a number of "
+                   "attempts (1..1000)"},
+        BadSection{oneBody(kAmqpChannel) + "  activities:\n    \"05.1\": [sanitary, fire]\n",
+                   "test.yaml: conformity.activities.05.1[1]: \"fire\" is not a body listed "
+                   "under conformity.bodies"},
+        BadSection{oneBody(kAmqpChannel) + "  activities:\n    \"05.1\": []\n",
+                   "test.yaml: conformity.activities.05.1: needs at least one body id; leave out "
+                   "an activity no body is asked on"},
+        BadSection{"  calendar: missing-calendar.yaml\n",
+                   "test.yaml: conformity.calendar: calendar file " + kSourceDir +
+                       "/config/missing-calendar.yaml cannot be read"}));
+
+TEST(ConformityConfig, ReportsTheProblemsOfAnInvalidCalendarFileAtItsKey) {
+  const auto dir = std::filesystem::temp_directory_path() / "licgate-conformity-config-test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "calendar.yaml") << "weekend: [saturday, funday]\nholidays: []\n";
+
+  auto config =
+      parseConfig(kMinimal + "conformity:\n  calendar: calendar.yaml\n", "test.yaml", dir.string());
+
+  ASSERT_FALSE(config.ok());
+  const std::string file = (dir / "calendar.yaml").string();
+  EXPECT_EQ(config.error().message, "test.yaml: conformity.calendar: " + file +
+                                        ": weekend[1]: \"funday\" is not one of sunday, monday, "
+                                        "tuesday, wednesday, thursday, friday, saturday");
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace licgate::config
