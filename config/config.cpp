@@ -155,15 +155,13 @@ std::string hostAndPortProblem(std::string_view authority) {
   return "";
 }
 
-namespace {
-
 // What is wrong with `url` as the address licgate sends to, or an empty
-// text when nothing is: http:// or https://, a host (an IPv4 address, a host
-// name, or an IPv6 address in brackets, RFC 3986 section 3.2.2), and a port
-// 1..65535 when one is given. The HTTP client would take some of these and
-// fail only at the first send, long after start; others it would read
-// differently from what the operator meant.
-std::string httpUrlProblem(std::string_view url) {
+// text when nothing is: http:// or https://, a host, and a port 1..65535
+// when one is given. The HTTP client would take some of these and fail only
+// at the first send, long after start; others it would read differently
+// from what the operator meant. `credentials_advice` says what to do
+// instead of writing credentials into the URL.
+std::string httpUrlProblem(std::string_view url, std::string_view credentials_advice) {
   if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
     return "contains a space or a control character";
   }
@@ -177,10 +175,12 @@ std::string httpUrlProblem(std::string_view url) {
   }
   const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.find('@') != std::string_view::npos) {
-    return "carries credentials; give them as shep.sender_id and shep.password";
+    return "carries credentials" + std::string(credentials_advice);
   }
   return hostAndPortProblem(authority);
 }
+
+namespace {
 
 // Checks a host read from `where`. Names are resolved only when licgate
 // connects or listens, so a name is checked for its form alone; the HTTP
@@ -421,7 +421,8 @@ void readShep(Reader& reader, const YAML::Node& node, const std::string& base_di
   reader.readInteger(node, path, "send_timeout_ms", kMillis, shep.send_timeout_ms);
   std::string url;
   if (reader.readString(node, path, "async_url", url)) {
-    const std::string problem = httpUrlProblem(url);
+    const std::string problem =
+        httpUrlProblem(url, "; give them as shep.sender_id and shep.password");
     if (url.empty() || problem.empty()) {
       shep.async_url = url;
     } else {

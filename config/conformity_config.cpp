@@ -32,27 +32,6 @@ constexpr Range kAttempts{1, 1000, "a number of attempts"};
 
 constexpr std::string_view kSilenceRules[] = {"consent", "expire"};
 
-// What is wrong with `url` as a body's SOAP service, or an empty text when
-// nothing is: http:// or https:// and a host, with a port when one is given.
-std::string soapUrlProblem(std::string_view url) {
-  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
-    return "contains a space or a control character";
-  }
-  std::string_view rest;
-  if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else if (url.starts_with("https://")) {
-    rest = url.substr(8);
-  } else {
-    return "is not an http:// or https:// URL";
-  }
-  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.find('@') != std::string_view::npos) {
-    return "carries credentials, which licgate does not send from a URL";
-  }
-  return hostAndPortProblem(authority);
-}
-
 // What is wrong with `url` as a body's AMQP peer, or an empty text when
 // nothing is: exactly amqp://host:port. The address on the peer is a key of
 // its own, so a path here is refused rather than guessed at.
@@ -129,7 +108,7 @@ void readChannel(Reader& reader, const YAML::Node& body, const std::string& item
     channel.kind = BodyChannelKind::kSoap;
     std::string url;
     if (reader.readString(node, path, "soap_url", url, true)) {
-      const std::string problem = soapUrlProblem(url);
+      const std::string problem = httpUrlProblem(url, ", which licgate does not send from a URL");
       if (!problem.empty()) {
         reader.fail(path + ".soap_url", "\"" + url + "\" " + problem);
       }

@@ -1,6 +1,7 @@
 // Tests of the configuration loader: the example file, and one test per
 // kind of problem check-config reports.
 #include "config/config.hpp"
+#include "test/config/config_samples.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,18 +13,7 @@ namespace {
 
 using registry::ErrorCode;
 
-// The smallest valid configuration; tests append or replace sections.
-const std::string kMinimal = R"(
-store:
-  path: /tmp/register.db
-licensors:
-  - code: CZ-ERU
-    name: ERU
-systems:
-  - id: eru-export
-    name: ERU export
-    licensors: [CZ-ERU]
-)";
+using samples::kMinimal;
 
 registry::Result<Config> parse(const std::string& text) {
   return parseConfig(text, "test.yaml", "/etc/licgate");

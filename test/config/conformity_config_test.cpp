@@ -8,21 +8,12 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "test/config/config_samples.hpp"
 
 namespace licgate::config {
 namespace {
 
-const std::string kMinimal = R"(
-store:
-  path: /tmp/register.db
-licensors:
-  - code: CZ-ERU
-    name: ERU
-systems:
-  - id: eru-export
-    name: ERU export
-    licensors: [CZ-ERU]
-)";
+using samples::kMinimal;
 
 const std::string kSourceDir = LICGATE_SOURCE_DIR;
 
