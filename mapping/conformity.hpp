@@ -1,0 +1,103 @@
+// The conformity flow's messages on the wire (docs/conformity.md, "Wire
+// formats"): JSON for AMQP, elements of licgate's SOAP namespace for SOAP.
+//
+// Readers are strict, as for licence events: unknown or repeated members
+// are refused, every required member must be there with the right type,
+// and each error names the member ("applicant.iin_bin: is required").
+// They check the form only; registry::checkRequest and checkConclusion
+// check the values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pugixml.hpp>
+
+#include "mapping/soap.hpp"
+#include "registry/conformity.hpp"
+#include "registry/result.hpp"
+
+namespace licgate::mapping {
+
+// A query as a body receives it.
+struct QueryMessage {
+  std::string query_id;
+  std::string body;
+  std::string deadline;  // xsd:dateTime in the register's time zone
+  registry::ConformityRequest request;
+};
+
+// The time `ms` (since the epoch) as xsd:dateTime with the offset
+// `utc_offset_minutes`, to the second: "2026-12-18T00:00:00+05:00".
+std::string formatLocalTime(std::int64_t ms, int utc_offset_minutes);
+
+// --- JSON (UTF-8, as AMQP bodies) ---
+
+// {"application_id", "licensor", "applicant": {"iin_bin", "name"},
+//  "activity", "data" (an object, optional: "{}")}. Errors: kMalformed (not
+// JSON, with line and column), kInvalidField naming the member.
+registry::Result<registry::ConformityRequest> readRequestJson(std::string_view bytes);
+std::string writeRequestJson(const registry::ConformityRequest& request);
+
+// {"query_id", "body", "application_id", "licensor", "applicant",
+//  "activity", "deadline", "data"}.
+std::string writeQueryJson(const QueryMessage& query);
+registry::Result<QueryMessage> readQueryJson(std::string_view bytes);
+
+// {"query_id", "body", "verdict", "reasons" (a list of strings, optional),
+//  "signer", "signed_document" (optional)}.
+registry::Result<registry::Conclusion> readConclusionJson(std::string_view bytes);
+std::string writeConclusionJson(const registry::Conclusion& conclusion);
+
+// A fingerprint of a conclusion's content (a hex digest of its canonical
+// form), so that the same conclusion sent again is told from another one.
+std::string conclusionFingerprint(const registry::Conclusion& conclusion);
+// The same for a request: same application, licensor, applicant, activity
+// and data (the data compared as parsed JSON, so key order and white space
+// do not matter).
+std::string requestFingerprint(const registry::ConformityRequest& request);
+
+// {"application_id", "licensor", "outcome", "decided_at", "conclusions":
+//  [{"query_id", "body", "state", "verdict" (absent when none), "tacit",
+//  "reasons", "signer", "late"}]}.
+std::string writeOutcomeJson(const registry::ConformityOutcome& outcome, int utc_offset_minutes);
+
+// One query as the HTTP API shows it: every QueryView field, times as
+// xsd:dateTime, and "working_days_left" when `working_days_left` >= 0.
+// Appended to `out`, a JSON object.
+void appendQueryJson(std::string& out, const registry::QueryView& query, int working_days_left,
+                     int utc_offset_minutes);
+
+// --- SOAP (licgate's namespace, kSoapNamespace of mapping/licence_xml.hpp) ---
+
+// RequestConformity: applicationId, licensor, applicantIinBin,
+// applicantName, activity, dataJson (a JSON object as text, optional).
+registry::Result<registry::ConformityRequest> readRequestSoap(const SoapCall& call);
+// SubmitConclusion: queryId, body, verdict, reason (repeated, optional),
+// signer, signedDocument (optional).
+registry::Result<registry::Conclusion> readConclusionSoap(const SoapCall& call);
+
+// The envelope licgate posts to a body's soap_url: a ConformityQuery
+// element with queryId, body, applicationId, licensor, applicantIinBin,
+// applicantName, activity, deadline, dataJson.
+std::string writeQuerySoap(const QueryMessage& query, SoapVersion version);
+// What a body's service reads from it (the body simulator).
+registry::Result<QueryMessage> readQuerySoap(const SoapCall& call);
+// The SubmitConclusion envelope a body posts to licgate (the simulator).
+std::string writeConclusionSoap(const registry::Conclusion& conclusion, SoapVersion version);
+
+// The envelope licgate posts to a licensor's outcome URL: a
+// ConformityOutcome element with applicationId, licensor, outcome,
+// decidedAt and a conclusion element per query (queryId, body, state,
+// verdict, tacit, reason*, signer, late).
+std::string writeOutcomeSoap(const registry::ConformityOutcome& outcome, int utc_offset_minutes,
+                             SoapVersion version);
+
+// The elements of an answer to GetConformity / GetPendingConformity: one
+// <query> element per query, appended to `parent`.
+void appendQueryXml(pugi::xml_node parent, const registry::QueryView& query, int working_days_left,
+                    int utc_offset_minutes);
+
+}  // namespace licgate::mapping
