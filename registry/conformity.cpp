@@ -1,0 +1,188 @@
+// The conformity check's values (registry/conformity.hpp).
+#include "registry/conformity.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "registry/identifiers.hpp"
+#include "registry/name_table.hpp"
+#include "registry/text.hpp"
+
+namespace licgate::registry {
+
+namespace {
+
+Error invalid(std::string_view field, const std::string& what) {
+  return makeError(ErrorCode::kInvalidField, std::string(field) + ": " + what);
+}
+
+// A text of `min`..`max` characters without control characters (which
+// would break the logs, lines and documents that carry it) and, for ids,
+// without spaces at either end (which would make two ids look like one).
+Status checkText(std::string_view value, std::string_view field, std::size_t min, std::size_t max,
+                 bool trimmed) {
+  if (!isValidUtf8(value)) {
+    return invalid(field, "\"" + quoteForMessage(value) + "\" is not valid UTF-8");
+  }
+  const std::size_t length = countCharacters(value);
+  if (length < min) {
+    return invalid(field, min == 1 ? std::string("is empty")
+                                   : "is shorter than " + std::to_string(min) + " characters");
+  }
+  if (length > max) {
+    return invalid(field, "is longer than " + std::to_string(max) + " characters (" +
+                              std::to_string(length) + ")");
+  }
+  for (const char c : value) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      return invalid(field, "\"" + quoteForMessage(value) + "\" contains a control character");
+    }
+  }
+  if (trimmed && (value.front() == ' ' || value.back() == ' ')) {
+    return invalid(field, "\"" + quoteForMessage(value) + "\" starts or ends with a space");
+  }
+  return {};
+}
+
+// An applicant's number is an IIN (a person) or a BIN (an organisation);
+// both are 12 digits and the form alone cannot tell which, so either rule
+// will do, and the error names both.
+Status checkIinOrBin(std::string_view value) {
+  const Status iin = checkIin(value);
+  if (iin.ok()) {
+    return {};
+  }
+  const Status bin = checkBin(value);
+  if (bin.ok()) {
+    return {};
+  }
+  return invalid("applicant.iin_bin", "\"" + quoteForMessage(value) +
+                                          "\" is neither a valid IIN nor a valid BIN (" +
+                                          iin.error().message + "; " + bin.error().message + ")");
+}
+
+constexpr std::size_t kMaxDataBytes = 64 * 1024;
+
+constexpr NameTable<Verdict, 2> kVerdicts{{
+    {Verdict::kConforms, "conforms"},
+    {Verdict::kDoesNotConform, "does-not-conform"},
+}};
+
+constexpr NameTable<QueryState, 6> kStates{{
+    {QueryState::kSending, "sending"},
+    {QueryState::kSent, "sent"},
+    {QueryState::kRetrying, "retrying"},
+    {QueryState::kAnswered, "answered"},
+    {QueryState::kExpired, "expired"},
+    {QueryState::kFailed, "failed"},
+}};
+
+constexpr NameTable<RoundOutcome, 3> kOutcomes{{
+    {RoundOutcome::kConforms, "conforms"},
+    {RoundOutcome::kDoesNotConform, "does-not-conform"},
+    {RoundOutcome::kIncomplete, "incomplete"},
+}};
+
+}  // namespace
+
+Status checkRequest(const ConformityRequest& request) {
+  if (auto s = checkText(request.application_id, "application_id", 1, 128, true); !s.ok()) {
+    return s;
+  }
+  if (auto s = checkText(request.licensor, "licensor", 1, 64, true); !s.ok()) {
+    return s;
+  }
+  if (auto s = checkIinOrBin(request.applicant.iin_bin); !s.ok()) {
+    return s;
+  }
+  if (auto s = checkText(request.applicant.name, "applicant.name", 1, 1000, false); !s.ok()) {
+    return s;
+  }
+  if (auto s = checkText(request.activity, "activity", 1, 64, true); !s.ok()) {
+    return s;
+  }
+  if (request.data_json.size() > kMaxDataBytes) {
+    return invalid("data", "is " + std::to_string(request.data_json.size()) +
+                               " bytes, over the limit of " + std::to_string(kMaxDataBytes));
+  }
+  const auto data = nlohmann::json::parse(request.data_json, nullptr, false);
+  if (data.is_discarded() || !data.is_object()) {
+    return invalid("data", "is not a JSON object");
+  }
+  return {};
+}
+
+Status checkConclusion(const Conclusion& conclusion) {
+  if (auto s = checkText(conclusion.query_id, "query_id", 1, 128, true); !s.ok()) {
+    return s;
+  }
+  if (auto s = checkText(conclusion.body, "body", 1, 128, true); !s.ok()) {
+    return s;
+  }
+  if (conclusion.reasons.size() > 100) {
+    return invalid("reasons", "has " + std::to_string(conclusion.reasons.size()) +
+                                  " reasons, over the limit of 100");
+  }
+  for (std::size_t i = 0; i < conclusion.reasons.size(); ++i) {
+    const std::string field = "reasons[" + std::to_string(i) + "]";
+    if (auto s = checkText(conclusion.reasons[i], field, 1, 4000, false); !s.ok()) {
+      return s;
+    }
+  }
+  if (auto s = checkText(conclusion.signer, "signer", 1, 1000, false); !s.ok()) {
+    return s;
+  }
+  if (conclusion.signed_document.size() > (1U << 20)) {
+    return invalid("signed_document", "is " + std::to_string(conclusion.signed_document.size()) +
+                                          " bytes, over the limit of 1048576");
+  }
+  if (!isValidUtf8(conclusion.signed_document)) {
+    return invalid("signed_document", "is not valid UTF-8 (send a signed document as base64)");
+  }
+  return {};
+}
+
+std::string_view verdictName(Verdict verdict) {
+  return nameOf(kVerdicts, verdict);
+}
+
+std::optional<Verdict> verdictFromName(std::string_view name) {
+  auto found = parseName(kVerdicts, name, "");
+  return found.ok() ? std::optional(*found) : std::nullopt;
+}
+
+std::string_view queryStateName(QueryState state) {
+  return nameOf(kStates, state);
+}
+
+std::optional<QueryState> queryStateFromName(std::string_view name) {
+  auto found = parseName(kStates, name, "");
+  return found.ok() ? std::optional(*found) : std::nullopt;
+}
+
+bool isFinal(QueryState state) {
+  return state == QueryState::kAnswered || state == QueryState::kExpired ||
+         state == QueryState::kFailed;
+}
+
+std::string_view roundOutcomeName(RoundOutcome outcome) {
+  return nameOf(kOutcomes, outcome);
+}
+
+std::optional<RoundOutcome> roundOutcomeFromName(std::string_view name) {
+  auto found = parseName(kOutcomes, name, "");
+  return found.ok() ? std::optional(*found) : std::nullopt;
+}
+
+RoundOutcome decideOutcome(const std::vector<QueryView>& queries) {
+  bool without_verdict = false;
+  for (const auto& query : queries) {
+    if (query.verdict == Verdict::kDoesNotConform) {
+      return RoundOutcome::kDoesNotConform;
+    }
+    without_verdict = without_verdict || !query.verdict.has_value();
+  }
+  return without_verdict ? RoundOutcome::kIncomplete : RoundOutcome::kConforms;
+}
+
+}  // namespace licgate::registry
