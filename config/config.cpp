@@ -496,9 +496,25 @@ void checkAcrossSections(Reader& reader, const YAML::Node& root, const Config& c
                                  "): the HTTP server and the AMQP intake need a port each");
   }
 
+  const bool redis_read = !reader.refused("redis") && !reader.refused("redis.enabled");
+  // A conformity round lives in Redis while it is open: without it no
+  // query could be tracked.
+  if (config.conformity.enabled() && redis_read && !config.redis.enabled) {
+    reader.fail("conformity.activities",
+                "need Redis, which holds the conformity queries in flight; redis.enabled is off "
+                "or the redis section is missing");
+  }
+  for (const auto& [code, channel] : config.conformity.outcomes) {
+    const bool known = std::any_of(config.licensors.begin(), config.licensors.end(),
+                                   [&](const LicensorConfig& l) { return l.code == code; });
+    if (!known && !reader.refused("licensors")) {
+      reader.fail(childPath("conformity.outcomes", code),
+                  "\"" + code + "\" is not a licensor listed under licensors");
+    }
+  }
+
   // The asynchronous channel's outbox and chains are kept in Redis: without
   // it licgate would start with async_url set and never send anything.
-  const bool redis_read = !reader.refused("redis") && !reader.refused("redis.enabled");
   if (!config.shep.async_url.empty() && redis_read && !config.redis.enabled) {
     reader.fail("shep.async_url",
                 root["redis"].IsDefined()

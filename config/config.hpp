@@ -114,6 +114,10 @@ struct BodyConfig {
   std::string name;
   BodyChannel channel;
   int deadline_working_days = 10;  // the law's default
+  // When set, the deadline is this many seconds after the request instead
+  // of a count of working days: for drills and demonstrations, where
+  // nobody waits ten working days to see a tacit consent.
+  std::int64_t deadline_seconds = 0;
   SilenceRule on_silence = SilenceRule::kConsent;
   RetryPolicy retry;
 };
@@ -130,9 +134,22 @@ struct ConformityConfig {
   std::vector<BodyConfig> bodies;
   // Activity code -> ids of the bodies it needs, each one of `bodies`.
   std::map<std::string, std::vector<std::string>, std::less<>> activities;
+  // Licensor code -> the channel its system receives outcomes on; a
+  // licensor without one cannot ask for a conformity check, since its
+  // outcome would reach nobody.
+  std::map<std::string, BodyChannel, std::less<>> outcomes;
+  // The register's time zone, in which a deadline's working days are
+  // counted and its times are written: Kazakhstan's single zone, UTC+5
+  // since March 2024, by default.
+  int utc_offset_minutes = 300;
+  // How long a send (a query to a body, an outcome to a licensor) may take
+  // before it counts as failed and is retried.
+  std::int64_t send_timeout_ms = 10'000;
 
   // The body with this id, or nullptr.
   const BodyConfig* findBody(std::string_view id) const;
+  // Whether the flow has anything to do: some activity needs a body.
+  bool enabled() const { return !activities.empty(); }
 };
 
 struct Config {

@@ -6,6 +6,7 @@
 #include "config/conformity_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -29,6 +30,8 @@ namespace {
 constexpr Range kWorkingDays{1, 365, "a number of working days"};
 constexpr Range kRetryMillis{1, 86'400'000, "a number of milliseconds"};
 constexpr Range kAttempts{1, 1000, "a number of attempts"};
+constexpr Range kDeadlineSeconds{1, 366LL * 86'400, "a number of seconds"};
+constexpr Range kSendTimeout{100, 600'000, "a number of milliseconds"};
 
 constexpr std::string_view kSilenceRules[] = {"consent", "expire"};
 
@@ -71,12 +74,10 @@ void readPeer(Reader& reader, const YAML::Node& node, const std::string& path,
   reader.readString(node, path, "address", channel.address, true);
 }
 
-// The body's one channel: each key given is read, and anything but exactly
-// one is a problem.
-void readChannel(Reader& reader, const YAML::Node& body, const std::string& item,
+// A channel (a body's, or a licensor's for outcomes): each key given is
+// read, and anything but exactly one is a problem.
+void readChannel(Reader& reader, const YAML::Node& node, const std::string& path,
                  BodyChannel& channel) {
-  const std::string path = item + ".channel";
-  const YAML::Node node = body["channel"];
   if (!node.IsDefined()) {
     reader.fail(path, "is required (one of amqp_address, amqp_peer, soap_url)");
     return;
@@ -149,9 +150,9 @@ bool readBodies(Reader& reader, const YAML::Node& node, const std::string& path,
   std::set<std::string> seen;
   for (std::size_t i = 0; i < node.size(); ++i) {
     const std::string item = path + "[" + std::to_string(i) + "]";
-    if (!reader.checkMap(
-            node[i], item,
-            {"id", "name", "channel", "deadline_working_days", "on_silence", "retry"})) {
+    if (!reader.checkMap(node[i], item,
+                         {"id", "name", "channel", "deadline_working_days", "deadline_seconds",
+                          "on_silence", "retry"})) {
       ids_read = false;
       continue;
     }
@@ -161,9 +162,14 @@ bool readBodies(Reader& reader, const YAML::Node& node, const std::string& path,
     if (!body.id.empty() && !seen.insert(body.id).second) {
       reader.fail(item + ".id", "\"" + body.id + "\" is listed twice");
     }
-    readChannel(reader, node[i], item, body.channel);
+    readChannel(reader, node[i]["channel"], item + ".channel", body.channel);
     reader.readInteger(node[i], item, "deadline_working_days", kWorkingDays,
                        body.deadline_working_days);
+    reader.readInteger(node[i], item, "deadline_seconds", kDeadlineSeconds, body.deadline_seconds);
+    if (node[i]["deadline_working_days"].IsDefined() && node[i]["deadline_seconds"].IsDefined()) {
+      reader.fail(item,
+                  "gives deadline_working_days and deadline_seconds; a body has one deadline");
+    }
     std::string rule = "consent";
     if (reader.readString(node[i], item, "on_silence", rule) &&
         reader.checkOneOf(item + ".on_silence", rule, kSilenceRules)) {
@@ -242,17 +248,80 @@ void readCalendar(Reader& reader, const YAML::Node& node, const std::string& pat
   }
 }
 
+// The outcome channel of each licensor; whether each code is a configured
+// licensor is checked across sections (config.cpp).
+void readOutcomes(Reader& reader, const YAML::Node& node, const std::string& path,
+                  std::map<std::string, BodyChannel, std::less<>>& out) {
+  if (!node.IsDefined()) {
+    return;
+  }
+  if (!node.IsMap()) {
+    reader.fail(path, "needs a mapping of licensor code to the channel its outcomes go to");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string code = entry.first.Scalar();
+    const std::string where = childPath(path, code);
+    if (code.empty()) {
+      reader.fail(path, "\"\" is not a licensor code");
+      continue;
+    }
+    if (out.contains(code)) {
+      reader.fail(where, "given twice");
+      continue;
+    }
+    BodyChannel channel;
+    readChannel(reader, entry.second, where, channel);
+    out.emplace(code, std::move(channel));
+  }
+}
+
+// "+05:00", "-03:30", "+00:00": the offset from UTC of the register's time
+// zone. A zone name would need the system's zone database, which a
+// container often lacks, and Kazakhstan keeps no summer time.
+void readUtcOffset(Reader& reader, const YAML::Node& node, const std::string& path, int& out) {
+  std::string text;
+  if (!node["utc_offset"].IsDefined() || !reader.readString(node, path, "utc_offset", text)) {
+    return;
+  }
+  const bool shaped = text.size() == 6 && (text[0] == '+' || text[0] == '-') && text[3] == ':' &&
+                      std::isdigit(static_cast<unsigned char>(text[1])) &&
+                      std::isdigit(static_cast<unsigned char>(text[2])) &&
+                      std::isdigit(static_cast<unsigned char>(text[4])) &&
+                      std::isdigit(static_cast<unsigned char>(text[5]));
+  const int hours = shaped ? (text[1] - '0') * 10 + (text[2] - '0') : 99;
+  const int minutes = shaped ? (text[4] - '0') * 10 + (text[5] - '0') : 99;
+  if (!shaped || hours > 14 || minutes > 59) {
+    reader.fail(childPath(path, "utc_offset"),
+                "\"" + text + "\" is not an offset from UTC such as \"+05:00\"");
+    return;
+  }
+  out = (text[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
+}
+
 }  // namespace
 
 void readConformity(Reader& reader, const YAML::Node& node, const std::string& base_dir,
                     ConformityConfig& out) {
   const std::string path = "conformity";
-  if (!reader.readSection(node, path, {"calendar", "bodies", "activities"})) {
+  if (!reader.readSection(
+          node, path,
+          {"calendar", "bodies", "activities", "outcomes", "utc_offset", "send_timeout_ms"})) {
     return;
   }
   readCalendar(reader, node, path, base_dir, out);
   const bool ids_read = readBodies(reader, node["bodies"], path + ".bodies", out.bodies);
   readActivities(reader, node["activities"], path + ".activities", out, ids_read, out.activities);
+  readOutcomes(reader, node["outcomes"], path + ".outcomes", out.outcomes);
+  readUtcOffset(reader, node, path, out.utc_offset_minutes);
+  reader.readInteger(node, path, "send_timeout_ms", kSendTimeout, out.send_timeout_ms);
+  // Deadlines in working days mean nothing without the days off; a
+  // calendar that failed to load is reported at its own key already.
+  if (!out.activities.empty() && !node["calendar"].IsDefined()) {
+    reader.fail(childPath(path, "calendar"),
+                "is required when activities are listed: deadlines are counted in working days "
+                "(config/calendar-kz.yaml is Kazakhstan's)");
+  }
 }
 
 }  // namespace licgate::config

@@ -17,10 +17,12 @@ using samples::kMinimal;
 
 const std::string kSourceDir = LICGATE_SOURCE_DIR;
 
-// The configuration with `conformity` appended, read as if from a file in
-// the source tree's config/ directory (so that calendar-kz.yaml is found).
+// The configuration with Redis (which the flow needs) and `conformity`
+// appended, read as if from a file in the source tree's config/ directory
+// (so that calendar-kz.yaml is found).
 registry::Result<Config> parse(const std::string& conformity) {
-  return parseConfig(kMinimal + "conformity:\n" + conformity, "test.yaml", kSourceDir + "/config");
+  return parseConfig(kMinimal + "redis: {host: 127.0.0.1, port: 6379}\nconformity:\n" + conformity,
+                     "test.yaml", kSourceDir + "/config");
 }
 
 // The one body section around `body_keys` (indented for a list item).
@@ -47,9 +49,17 @@ TEST(ConformityConfig, ReadsEveryKeyOfAFullSection) {
     - id: ecology
       name: Ecology
       channel: {soap_url: "https://eco.example.kz/conformity"}
+    - id: police
+      name: Police
+      channel: {amqp_address: conformity/police}
+      deadline_seconds: 30
   activities:
     "05.1": [sanitary, fire]
     "12.3": [ecology]
+  outcomes:
+    CZ-ERU: {soap_url: "https://eru.example.cz/outcomes"}
+  utc_offset: "-03:30"
+  send_timeout_ms: 2500
 )");
 
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -57,7 +67,7 @@ TEST(ConformityConfig, ReadsEveryKeyOfAFullSection) {
   EXPECT_EQ(conformity.calendar, kSourceDir + "/config/calendar-kz.yaml");
   EXPECT_EQ(conformity.calendar_data.weekend.size(), 2u);
   EXPECT_FALSE(conformity.calendar_data.holidays.empty());
-  ASSERT_EQ(conformity.bodies.size(), 3u);
+  ASSERT_EQ(conformity.bodies.size(), 4u);
 
   const BodyConfig& sanitary = conformity.bodies[0];
   EXPECT_EQ(sanitary.id, "sanitary");
@@ -65,6 +75,7 @@ TEST(ConformityConfig, ReadsEveryKeyOfAFullSection) {
   EXPECT_EQ(sanitary.channel.kind, BodyChannelKind::kAmqpAddress);
   EXPECT_EQ(sanitary.channel.address, "conformity/sanitary");
   EXPECT_EQ(sanitary.deadline_working_days, 15);
+  EXPECT_EQ(sanitary.deadline_seconds, 0);
   EXPECT_EQ(sanitary.on_silence, SilenceRule::kExpire);
   EXPECT_EQ(sanitary.retry.initial_ms, 500);
   EXPECT_EQ(sanitary.retry.max_ms, 30000);
@@ -79,11 +90,19 @@ TEST(ConformityConfig, ReadsEveryKeyOfAFullSection) {
   EXPECT_EQ(ecology.channel.kind, BodyChannelKind::kSoap);
   EXPECT_EQ(ecology.channel.soap_url, "https://eco.example.kz/conformity");
 
+  EXPECT_EQ(conformity.bodies[3].deadline_seconds, 30);
+  ASSERT_EQ(conformity.outcomes.size(), 1u);
+  EXPECT_EQ(conformity.outcomes.at("CZ-ERU").kind, BodyChannelKind::kSoap);
+  EXPECT_EQ(conformity.outcomes.at("CZ-ERU").soap_url, "https://eru.example.cz/outcomes");
+  EXPECT_EQ(conformity.utc_offset_minutes, -210);
+  EXPECT_EQ(conformity.send_timeout_ms, 2500);
+  EXPECT_TRUE(conformity.enabled());
+
   ASSERT_EQ(conformity.activities.size(), 2u);
   EXPECT_EQ(conformity.activities.at("05.1"), (std::vector<std::string>{"sanitary", "fire"}));
   EXPECT_EQ(conformity.activities.at("12.3"), std::vector<std::string>{"ecology"});
   EXPECT_EQ(conformity.findBody("fire"), &conformity.bodies[1]);
-  EXPECT_EQ(conformity.findBody("police"), nullptr);
+  EXPECT_EQ(conformity.findBody("customs"), nullptr);
 }
 
 TEST(ConformityConfig, AppliesDefaults) {
@@ -99,6 +118,10 @@ TEST(ConformityConfig, AppliesDefaults) {
   EXPECT_EQ(body.retry.initial_ms, 1000);
   EXPECT_EQ(body.retry.max_ms, 60000);
   EXPECT_EQ(body.retry.attempts, 20);
+  EXPECT_EQ(body.deadline_seconds, 0);
+  EXPECT_EQ(config->conformity.utc_offset_minutes, 300);
+  EXPECT_EQ(config->conformity.send_timeout_ms, 10000);
+  EXPECT_FALSE(config->conformity.enabled());
 }
 
 TEST(ConformityConfig, LeavesTheSectionEmptyWhenAbsent) {
@@ -167,12 +190,34 @@ INSTANTIATE_TEST_SUITE_P(
         BadSection{oneBody(kAmqpChannel + "      retry: {attempts: 0}\n"),
                    "test.yaml: conformity.bodies[0].retry.attempts: 0 is not a number of "
                    "attempts (1..1000)"},
-        BadSection{oneBody(kAmqpChannel) + "  activities:\n    \"05.1\": [sanitary, fire]\n",
+        BadSection{"  calendar: calendar-kz.yaml\n" + oneBody(kAmqpChannel) +
+                       "  activities:\n    \"05.1\": [sanitary, fire]\n",
                    "test.yaml: conformity.activities.05.1[1]: \"fire\" is not a body listed "
                    "under conformity.bodies"},
-        BadSection{oneBody(kAmqpChannel) + "  activities:\n    \"05.1\": []\n",
+        BadSection{"  calendar: calendar-kz.yaml\n" + oneBody(kAmqpChannel) +
+                       "  activities:\n    \"05.1\": []\n",
                    "test.yaml: conformity.activities.05.1: needs at least one body id; leave out "
                    "an activity no body is asked on"},
+        BadSection{oneBody(kAmqpChannel + "      deadline_working_days: 3\n" +
+                           "      deadline_seconds: 60\n"),
+                   "test.yaml: conformity.bodies[0]: gives deadline_working_days and "
+                   "deadline_seconds; a body has one deadline"},
+        BadSection{oneBody(kAmqpChannel) + "  activities:\n    \"05.1\": [sanitary]\n",
+                   "test.yaml: conformity.calendar: is required when activities are listed: "
+                   "deadlines are counted in working days (config/calendar-kz.yaml is "
+                   "Kazakhstan's)"},
+        BadSection{"  utc_offset: \"+5\"\n",
+                   "test.yaml: conformity.utc_offset: \"+5\" is not an offset from UTC such as "
+                   "\"+05:00\""},
+        BadSection{"  utc_offset: \"+15:00\"\n",
+                   "test.yaml: conformity.utc_offset: \"+15:00\" is not an offset from UTC "
+                   "such as \"+05:00\""},
+        BadSection{"  outcomes:\n    KZ-MINING: {amqp_address: outcomes/mining}\n",
+                   "test.yaml: conformity.outcomes.KZ-MINING: \"KZ-MINING\" is not a licensor "
+                   "listed under licensors"},
+        BadSection{"  outcomes:\n    CZ-ERU: {}\n",
+                   "test.yaml: conformity.outcomes.CZ-ERU: needs one of amqp_address, "
+                   "amqp_peer, soap_url"},
         BadSection{"  calendar: missing-calendar.yaml\n",
                    "test.yaml: conformity.calendar: calendar file " + kSourceDir +
                        "/config/missing-calendar.yaml cannot be read"}));
@@ -191,6 +236,23 @@ TEST(ConformityConfig, ReportsTheProblemsOfAnInvalidCalendarFileAtItsKey) {
                                         ": weekend[1]: \"funday\" is not one of sunday, monday, "
                                         "tuesday, wednesday, thursday, friday, saturday");
   std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace licgate::config
+
+namespace licgate::config {
+namespace {
+
+TEST(ConformityConfig, NeedsRedisWhenActivitiesAreListed) {
+  auto config = parseConfig(kMinimal + "conformity:\n  calendar: calendar-kz.yaml\n" +
+                                oneBody(kAmqpChannel) + "  activities:\n    \"05.1\": [sanitary]\n",
+                            "test.yaml", kSourceDir + "/config");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().message,
+            "test.yaml: conformity.activities: need Redis, which holds the conformity queries in "
+            "flight; redis.enabled is off or the redis section is missing");
 }
 
 }  // namespace
