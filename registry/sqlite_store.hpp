@@ -37,6 +37,9 @@ class SqliteStore final : public Store {
   Result<std::string> renewIncarnation() override;
   Result<std::optional<Outcome>> findInbound(const std::string& sender_system,
                                              const std::string& message_id) override;
+  Status keepConformityOutcomes(std::span<const ConformityOutcome> outcomes) override;
+  Result<std::optional<ConformityOutcome>> findConformityOutcome(
+      const std::string& application_id) override;
 
  private:
   SqliteStore(StoreOptions options, std::unique_ptr<SqliteConnection> writer,

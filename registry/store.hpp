@@ -9,7 +9,8 @@
 //   same transaction, so a message delivered again after a crash is
 //   recognised and gets the same outcome without changing anything;
 // - dead letters: rejected messages with their original bytes;
-// - sequences: the number counters, advanced in the issuing transaction.
+// - sequences: the number counters, advanced in the issuing transaction;
+// - conformity outcomes: each application's decided conformity round.
 //
 // Threads and processes: a Store may be used from several threads; writes are
 // serialised inside it and between processes by SQLite's write lock
@@ -25,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "registry/conformity.hpp"
 #include "registry/event.hpp"
 #include "registry/model.hpp"
 #include "registry/result.hpp"
@@ -155,6 +157,17 @@ class Store {
   // duplicate check, for callers that want to answer without a batch.
   virtual Result<std::optional<Outcome>> findInbound(const std::string& sender_system,
                                                      const std::string& message_id) = 0;
+
+  // Keeps decided conformity outcomes with their applications, in ONE
+  // transaction. An application's outcome is decided once: one already
+  // kept stays as it is (a round delivered again after a crash writes
+  // nothing). kUnavailable when the transaction cannot be committed; then
+  // nothing is kept.
+  virtual Status keepConformityOutcomes(std::span<const ConformityOutcome> outcomes) = 0;
+
+  // The outcome kept for an application, if any.
+  virtual Result<std::optional<ConformityOutcome>> findConformityOutcome(
+      const std::string& application_id) = 0;
 };
 
 // Opens (creating and migrating the schema) the SQLite file in

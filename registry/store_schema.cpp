@@ -101,6 +101,19 @@ CREATE TABLE meta (
 INSERT INTO meta (key, value) VALUES ('incarnation', lower(hex(randomblob(16))));
 CREATE INDEX dead_letters_by_message ON dead_letters (sender_system, message_id);
 )sql"},
+    {3, R"sql(
+CREATE TABLE conformity_outcomes (
+  application_id TEXT PRIMARY KEY,
+  licensor TEXT NOT NULL,
+  activity TEXT NOT NULL,
+  applicant_iin_bin TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  decided_at TEXT NOT NULL,
+  decided_ms INTEGER NOT NULL,
+  queries TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX conformity_outcomes_by_licensor ON conformity_outcomes (licensor, decided_at);
+)sql"},
 };
 
 Result<int> readUserVersion(SqliteConnection& connection) {

@@ -1,0 +1,179 @@
+// The conformity outcomes kept in the register (registry/store.hpp,
+// docs/store.md "conformity_outcomes").
+//
+// Each round's queries are kept as one JSON array: they are read and
+// written only with their application, never searched one by one, and a
+// table of their own would cost a row per query in the write path.
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "registry/date.hpp"
+#include "registry/sqlite_store.hpp"
+
+namespace licgate::registry {
+
+namespace {
+
+nlohmann::json queryToJson(const QueryView& query) {
+  nlohmann::json out = {
+      {"query_id", query.query_id},
+      {"body", query.body},
+      {"state", queryStateName(query.state)},
+      {"attempts", query.attempts},
+      {"deadline_ms", query.deadline_ms},
+      {"tacit", query.tacit},
+      {"reasons", query.reasons},
+      {"concluded_ms", query.concluded_ms},
+  };
+  if (query.verdict) {
+    out["verdict"] = verdictName(*query.verdict);
+  }
+  if (!query.signer.empty()) {
+    out["signer"] = query.signer;
+  }
+  if (!query.last_error.empty()) {
+    out["last_error"] = query.last_error;
+  }
+  if (query.late_verdict) {
+    out["late_verdict"] = verdictName(*query.late_verdict);
+    out["late_ms"] = query.late_ms;
+  }
+  return out;
+}
+
+// The register wrote this JSON itself, so a member that is missing or of
+// another type means the file was changed by hand: kInternal, naming it.
+Result<QueryView> queryFromJson(const nlohmann::json& in, const ConformityOutcome& outcome) {
+  try {
+    QueryView query;
+    query.query_id = in.at("query_id").get<std::string>();
+    query.application_id = outcome.application_id;
+    query.licensor = outcome.licensor;
+    query.body = in.at("body").get<std::string>();
+    const auto state = queryStateFromName(in.at("state").get<std::string>());
+    if (!state) {
+      return makeError(ErrorCode::kInternal, "conformity outcome of " + outcome.application_id +
+                                                 ": unknown query state " + in.at("state").dump());
+    }
+    query.state = *state;
+    query.attempts = in.at("attempts").get<int>();
+    query.deadline_ms = in.at("deadline_ms").get<std::int64_t>();
+    query.tacit = in.at("tacit").get<bool>();
+    query.reasons = in.at("reasons").get<std::vector<std::string>>();
+    query.concluded_ms = in.at("concluded_ms").get<std::int64_t>();
+    if (in.contains("verdict")) {
+      query.verdict = verdictFromName(in["verdict"].get<std::string>());
+    }
+    query.signer = in.value("signer", "");
+    query.last_error = in.value("last_error", "");
+    if (in.contains("late_verdict")) {
+      query.late_verdict = verdictFromName(in["late_verdict"].get<std::string>());
+      query.late_ms = in.value("late_ms", std::int64_t{0});
+    }
+    return query;
+  } catch (const nlohmann::json::exception& e) {
+    return makeError(ErrorCode::kInternal,
+                     "conformity outcome of " + outcome.application_id + ": " + e.what());
+  }
+}
+
+std::string timestampOf(std::int64_t ms) {
+  return formatTimestamp(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)));
+}
+
+}  // namespace
+
+Status SqliteStore::keepConformityOutcomes(std::span<const ConformityOutcome> outcomes) {
+  if (outcomes.empty()) {
+    return {};
+  }
+  std::lock_guard lock(write_mutex_);
+  LICGATE_RETURN_IF_ERROR(beginBatch());
+  Status status;
+  for (const ConformityOutcome& outcome : outcomes) {
+    nlohmann::json queries = nlohmann::json::array();
+    for (const QueryView& query : outcome.queries) {
+      queries.push_back(queryToJson(query));
+    }
+    auto insert = writer_->prepare(
+        "INSERT INTO conformity_outcomes (application_id, licensor, activity, applicant_iin_bin, "
+        "outcome, decided_at, decided_ms, queries) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (application_id) DO NOTHING");
+    if (!insert) {
+      status = insert.takeError();
+      break;
+    }
+    status = insert->bind(1, outcome.application_id)
+                 .bind(2, outcome.licensor)
+                 .bind(3, outcome.activity)
+                 .bind(4, outcome.applicant_iin_bin)
+                 .bind(5, roundOutcomeName(outcome.outcome))
+                 .bind(6, timestampOf(outcome.decided_ms))
+                 .bind(7, outcome.decided_ms)
+                 .bind(8, queries.dump())
+                 .run();
+    if (!status.ok()) {
+      break;
+    }
+  }
+  if (status.ok()) {
+    status = writer_->run("COMMIT");
+  }
+  if (!status.ok()) {
+    (void)writer_->run("ROLLBACK");
+    Error error = status.takeError();
+    error.code = ErrorCode::kUnavailable;
+    error.message = "conformity outcomes could not be kept: " + error.message;
+    return error;
+  }
+  return {};
+}
+
+Result<std::optional<ConformityOutcome>> SqliteStore::findConformityOutcome(
+    const std::string& application_id) {
+  auto lease = readers_.acquire();
+  if (!lease) {
+    return lease.takeError();
+  }
+  auto query = lease->connection().prepare(
+      "SELECT licensor, activity, applicant_iin_bin, outcome, decided_ms, queries "
+      "FROM conformity_outcomes WHERE application_id = ?");
+  if (!query) {
+    return query.takeError();
+  }
+  query->bind(1, application_id);
+  auto row = query->step();
+  if (!row) {
+    return row.takeError();
+  }
+  if (!*row) {
+    return std::optional<ConformityOutcome>();
+  }
+  ConformityOutcome outcome;
+  outcome.application_id = application_id;
+  outcome.licensor = query->text(0);
+  outcome.activity = query->text(1);
+  outcome.applicant_iin_bin = query->text(2);
+  const auto decided = roundOutcomeFromName(query->text(3));
+  if (!decided) {
+    return makeError(ErrorCode::kInternal, "conformity outcome of " + application_id +
+                                               ": unknown outcome \"" + query->text(3) + "\"");
+  }
+  outcome.outcome = *decided;
+  outcome.decided_ms = query->integer(4);
+  const auto queries = nlohmann::json::parse(query->text(5), nullptr, false);
+  if (!queries.is_array()) {
+    return makeError(ErrorCode::kInternal,
+                     "conformity outcome of " + application_id + ": its queries are not a list");
+  }
+  for (const auto& item : queries) {
+    auto view = queryFromJson(item, outcome);
+    if (!view.ok()) {
+      return view.takeError();
+    }
+    outcome.queries.push_back(std::move(*view));
+  }
+  return std::optional<ConformityOutcome>(std::move(outcome));
+}
+
+}  // namespace licgate::registry
