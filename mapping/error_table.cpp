@@ -50,11 +50,13 @@ const ErrorTransport& errorTransport(ErrorCode code) {
     case ErrorCode::kUnknownLicence:
     case ErrorCode::kUnknownAnnex:
     case ErrorCode::kNotFound:
+    case ErrorCode::kUnknownQuery:
       return kNotFound;
     case ErrorCode::kIllegalTransition:
     case ErrorCode::kConflict:
       return kConflict;
     case ErrorCode::kNotAuthorised:
+    case ErrorCode::kWrongBody:
       return kForbidden;
     case ErrorCode::kUnavailable:
       return kUnavailable;

@@ -32,6 +32,10 @@ std::string_view errorCodeName(ErrorCode code) {
       return "not-implemented";
     case ErrorCode::kMustUnderstand:
       return "must-understand";
+    case ErrorCode::kUnknownQuery:
+      return "unknown-query";
+    case ErrorCode::kWrongBody:
+      return "wrong-body";
     case ErrorCode::kInternal:
       return "internal";
   }
