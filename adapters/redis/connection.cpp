@@ -90,7 +90,9 @@ Status Connection::dropConnection(const std::string& why) {
   return registry::makeError(ErrorCode::kUnavailable, "Redis at " + address_ + ": " + why);
 }
 
-Result<std::vector<ReplyPtr>> Connection::runPipeline(std::vector<Words>& commands) {
+// Sends every command, then reads every reply; error replies are left to
+// the caller.
+Result<std::vector<ReplyPtr>> Connection::exchange(std::vector<Words>& commands) {
   LICGATE_RETURN_IF_ERROR(connectIfNeeded());
   for (Words& words : commands) {
     if (redisAppendCommandArgv(context_.get(), words.count(), words.argv(), words.lengths()) !=
@@ -107,8 +109,16 @@ Result<std::vector<ReplyPtr>> Connection::runPipeline(std::vector<Words>& comman
     }
     replies.emplace_back(static_cast<redisReply*>(raw));
   }
-  for (std::size_t i = 0; i < replies.size(); ++i) {
-    const redisReply* reply = replies[i].get();
+  return replies;
+}
+
+Result<std::vector<ReplyPtr>> Connection::runPipeline(std::vector<Words>& commands) {
+  auto replies = exchange(commands);
+  if (!replies.ok()) {
+    return replies.takeError();
+  }
+  for (std::size_t i = 0; i < replies->size(); ++i) {
+    const redisReply* reply = (*replies)[i].get();
     if (reply->type == REDIS_REPLY_ERROR) {
       return registry::makeError(ErrorCode::kUnavailable, "Redis at " + address_ +
                                                               " refused the command for key " +
@@ -117,6 +127,48 @@ Result<std::vector<ReplyPtr>> Connection::runPipeline(std::vector<Words>& comman
     }
   }
   return replies;
+}
+
+Status Connection::loadScript(Script& script) {
+  std::vector<Words> command(1);
+  command[0].add("SCRIPT").add("LOAD").add(script.source_);
+  auto replies = runPipeline(command);
+  if (!replies.ok()) {
+    return replies.takeError();
+  }
+  const redisReply* reply = (*replies)[0].get();
+  if (reply->type != REDIS_REPLY_STRING) {
+    return registry::makeError(
+        ErrorCode::kUnavailable,
+        "Redis at " + address_ + " answered SCRIPT LOAD with something else");
+  }
+  script.sha1_.assign(reply->str, reply->len);
+  return {};
+}
+
+Result<ReplyPtr> Connection::runScript(Script& script, const Words& arguments) {
+  if (script.sha1_.empty()) {
+    LICGATE_RETURN_IF_ERROR(loadScript(script));
+  }
+  for (int round = 0;; ++round) {
+    std::vector<Words> command(1);
+    command[0].add("EVALSHA").add(script.sha1_).append(arguments);
+    auto replies = exchange(command);
+    if (!replies.ok()) {
+      return replies.takeError();
+    }
+    ReplyPtr reply = std::move((*replies)[0]);
+    if (reply->type != REDIS_REPLY_ERROR) {
+      return reply;
+    }
+    std::string_view text(reply->str, reply->len);
+    if (round == 0 && text.starts_with("NOSCRIPT")) {
+      LICGATE_RETURN_IF_ERROR(loadScript(script));
+      continue;
+    }
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + address_ + " failed a script: " + std::string(text));
+  }
 }
 
 Status Connection::ping() {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <spdlog/logger.h>
@@ -49,6 +50,12 @@ class Words {
     lengths_.push_back(word.size());
     return *this;
   }
+  // Every word of `other`, after these (its words are not copied either).
+  Words& append(const Words& other) {
+    argv_.insert(argv_.end(), other.argv_.begin(), other.argv_.end());
+    lengths_.insert(lengths_.end(), other.lengths_.begin(), other.lengths_.end());
+    return *this;
+  }
   int count() const { return static_cast<int>(argv_.size()); }
   const char** argv() { return argv_.data(); }
   const std::size_t* lengths() const { return lengths_.data(); }
@@ -62,6 +69,24 @@ class Words {
 
 bool isStatus(const redisReply* reply, std::string_view text);
 
+// A Lua script run by EVALSHA, so that a call sends the script's 40-digit
+// SHA-1 instead of its text. Redis computes the SHA-1 when the script is
+// loaded; it forgets its scripts when it restarts (or on SCRIPT FLUSH),
+// and Connection::runScript loads the script again then. Not thread-safe:
+// owned beside the Connection, under the same mutex.
+class Script {
+ public:
+  explicit Script(std::string source) : source_(std::move(source)) {}
+
+  const std::string& source() const { return source_; }
+
+ private:
+  friend class Connection;
+
+  std::string source_;
+  std::string sha1_;  // empty until the first SCRIPT LOAD
+};
+
 class Connection {
  public:
   explicit Connection(const RedisOptions& options);
@@ -74,11 +99,20 @@ class Connection {
   // Errors: kUnavailable (no connection, a timeout, an error reply).
   registry::Result<std::vector<ReplyPtr>> runPipeline(std::vector<Words>& commands);
 
+  // EVALSHA of `script` with `arguments` (numkeys, the keys, then ARGV):
+  // loads the script first when it is not known yet, and again (then runs
+  // it once more) when Redis answers NOSCRIPT, which it does before running
+  // anything. Errors: kUnavailable (as runPipeline, and for an error the
+  // script raised).
+  registry::Result<ReplyPtr> runScript(Script& script, const Words& arguments);
+
   // PING. Errors: kUnavailable when Redis does not answer PONG.
   registry::Status ping();
 
  private:
   registry::Status connectIfNeeded();
+  registry::Result<std::vector<ReplyPtr>> exchange(std::vector<Words>& commands);
+  registry::Status loadScript(Script& script);
   registry::Status dropConnection(const std::string& why);
   std::string describeReadFailure() const;
 

@@ -1,5 +1,6 @@
 // A real redis-server for tests: on a free loopback port, in a temporary
-// directory, without persistence; stopped and removed by the destructor.
+// directory, without persistence unless asked for AOF; stopped and removed
+// by the destructor.
 #pragma once
 
 #include <arpa/inet.h>
@@ -56,7 +57,9 @@ inline int pickFreePort() {
 
 class RedisProcess {
  public:
-  RedisProcess();  // picks the port; does not start
+  // Picks the port; does not start. With `append_only`, Redis keeps an AOF
+  // in its directory, so that a stop() and start() find every key again.
+  explicit RedisProcess(bool append_only = false);
   ~RedisProcess();
   RedisProcess(const RedisProcess&) = delete;
   RedisProcess& operator=(const RedisProcess&) = delete;
@@ -75,10 +78,12 @@ class RedisProcess {
  private:
   int port_;
   std::string dir_;
+  bool append_only_;
   pid_t pid_ = -1;
 };
 
-inline RedisProcess::RedisProcess() : port_(pickFreePort()) {
+inline RedisProcess::RedisProcess(bool append_only)
+    : port_(pickFreePort()), append_only_(append_only) {
   std::string pattern = (std::filesystem::temp_directory_path() / "licgate-redis-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw std::runtime_error("cannot make a temporary directory");
@@ -98,8 +103,8 @@ inline bool RedisProcess::start() {
   pid_ = ::fork();
   if (pid_ == 0) {
     ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--logfile", log.c_str(),
-             static_cast<char*>(nullptr));
+             "--save", "", "--appendonly", append_only_ ? "yes" : "no", "--dir", dir_.c_str(),
+             "--logfile", log.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
