@@ -1,0 +1,296 @@
+// The Lua scripts of the conformity tracker (adapters/redis/conformity_tracker.cpp).
+// Internal to adapters/redis.
+//
+// Each state change is one script, so Redis runs it whole: no other client
+// sees a query answered but still in "deadline", or a round final without
+// its outcome. Scripts that return records encode them with cjson: every
+// field is the hash's text, lists are JSON arrays, and an empty list comes
+// out as "{}" (cjson cannot tell an empty array from an empty object).
+//
+// Where the keys are known to the caller (the round being opened, the query
+// concluded, the timers) they are passed as KEYS. Where a script finds its
+// keys in what it reads (the application of a query, a licensor's pending
+// set) it builds them from the prefix in ARGV[1]: Redis Cluster would need
+// every key declared, but licgate runs against one Redis, where a script may
+// touch any key (docs/conformity.md, "Redis").
+#pragma once
+
+#include <string_view>
+
+namespace licgate::adapters::redis::conformity_scripts {
+
+// Functions the state-changing and reading scripts share. Every script that
+// includes them takes ARGV[1] the key prefix ("<prefix>cf:"), ARGV[2] now
+// (ms), ARGV[3] the end of the lease for what it claims; its own arguments
+// start at ARGV[4].
+constexpr std::string_view kLibrary = R"lua(
+local P = ARGV[1]
+local NOW = ARGV[2]
+local LEASE_END = ARGV[3]
+
+local function hashOf(key)
+  local flat = redis.call('HGETALL', key)
+  local record = {}
+  for i = 1, #flat, 2 do record[flat[i]] = flat[i + 1] end
+  return record
+end
+
+-- The signed document stays behind: it may be a megabyte, and no reader of
+-- a QueryView needs it.
+local function queryOf(id)
+  local q = hashOf(P .. 'q:' .. id)
+  q.query_id = id
+  q.signed_document = nil
+  return q
+end
+
+local function roundOf(app)
+  local r = hashOf(P .. 'app:' .. app)
+  if r.application_id == nil then return nil end
+  local queries = {}
+  for id in string.gmatch(r.queries or '', '[^,]+') do queries[#queries + 1] = queryOf(id) end
+  r.query_list = queries
+  return r
+end
+
+-- registry::decideOutcome, which the C++ side cannot run inside the script.
+local function outcomeOf(queries)
+  local without_verdict = false
+  for _, q in ipairs(queries) do
+    if q.verdict == 'does-not-conform' then return 'does-not-conform' end
+    if (q.verdict or '') == '' then without_verdict = true end
+  end
+  if without_verdict then return 'incomplete' end
+  return 'conforms'
+end
+
+-- One query of the round became final. The last one decides the outcome,
+-- claimed at once for its first delivery, so that the caller that made the
+-- round final sends it and nobody else does until the lease ends.
+local function closeQuery(app, decided)
+  local key = P .. 'app:' .. app
+  if redis.call('HINCRBY', key, 'open', -1) ~= 0 then return end
+  local r = roundOf(app)
+  r.outcome = outcomeOf(r.query_list)
+  r.decided_ms = NOW
+  r.outcome_attempts = '1'
+  redis.call('HSET', key, 'outcome', r.outcome, 'decided_ms', NOW, 'outcome_attempts', '1')
+  redis.call('ZADD', P .. 'outcome', LEASE_END, app)
+  decided[#decided + 1] = r
+end
+
+-- Moves a query that is not final to a final state with `fields`, out of
+-- every timer.
+local function finish(id, q, state, fields, decided)
+  redis.call('HSET', P .. 'q:' .. id, 'state', state, 'next_ms', '0', unpack(fields))
+  redis.call('ZREM', P .. 'send', id)
+  redis.call('ZREM', P .. 'deadline', id)
+  redis.call('ZREM', P .. 'pending:' .. q.licensor, id)
+  closeQuery(q.application, decided)
+end
+
+local function isSending(q)
+  return q.state == 'sending' or q.state == 'retrying'
+end
+)lua";
+
+// KEYS: app, send, deadline, pending, then each query's hash. ARGV: the
+// request's fingerprint, the lease's end, the number N of the app's words,
+// the number M of each query's words, the app's N field/value words, then
+// per query its id, its deadline and its M words. Returns "opened",
+// "duplicate" or "conflict".
+constexpr std::string_view kOpen = R"lua(
+local existing = redis.call('HGET', KEYS[1], 'fingerprint')
+if existing then
+  if existing == ARGV[1] then return 'duplicate' end
+  return 'conflict'
+end
+local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5, 4 + n))
+local at = 5 + n
+for i = 5, #KEYS do
+  local id, deadline = ARGV[at], ARGV[at + 1]
+  redis.call('HSET', KEYS[i], unpack(ARGV, at + 2, at + 1 + m))
+  redis.call('ZADD', KEYS[2], ARGV[2], id)
+  redis.call('ZADD', KEYS[3], deadline, id)
+  redis.call('ZADD', KEYS[4], deadline, id)
+  at = at + 2 + m
+end
+return 'opened'
+)lua";
+
+// KEYS: send. ARGV[4]: the limit. Returns the claimed queries, each with
+// its application's hash as "request". A member whose query is no longer
+// sending (answered while a send was under way, say) is dropped: it has
+// nothing left to send.
+constexpr std::string_view kClaimSends = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+local claimed, requests = {}, {}
+for _, id in ipairs(due) do
+  local q = queryOf(id)
+  if isSending(q) then
+    redis.call('ZADD', KEYS[1], LEASE_END, id)
+    local request = requests[q.application]
+    if request == nil then
+      request = hashOf(P .. 'app:' .. q.application)
+      requests[q.application] = request
+    end
+    q.request = request
+    claimed[#claimed + 1] = q
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return cjson.encode(claimed)
+)lua";
+
+// ARGV[4..]: per result its query id, kind ("delivered", "retry",
+// "permanent"), error and retry time. Attempts count sends made, so every
+// known query counts the send even when its state has moved on. Returns
+// the rounds made final.
+constexpr std::string_view kSettleSends = R"lua(
+local decided = {}
+for at = 4, #ARGV, 4 do
+  local id, kind, err, retry_at = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
+  local key = P .. 'q:' .. id
+  local q = queryOf(id)
+  if q.state ~= nil then
+    local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+    if not isSending(q) then
+    elseif kind == 'delivered' then
+      redis.call('HSET', key, 'state', 'sent', 'next_ms', '0')
+      redis.call('ZREM', P .. 'send', id)
+    elseif kind == 'permanent' then
+      finish(id, q, 'failed', {'last_error', err}, decided)
+    elseif tonumber(retry_at) >= tonumber(q.deadline_ms) then
+      finish(id, q, 'failed',
+        {'last_error', 'the deadline comes before the next attempt: ' .. err}, decided)
+    elseif attempts >= tonumber(q.max_attempts) then
+      finish(id, q, 'failed',
+        {'last_error', 'gave up after ' .. attempts .. ' attempts: ' .. err}, decided)
+    else
+      redis.call('HSET', key, 'state', 'retrying', 'next_ms', retry_at, 'last_error', err)
+      redis.call('ZADD', P .. 'send', retry_at, id)
+    end
+  end
+end
+return cjson.encode(decided)
+)lua";
+
+// KEYS: the query's hash. ARGV[4..]: body, verdict, reasons (JSON), signer,
+// signed document, fingerprint, query id. Returns {result, recorded_body,
+// decided}. A late conclusion is kept apart (late_*) so that what the
+// deadline decided, and the outcome built on it, never change.
+constexpr std::string_view kConclude = R"lua(
+local q = hashOf(KEYS[1])
+local fingerprint = ARGV[9]
+if q.state == nil then return cjson.encode({result = 'unknown'}) end
+if q.body ~= ARGV[4] then
+  return cjson.encode({result = 'wrong-body', recorded_body = q.body})
+end
+if q.state == 'answered' then
+  if q.fingerprint == fingerprint then return cjson.encode({result = 'duplicate'}) end
+  return cjson.encode({result = 'conflict'})
+end
+if q.state == 'expired' or q.state == 'failed' then
+  local late = q.late_fingerprint or ''
+  if late == '' then
+    redis.call('HSET', KEYS[1], 'late_verdict', ARGV[5], 'late_ms', NOW,
+      'late_fingerprint', fingerprint)
+  elseif late ~= fingerprint then
+    return cjson.encode({result = 'conflict'})
+  end
+  return cjson.encode({result = 'late'})
+end
+redis.call('HSET', KEYS[1], 'verdict', ARGV[5], 'tacit', '0', 'reasons', ARGV[6],
+  'signer', ARGV[7], 'signed_document', ARGV[8], 'fingerprint', fingerprint,
+  'concluded_ms', NOW)
+local decided = {}
+finish(ARGV[10], q, 'answered', {}, decided)
+return cjson.encode({result = 'accepted', decided = decided[1]})
+)lua";
+
+// KEYS: deadline. ARGV[4]: the limit; ARGV[5]: the tacit consent's reasons
+// (JSON). A body that never took the query cannot be taken to consent
+// (docs/conformity.md, step 6), so only a sent query gets the tacit
+// verdict. Returns the rounds made final.
+constexpr std::string_view kExpireDue = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+local decided = {}
+for _, id in ipairs(due) do
+  local q = queryOf(id)
+  if q.state == 'sent' and q.consent == '1' then
+    finish(id, q, 'expired', {'verdict', 'conforms', 'tacit', '1', 'reasons', ARGV[5],
+      'concluded_ms', NOW}, decided)
+  elseif q.state == 'sent' then
+    finish(id, q, 'expired', {'concluded_ms', NOW}, decided)
+  elseif isSending(q) then
+    finish(id, q, 'failed', {'last_error', 'the deadline passed before the body took the query',
+      'concluded_ms', NOW}, decided)
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return cjson.encode(decided)
+)lua";
+
+// KEYS: outcome. ARGV[4]: the limit. Returns the claimed rounds; a member
+// whose round is gone, undecided or delivered is dropped.
+constexpr std::string_view kClaimOutcomes = R"lua(
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+local claimed = {}
+for _, app in ipairs(due) do
+  local r = roundOf(app)
+  if r == nil or (r.outcome or '') == '' or (r.delivered_ms or '') ~= '' then
+    redis.call('ZREM', KEYS[1], app)
+  else
+    redis.call('ZADD', KEYS[1], LEASE_END, app)
+    r.outcome_attempts = tostring(redis.call('HINCRBY', P .. 'app:' .. app, 'outcome_attempts', 1))
+    claimed[#claimed + 1] = r
+  end
+end
+return cjson.encode(claimed)
+)lua";
+
+// KEYS: outcome, then each application's hash. ARGV: now, then each
+// application id, in the order of the hashes.
+constexpr std::string_view kOutcomesDelivered = R"lua(
+for i = 2, #KEYS do
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('HSET', KEYS[i], 'delivered_ms', ARGV[1])
+  end
+end
+return 1
+)lua";
+
+// KEYS: outcome, the application's hash. ARGV: application id, due time,
+// error. An outcome delivered meanwhile (by another process whose lease
+// ran out under this one) stays delivered.
+constexpr std::string_view kOutcomeRetry = R"lua(
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[2], 'outcome_error', ARGV[3])
+return 1
+)lua";
+
+// ARGV[4]: the application id. Returns its round, or nil. One script so
+// that the round is read as it stands at one moment.
+constexpr std::string_view kRound = R"lua(
+local r = roundOf(ARGV[4])
+if r == nil then return false end
+return cjson.encode(r)
+)lua";
+
+// KEYS: the licensor's pending set. ARGV[4]: the limit.
+constexpr std::string_view kPending = R"lua(
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+local queries = {}
+for _, id in ipairs(ids) do
+  local q = queryOf(id)
+  if q.state ~= nil then queries[#queries + 1] = q end
+end
+return cjson.encode(queries)
+)lua";
+
+}  // namespace licgate::adapters::redis::conformity_scripts

@@ -1,0 +1,597 @@
+// ConformityTracker on one hiredis connection
+// (adapters/redis/conformity_tracker.hpp), its changes as the Lua scripts of
+// adapters/redis/conformity_scripts.hpp.
+//
+// Each call is one round trip: one EVALSHA per round opened, per batch of
+// claims, settlements or deadlines, per conclusion (plus a SCRIPT LOAD the
+// first time a script runs against a Redis that does not know it).
+//
+// Attempts count sends made: a send is counted when its result is settled,
+// and a claim's attempt number is that count + 1. A send whose process died
+// before settling is not counted; its query is claimed again with the same
+// number once the lease ends.
+#include "adapters/redis/conformity_tracker.hpp"
+
+#include <charconv>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/redis/conformity_scripts.hpp"
+#include "adapters/redis/connection.hpp"
+
+namespace licgate::adapters::redis {
+
+using registry::Error;
+using registry::ErrorCode;
+using registry::Result;
+using registry::Status;
+using Json = nlohmann::json;
+
+namespace {
+
+namespace scripts = conformity_scripts;
+
+// A script of the library's family: the shared functions, then its own body.
+std::string withLibrary(std::string_view body) {
+  std::string source(scripts::kLibrary);
+  source.append(body);
+  return source;
+}
+
+// Words that outlive the command built from them: a deque does not move
+// its strings when it grows.
+class WordStore {
+ public:
+  std::string_view keep(std::string text) { return texts_.emplace_back(std::move(text)); }
+  std::string_view number(std::int64_t value) { return keep(std::to_string(value)); }
+
+ private:
+  std::deque<std::string> texts_;
+};
+
+// The decoders below read what the scripts encoded; a value that does not
+// fit is a Redis that holds something licgate did not write. They throw, and
+// decodeReply turns that into an error, as it does nlohmann's own.
+std::string textAt(const Json& record, const char* name) {
+  auto found = record.find(name);
+  return found != record.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+std::int64_t numberAt(const Json& record, const char* name) {
+  const std::string text = textAt(record, name);
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+// cjson encodes an empty list as an object.
+const Json& listAt(const Json& record, const char* name) {
+  static const Json kEmpty = Json::array();
+  auto found = record.find(name);
+  return found != record.end() && found->is_array() ? *found : kEmpty;
+}
+
+std::optional<registry::Verdict> verdictAt(const Json& record, const char* name) {
+  const std::string text = textAt(record, name);
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  auto verdict = registry::verdictFromName(text);
+  if (!verdict) {
+    throw std::runtime_error("a verdict \"" + text + "\" licgate does not know");
+  }
+  return verdict;
+}
+
+std::vector<std::string> reasonsAt(const Json& record) {
+  const std::string text = textAt(record, "reasons");
+  if (text.empty()) {
+    return {};
+  }
+  return Json::parse(text).get<std::vector<std::string>>();
+}
+
+registry::QueryView queryViewOf(const Json& record) {
+  registry::QueryView view;
+  view.query_id = textAt(record, "query_id");
+  view.application_id = textAt(record, "application");
+  view.licensor = textAt(record, "licensor");
+  view.body = textAt(record, "body");
+  const std::string state = textAt(record, "state");
+  auto known = registry::queryStateFromName(state);
+  if (!known) {
+    throw std::runtime_error("query " + view.query_id + " in a state \"" + state +
+                             "\" licgate does not know");
+  }
+  view.state = *known;
+  view.attempts = static_cast<int>(numberAt(record, "attempts"));
+  view.next_attempt_ms = numberAt(record, "next_ms");
+  view.deadline_ms = numberAt(record, "deadline_ms");
+  view.last_error = textAt(record, "last_error");
+  view.verdict = verdictAt(record, "verdict");
+  view.tacit = textAt(record, "tacit") == "1";
+  view.reasons = reasonsAt(record);
+  view.signer = textAt(record, "signer");
+  view.concluded_ms = numberAt(record, "concluded_ms");
+  view.late_verdict = verdictAt(record, "late_verdict");
+  view.late_ms = numberAt(record, "late_ms");
+  return view;
+}
+
+registry::ConformityRequest requestOf(const Json& record) {
+  registry::ConformityRequest request;
+  request.application_id = textAt(record, "application_id");
+  request.licensor = textAt(record, "licensor");
+  request.applicant.iin_bin = textAt(record, "applicant_iin_bin");
+  request.applicant.name = textAt(record, "applicant_name");
+  request.activity = textAt(record, "activity");
+  request.data_json = textAt(record, "data_json");
+  return request;
+}
+
+std::vector<registry::QueryView> queryViewsOf(const Json& list) {
+  std::vector<registry::QueryView> views;
+  views.reserve(list.size());
+  for (const Json& record : list) {
+    views.push_back(queryViewOf(record));
+  }
+  return views;
+}
+
+registry::RoundOutcome outcomeAt(const Json& record) {
+  const std::string text = textAt(record, "outcome");
+  auto outcome = registry::roundOutcomeFromName(text);
+  if (!outcome) {
+    throw std::runtime_error("an outcome \"" + text + "\" licgate does not know");
+  }
+  return *outcome;
+}
+
+DecidedRound decidedRoundOf(const Json& record) {
+  DecidedRound round;
+  registry::ConformityOutcome& outcome = round.outcome;
+  outcome.application_id = textAt(record, "application_id");
+  outcome.licensor = textAt(record, "licensor");
+  outcome.activity = textAt(record, "activity");
+  outcome.applicant_iin_bin = textAt(record, "applicant_iin_bin");
+  outcome.outcome = outcomeAt(record);
+  outcome.decided_ms = numberAt(record, "decided_ms");
+  outcome.queries = queryViewsOf(listAt(record, "query_list"));
+  round.attempt = static_cast<int>(numberAt(record, "outcome_attempts"));
+  return round;
+}
+
+std::vector<DecidedRound> decidedRoundsOf(const Json& list) {
+  std::vector<DecidedRound> rounds;
+  if (!list.is_array()) {
+    return rounds;
+  }
+  for (const Json& record : list) {
+    rounds.push_back(decidedRoundOf(record));
+  }
+  return rounds;
+}
+
+std::vector<ClaimedQuery> claimedQueriesOf(const Json& list) {
+  std::vector<ClaimedQuery> claimed;
+  if (!list.is_array()) {
+    return claimed;
+  }
+  for (const Json& record : list) {
+    ClaimedQuery query;
+    query.query_id = textAt(record, "query_id");
+    query.body = textAt(record, "body");
+    query.attempt = static_cast<int>(numberAt(record, "attempts")) + 1;
+    query.deadline_ms = numberAt(record, "deadline_ms");
+    query.request = requestOf(record.at("request"));
+    claimed.push_back(std::move(query));
+  }
+  return claimed;
+}
+
+ConcludeResult concludeResultOf(const std::string& name) {
+  static const std::pair<std::string_view, ConcludeResult> kNames[] = {
+      {"accepted", ConcludeResult::kAccepted},
+      {"duplicate", ConcludeResult::kDuplicate},
+      {"late", ConcludeResult::kLate},
+      {"unknown", ConcludeResult::kUnknown},
+      {"wrong-body", ConcludeResult::kWrongBody},
+      {"conflict", ConcludeResult::kConflict},
+  };
+  for (const auto& [text, result] : kNames) {
+    if (text == name) {
+      return result;
+    }
+  }
+  throw std::runtime_error("a conclusion's result \"" + name + "\" licgate does not know");
+}
+
+std::string_view sendKindName(SendResult::Kind kind) {
+  switch (kind) {
+    case SendResult::Kind::kDelivered:
+      return "delivered";
+    case SendResult::Kind::kRetry:
+      return "retry";
+    case SendResult::Kind::kPermanent:
+      return "permanent";
+  }
+  return "permanent";
+}
+
+std::string joinIds(const std::vector<QueryPlan>& queries) {
+  std::string joined;
+  for (const QueryPlan& query : queries) {
+    if (!joined.empty()) {
+      joined.push_back(',');
+    }
+    joined.append(query.query_id);
+  }
+  return joined;
+}
+
+// Reasons as the query's hash keeps them: JSON text; bytes that are not
+// UTF-8 are replaced rather than refused, checkConclusion having passed them.
+std::string reasonsJson(const std::vector<std::string>& reasons) {
+  return Json(reasons).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+class RedisConformityTracker final : public ConformityTracker {
+ public:
+  explicit RedisConformityTracker(const RedisOptions& options)
+      : prefix_(options.key_prefix + "cf:"),
+        send_key_(prefix_ + "send"),
+        deadline_key_(prefix_ + "deadline"),
+        outcome_key_(prefix_ + "outcome"),
+        tacit_reasons_(reasonsJson({std::string(registry::kTacitConsentReason)})),
+        connection_(options),
+        open_(std::string(scripts::kOpen)),
+        claim_sends_(withLibrary(scripts::kClaimSends)),
+        settle_sends_(withLibrary(scripts::kSettleSends)),
+        conclude_(withLibrary(scripts::kConclude)),
+        expire_due_(withLibrary(scripts::kExpireDue)),
+        claim_outcomes_(withLibrary(scripts::kClaimOutcomes)),
+        outcomes_delivered_(std::string(scripts::kOutcomesDelivered)),
+        outcome_retry_(std::string(scripts::kOutcomeRetry)),
+        round_(withLibrary(scripts::kRound)),
+        pending_(withLibrary(scripts::kPending)) {}
+
+  Result<Opened> open(const OpenRound& round) override;
+  Result<std::vector<ClaimedQuery>> claimSends(std::int64_t now_ms, std::int64_t lease_ms,
+                                               std::size_t limit) override;
+  Result<std::vector<DecidedRound>> settleSends(const std::vector<SendResult>& results,
+                                                std::int64_t now_ms,
+                                                std::int64_t lease_ms) override;
+  Result<Concluded> conclude(const registry::Conclusion& conclusion, const std::string& fingerprint,
+                             std::int64_t now_ms, std::int64_t lease_ms) override;
+  Result<std::vector<DecidedRound>> expireDue(std::int64_t now_ms, std::int64_t lease_ms,
+                                              std::size_t limit) override;
+  Result<std::vector<DecidedRound>> claimOutcomes(std::int64_t now_ms, std::int64_t lease_ms,
+                                                  std::size_t limit) override;
+  Status outcomesDelivered(const std::vector<std::string>& application_ids,
+                           std::int64_t now_ms) override;
+  Status outcomeRetry(const std::string& application_id, std::int64_t retry_at_ms,
+                      const std::string& error) override;
+  Result<std::optional<Round>> round(const std::string& application_id) override;
+  Result<std::vector<registry::QueryView>> pending(const std::string& licensor,
+                                                   std::size_t limit) override;
+  Result<Backlog> backlog() override;
+
+ private:
+  std::string appKey(const std::string& id) const { return prefix_ + "app:" + id; }
+  std::string queryKey(const std::string& id) const { return prefix_ + "q:" + id; }
+  std::string pendingKey(const std::string& licensor) const {
+    return prefix_ + "pending:" + licensor;
+  }
+
+  // The library's ARGV[1..3] after `keys` (numkeys first): prefix, now,
+  // the lease's end.
+  Words libraryArguments(WordStore& store, const std::vector<std::string_view>& keys,
+                         std::int64_t now_ms, std::int64_t lease_end_ms) const;
+  Result<ReplyPtr> run(Script& script, const Words& arguments);
+  template <typename T, typename Decode>
+  Result<T> decodeReply(Result<ReplyPtr> reply, std::string_view what, Decode decode);
+  Error unexpected(std::string_view what, std::string_view detail) const;
+
+  const std::string prefix_;
+  const std::string send_key_;
+  const std::string deadline_key_;
+  const std::string outcome_key_;
+  const std::string tacit_reasons_;  // as a script argument
+
+  std::mutex mutex_;  // guards everything below
+  Connection connection_;
+  Script open_;
+  Script claim_sends_;
+  Script settle_sends_;
+  Script conclude_;
+  Script expire_due_;
+  Script claim_outcomes_;
+  Script outcomes_delivered_;
+  Script outcome_retry_;
+  Script round_;
+  Script pending_;
+};
+
+Error RedisConformityTracker::unexpected(std::string_view what, std::string_view detail) const {
+  return registry::makeError(ErrorCode::kUnavailable,
+                             "Redis at " + connection_.address() + " answered " +
+                                 std::string(what) +
+                                 " with something else: " + std::string(detail));
+}
+
+Words RedisConformityTracker::libraryArguments(WordStore& store,
+                                               const std::vector<std::string_view>& keys,
+                                               std::int64_t now_ms,
+                                               std::int64_t lease_end_ms) const {
+  Words arguments;
+  arguments.add(store.number(static_cast<std::int64_t>(keys.size())));
+  for (std::string_view key : keys) {
+    arguments.add(key);
+  }
+  arguments.add(prefix_).add(store.number(now_ms)).add(store.number(lease_end_ms));
+  return arguments;
+}
+
+Result<ReplyPtr> RedisConformityTracker::run(Script& script, const Words& arguments) {
+  std::lock_guard lock(mutex_);
+  return connection_.runScript(script, arguments);
+}
+
+// Replies that are JSON text (or nil, for `decode` to see as null).
+template <typename T, typename Decode>
+Result<T> RedisConformityTracker::decodeReply(Result<ReplyPtr> reply, std::string_view what,
+                                              Decode decode) {
+  if (!reply.ok()) {
+    return reply.takeError();
+  }
+  const redisReply* raw = reply->get();
+  if (raw->type != REDIS_REPLY_STRING && raw->type != REDIS_REPLY_NIL) {
+    return unexpected(what, "not a text");
+  }
+  try {
+    Json json = raw->type == REDIS_REPLY_NIL ? Json() : Json::parse(raw->str, raw->str + raw->len);
+    return decode(json);
+  } catch (const std::exception& error) {
+    return unexpected(what, error.what());
+  }
+}
+
+// The app's words and each query's, in the layout kOpen reads.
+Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
+  const registry::ConformityRequest& request = round.request;
+  if (round.queries.empty()) {
+    return registry::makeError(ErrorCode::kInvalidField, "application " + request.application_id +
+                                                             ": a round without queries");
+  }
+  WordStore store;
+  const std::string_view now = store.number(round.now_ms);
+  const std::string_view app_key = store.keep(appKey(request.application_id));
+  const std::string_view pending_key = store.keep(pendingKey(request.licensor));
+
+  Words app;
+  app.add("application_id").add(request.application_id).add("licensor").add(request.licensor);
+  app.add("applicant_iin_bin").add(request.applicant.iin_bin);
+  app.add("applicant_name").add(request.applicant.name).add("activity").add(request.activity);
+  app.add("data_json").add(request.data_json).add("fingerprint").add(round.fingerprint);
+  app.add("created_ms").add(now).add("queries").add(store.keep(joinIds(round.queries)));
+  app.add("open").add(store.number(static_cast<std::int64_t>(round.queries.size())));
+  app.add("outcome").add("").add("outcome_attempts").add("0").add("outcome_error").add("");
+
+  Words keys;
+  Words queries;
+  std::int64_t query_words = 0;
+  for (const QueryPlan& plan : round.queries) {
+    keys.add(store.keep(queryKey(plan.query_id)));
+    const std::string_view deadline = store.number(plan.deadline_ms);
+    Words fields;
+    fields.add("application").add(request.application_id).add("licensor").add(request.licensor);
+    fields.add("body").add(plan.body).add("state").add("sending").add("attempts").add("0");
+    fields.add("next_ms").add(now).add("deadline_ms").add(deadline);
+    fields.add("consent").add(plan.consent_on_silence ? "1" : "0");
+    fields.add("max_attempts").add(store.number(plan.max_attempts)).add("last_error").add("");
+    query_words = fields.count();
+    queries.add(plan.query_id).add(deadline).append(fields);
+  }
+
+  Words arguments;
+  arguments.add(store.number(4 + keys.count())).add(app_key).add(send_key_).add(deadline_key_);
+  arguments.add(pending_key).append(keys);
+  arguments.add(round.fingerprint).add(store.number(round.now_ms + round.lease_ms));
+  arguments.add(store.number(app.count())).add(store.number(query_words));
+  arguments.append(app).append(queries);
+  auto reply = run(open_, arguments);
+  if (!reply.ok()) {
+    return reply.takeError();
+  }
+  const redisReply* raw = reply->get();
+  const std::string_view answer =
+      raw->type == REDIS_REPLY_STRING ? std::string_view(raw->str, raw->len) : std::string_view();
+  Opened opened;
+  if (answer == "duplicate" || answer == "conflict") {
+    opened.result = answer == "duplicate" ? OpenResult::kDuplicate : OpenResult::kConflict;
+    return opened;
+  }
+  if (answer != "opened") {
+    return unexpected("the opening of a round", answer);
+  }
+  for (const QueryPlan& plan : round.queries) {
+    opened.claimed.push_back(ClaimedQuery{plan.query_id, plan.body, 1, plan.deadline_ms, request});
+  }
+  return opened;
+}
+
+Result<std::vector<ClaimedQuery>> RedisConformityTracker::claimSends(std::int64_t now_ms,
+                                                                     std::int64_t lease_ms,
+                                                                     std::size_t limit) {
+  if (limit == 0) {
+    return std::vector<ClaimedQuery>();
+  }
+  WordStore store;
+  Words arguments = libraryArguments(store, {send_key_}, now_ms, now_ms + lease_ms);
+  arguments.add(store.number(static_cast<std::int64_t>(limit)));
+  return decodeReply<std::vector<ClaimedQuery>>(run(claim_sends_, arguments), "a claim of sends",
+                                                claimedQueriesOf);
+}
+
+Result<std::vector<DecidedRound>> RedisConformityTracker::settleSends(
+    const std::vector<SendResult>& results, std::int64_t now_ms, std::int64_t lease_ms) {
+  if (results.empty()) {
+    return std::vector<DecidedRound>();
+  }
+  WordStore store;
+  Words arguments = libraryArguments(store, {}, now_ms, now_ms + lease_ms);
+  for (const SendResult& result : results) {
+    arguments.add(result.query_id).add(sendKindName(result.kind)).add(result.error);
+    arguments.add(store.number(result.retry_at_ms));
+  }
+  return decodeReply<std::vector<DecidedRound>>(run(settle_sends_, arguments),
+                                                "a settlement of sends", decidedRoundsOf);
+}
+
+Result<Concluded> RedisConformityTracker::conclude(const registry::Conclusion& conclusion,
+                                                   const std::string& fingerprint,
+                                                   std::int64_t now_ms, std::int64_t lease_ms) {
+  WordStore store;
+  const std::string_view query_key = store.keep(queryKey(conclusion.query_id));
+  Words arguments = libraryArguments(store, {query_key}, now_ms, now_ms + lease_ms);
+  arguments.add(conclusion.body).add(registry::verdictName(conclusion.verdict));
+  arguments.add(store.keep(reasonsJson(conclusion.reasons))).add(conclusion.signer);
+  arguments.add(conclusion.signed_document).add(fingerprint).add(conclusion.query_id);
+  return decodeReply<Concluded>(run(conclude_, arguments), "a conclusion", [](const Json& json) {
+    Concluded concluded;
+    concluded.result = concludeResultOf(textAt(json, "result"));
+    concluded.recorded_body = textAt(json, "recorded_body");
+    auto decided = json.find("decided");
+    if (decided != json.end() && decided->is_object()) {
+      concluded.decided = decidedRoundOf(*decided);
+    }
+    return concluded;
+  });
+}
+
+Result<std::vector<DecidedRound>> RedisConformityTracker::expireDue(std::int64_t now_ms,
+                                                                    std::int64_t lease_ms,
+                                                                    std::size_t limit) {
+  if (limit == 0) {
+    return std::vector<DecidedRound>();
+  }
+  WordStore store;
+  Words arguments = libraryArguments(store, {deadline_key_}, now_ms, now_ms + lease_ms);
+  arguments.add(store.number(static_cast<std::int64_t>(limit))).add(tacit_reasons_);
+  return decodeReply<std::vector<DecidedRound>>(run(expire_due_, arguments), "a deadline check",
+                                                decidedRoundsOf);
+}
+
+Result<std::vector<DecidedRound>> RedisConformityTracker::claimOutcomes(std::int64_t now_ms,
+                                                                        std::int64_t lease_ms,
+                                                                        std::size_t limit) {
+  if (limit == 0) {
+    return std::vector<DecidedRound>();
+  }
+  WordStore store;
+  Words arguments = libraryArguments(store, {outcome_key_}, now_ms, now_ms + lease_ms);
+  arguments.add(store.number(static_cast<std::int64_t>(limit)));
+  return decodeReply<std::vector<DecidedRound>>(run(claim_outcomes_, arguments),
+                                                "a claim of outcomes", decidedRoundsOf);
+}
+
+Status RedisConformityTracker::outcomesDelivered(const std::vector<std::string>& application_ids,
+                                                 std::int64_t now_ms) {
+  if (application_ids.empty()) {
+    return {};
+  }
+  WordStore store;
+  Words arguments;
+  arguments.add(store.number(static_cast<std::int64_t>(application_ids.size()) + 1));
+  arguments.add(outcome_key_);
+  for (const std::string& id : application_ids) {
+    arguments.add(store.keep(appKey(id)));
+  }
+  arguments.add(store.number(now_ms));
+  for (const std::string& id : application_ids) {
+    arguments.add(id);
+  }
+  auto reply = run(outcomes_delivered_, arguments);
+  return reply.ok() ? Status() : Status(reply.takeError());
+}
+
+Status RedisConformityTracker::outcomeRetry(const std::string& application_id,
+                                            std::int64_t retry_at_ms, const std::string& error) {
+  WordStore store;
+  Words arguments;
+  arguments.add("2").add(outcome_key_).add(store.keep(appKey(application_id)));
+  arguments.add(application_id).add(store.number(retry_at_ms)).add(error);
+  auto reply = run(outcome_retry_, arguments);
+  return reply.ok() ? Status() : Status(reply.takeError());
+}
+
+Result<std::optional<ConformityTracker::Round>> RedisConformityTracker::round(
+    const std::string& application_id) {
+  WordStore store;
+  Words arguments = libraryArguments(store, {}, 0, 0);
+  arguments.add(application_id);
+  return decodeReply<std::optional<Round>>(
+      run(round_, arguments), "a round's read", [](const Json& json) -> std::optional<Round> {
+        if (json.is_null()) {
+          return std::nullopt;
+        }
+        Round round;
+        round.request = requestOf(json);
+        round.queries = queryViewsOf(listAt(json, "query_list"));
+        if (!textAt(json, "outcome").empty()) {
+          round.outcome = outcomeAt(json);
+        }
+        round.decided_ms = numberAt(json, "decided_ms");
+        round.delivered_ms = numberAt(json, "delivered_ms");
+        return round;
+      });
+}
+
+Result<std::vector<registry::QueryView>> RedisConformityTracker::pending(
+    const std::string& licensor, std::size_t limit) {
+  if (limit == 0) {
+    return std::vector<registry::QueryView>();
+  }
+  WordStore store;
+  const std::string_view pending_key = store.keep(pendingKey(licensor));
+  Words arguments = libraryArguments(store, {pending_key}, 0, 0);
+  arguments.add(store.number(static_cast<std::int64_t>(limit)));
+  return decodeReply<std::vector<registry::QueryView>>(
+      run(pending_, arguments), "a read of pending queries",
+      [](const Json& json) { return queryViewsOf(json.is_array() ? json : Json::array()); });
+}
+
+Result<ConformityTracker::Backlog> RedisConformityTracker::backlog() {
+  std::vector<Words> commands(3);
+  commands[0].add("ZCARD").add(send_key_);
+  commands[1].add("ZCARD").add(deadline_key_);
+  commands[2].add("ZCARD").add(outcome_key_);
+  std::lock_guard lock(mutex_);
+  auto replies = connection_.runPipeline(commands);
+  if (!replies.ok()) {
+    return replies.takeError();
+  }
+  std::uint64_t counts[3] = {};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const redisReply* reply = (*replies)[i].get();
+    if (reply->type != REDIS_REPLY_INTEGER) {
+      return unexpected("ZCARD", "not a number");
+    }
+    counts[i] = static_cast<std::uint64_t>(reply->integer);
+  }
+  return Backlog{counts[0], counts[1], counts[2]};
+}
+
+}  // namespace
+
+std::unique_ptr<ConformityTracker> makeConformityTracker(RedisOptions options) {
+  return std::make_unique<RedisConformityTracker>(options);
+}
+
+}  // namespace licgate::adapters::redis
