@@ -157,6 +157,7 @@ for at = 4, #ARGV, 4 do
   if q.state ~= nil then
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     if not isSending(q) then
+      -- A conclusion or the deadline came first: the send only counts.
     elseif kind == 'delivered' then
       redis.call('HSET', key, 'state', 'sent', 'next_ms', '0')
       redis.call('ZREM', P .. 'send', id)

@@ -10,8 +10,15 @@
 // and a claim's attempt number is that count + 1. A send whose process died
 // before settling is not counted; its query is claimed again with the same
 // number once the lease ends.
+//
+// TODO: a claim token in ClaimedQuery and SendResult - a process whose lease
+// ran out while it was still sending settles the query under the claim of
+// the process that took it over, so that a retry it reports makes the query
+// due again while the other's send is under way (a second send, which
+// at-least-once delivery allows, but one that need not happen).
 #include "adapters/redis/conformity_tracker.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <deque>
 #include <exception>
@@ -37,6 +44,11 @@ namespace {
 
 namespace scripts = conformity_scripts;
 
+// The most a script reads or claims in one call: it holds what it returns in
+// memory and Redis serves nobody else meanwhile. A larger limit gets this
+// many.
+constexpr std::size_t kMaxBatch = 100'000;
+
 // A script of the library's family: the shared functions, then its own body.
 std::string withLibrary(std::string_view body) {
   std::string source(scripts::kLibrary);
@@ -50,6 +62,9 @@ class WordStore {
  public:
   std::string_view keep(std::string text) { return texts_.emplace_back(std::move(text)); }
   std::string_view number(std::int64_t value) { return keep(std::to_string(value)); }
+  std::string_view limit(std::size_t value) {
+    return number(static_cast<std::int64_t>(std::min(value, kMaxBatch)));
+  }
 
  private:
   std::deque<std::string> texts_;
@@ -434,7 +449,7 @@ Result<std::vector<ClaimedQuery>> RedisConformityTracker::claimSends(std::int64_
   }
   WordStore store;
   Words arguments = libraryArguments(store, {send_key_}, now_ms, now_ms + lease_ms);
-  arguments.add(store.number(static_cast<std::int64_t>(limit)));
+  arguments.add(store.limit(limit));
   return decodeReply<std::vector<ClaimedQuery>>(run(claim_sends_, arguments), "a claim of sends",
                                                 claimedQueriesOf);
 }
@@ -483,7 +498,7 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::expireDue(std::int64_t
   }
   WordStore store;
   Words arguments = libraryArguments(store, {deadline_key_}, now_ms, now_ms + lease_ms);
-  arguments.add(store.number(static_cast<std::int64_t>(limit))).add(tacit_reasons_);
+  arguments.add(store.limit(limit)).add(tacit_reasons_);
   return decodeReply<std::vector<DecidedRound>>(run(expire_due_, arguments), "a deadline check",
                                                 decidedRoundsOf);
 }
@@ -496,7 +511,7 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::claimOutcomes(std::int
   }
   WordStore store;
   Words arguments = libraryArguments(store, {outcome_key_}, now_ms, now_ms + lease_ms);
-  arguments.add(store.number(static_cast<std::int64_t>(limit)));
+  arguments.add(store.limit(limit));
   return decodeReply<std::vector<DecidedRound>>(run(claim_outcomes_, arguments),
                                                 "a claim of outcomes", decidedRoundsOf);
 }
@@ -561,7 +576,7 @@ Result<std::vector<registry::QueryView>> RedisConformityTracker::pending(
   WordStore store;
   const std::string_view pending_key = store.keep(pendingKey(licensor));
   Words arguments = libraryArguments(store, {pending_key}, 0, 0);
-  arguments.add(store.number(static_cast<std::int64_t>(limit)));
+  arguments.add(store.limit(limit));
   return decodeReply<std::vector<registry::QueryView>>(
       run(pending_, arguments), "a read of pending queries",
       [](const Json& json) { return queryViewsOf(json.is_array() ? json : Json::array()); });

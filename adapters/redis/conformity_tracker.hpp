@@ -134,11 +134,13 @@ class ConformityTracker {
                                                                  std::int64_t lease_ms,
                                                                  std::size_t limit) = 0;
 
-  // Records how sends ended, in one script: delivered -> sent (out of
-  // "send"); retry -> retrying with next_attempt, attempts + 1, last_error,
-  // or failed when retry_at is at or past the deadline ("the deadline comes
-  // before the next attempt") or the attempts are used up ("gave up after N
-  // attempts: <error>"); permanent -> failed with the error. A result for a
+  // Records how sends ended, in one script. Each result counts one send
+  // (attempts + 1: attempts are counted when settled, not when claimed);
+  // delivered -> sent (out of "send"); retry -> retrying with
+  // next_attempt and last_error, or failed when retry_at is at or past the
+  // deadline ("the deadline comes before the next attempt: <error>") or the
+  // attempts are used up ("gave up after N attempts: <error>"); permanent
+  // -> failed with the error. A result for a
   // query that is no longer sending or retrying (a conclusion or the
   // deadline came first, or another process's lease) changes nothing but
   // its attempt count. Rounds made final by a failure are returned,

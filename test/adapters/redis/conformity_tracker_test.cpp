@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "../redis_process.hpp"
@@ -709,25 +710,42 @@ TEST_F(ConformityTrackerTest, LoadsItsScriptsAgainWhenRedisForgetsThem) {
   EXPECT_EQ(claimed->size(), 1u);
 }
 
-TEST_F(ConformityTrackerTest, UnavailableWhenRedisIsDown) {
+TEST_F(ConformityTrackerTest, EveryCallIsUnavailableWhenRedisIsDown) {
   redis_.stop();
 
-  auto opened = tracker_->open(openRound("app-1", {plan("cq-1", "sanitary")}));
-  auto claimed = tracker_->claimSends(kNow, kLease, 10);
-  auto concluded = tracker_->conclude(conclusion("cq-1", "sanitary"), "f", kNow, kLease);
-  auto round = tracker_->round("app-1");
-  auto counts = tracker_->backlog();
+  std::vector<std::pair<std::string, registry::Status>> calls;
+  auto status = [](auto result) {
+    return result.ok() ? registry::Status() : registry::Status(result.takeError());
+  };
+  calls.emplace_back("open", status(tracker_->open(openRound("app-1", {plan("cq-1", "s")}))));
+  calls.emplace_back("claimSends", status(tracker_->claimSends(kNow, kLease, 10)));
+  calls.emplace_back("settleSends",
+                     status(tracker_->settleSends({delivered("cq-1")}, kNow, kLease)));
+  calls.emplace_back("conclude",
+                     status(tracker_->conclude(conclusion("cq-1", "s"), "f", kNow, kLease)));
+  calls.emplace_back("expireDue", status(tracker_->expireDue(kNow, kLease, 10)));
+  calls.emplace_back("claimOutcomes", status(tracker_->claimOutcomes(kNow, kLease, 10)));
+  calls.emplace_back("outcomesDelivered", tracker_->outcomesDelivered({"app-1"}, kNow));
+  calls.emplace_back("outcomeRetry", tracker_->outcomeRetry("app-1", kNow, "down"));
+  calls.emplace_back("round", status(tracker_->round("app-1")));
+  calls.emplace_back("pending", status(tracker_->pending("CZ-ERU", 10)));
+  calls.emplace_back("backlog", status(tracker_->backlog()));
 
-  ASSERT_FALSE(opened.ok());
-  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable);
-  ASSERT_FALSE(claimed.ok());
-  EXPECT_EQ(claimed.error().code, ErrorCode::kUnavailable);
-  ASSERT_FALSE(concluded.ok());
-  EXPECT_EQ(concluded.error().code, ErrorCode::kUnavailable);
+  for (const auto& [name, result] : calls) {
+    ASSERT_FALSE(result.ok()) << name;
+    EXPECT_EQ(result.error().code, ErrorCode::kUnavailable) << name;
+  }
+}
+
+TEST_F(ConformityTrackerTest, AQueryInAStateLicgateDoesNotKnowIsUnavailableNotACrash) {
+  openNew(openRound("app-1", {plan("cq-1", "sanitary")}));
+  raw({"HSET", "t:cf:q:cq-1", "state", "lost"});
+
+  auto round = tracker_->round("app-1");
+
   ASSERT_FALSE(round.ok());
   EXPECT_EQ(round.error().code, ErrorCode::kUnavailable);
-  ASSERT_FALSE(counts.ok());
-  EXPECT_EQ(counts.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(round.error().message.find("lost"), std::string::npos) << round.error().message;
 }
 
 TEST(ConformityTrackerRestart, ARedisRestartWithAofKeepsEveryRound) {
