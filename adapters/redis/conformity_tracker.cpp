@@ -309,6 +309,7 @@ class RedisConformityTracker final : public ConformityTracker {
   Words libraryArguments(WordStore& store, const std::vector<std::string_view>& keys,
                          std::int64_t now_ms, std::int64_t lease_end_ms) const;
   Result<ReplyPtr> run(Script& script, const Words& arguments);
+  Result<Opened> openedOf(const redisReply* reply, const OpenRound& round);
   template <typename T, typename Decode>
   Result<T> decodeReply(Result<ReplyPtr> reply, std::string_view what, Decode decode);
   Error unexpected(std::string_view what, std::string_view detail) const;
@@ -377,56 +378,40 @@ Result<T> RedisConformityTracker::decodeReply(Result<ReplyPtr> reply, std::strin
   }
 }
 
-// The app's words and each query's, in the layout kOpen reads.
-Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
+// The application hash's field/value words when its round opens.
+Words appFields(WordStore& store, const OpenRound& round) {
   const registry::ConformityRequest& request = round.request;
-  if (round.queries.empty()) {
-    return registry::makeError(ErrorCode::kInvalidField, "application " + request.application_id +
-                                                             ": a round without queries");
-  }
-  WordStore store;
-  const std::string_view now = store.number(round.now_ms);
-  const std::string_view app_key = store.keep(appKey(request.application_id));
-  const std::string_view pending_key = store.keep(pendingKey(request.licensor));
-
   Words app;
   app.add("application_id").add(request.application_id).add("licensor").add(request.licensor);
   app.add("applicant_iin_bin").add(request.applicant.iin_bin);
   app.add("applicant_name").add(request.applicant.name).add("activity").add(request.activity);
   app.add("data_json").add(request.data_json).add("fingerprint").add(round.fingerprint);
-  app.add("created_ms").add(now).add("queries").add(store.keep(joinIds(round.queries)));
+  app.add("created_ms").add(store.number(round.now_ms));
+  app.add("queries").add(store.keep(joinIds(round.queries)));
   app.add("open").add(store.number(static_cast<std::int64_t>(round.queries.size())));
   app.add("outcome").add("").add("outcome_attempts").add("0").add("outcome_error").add("");
+  return app;
+}
 
-  Words keys;
-  Words queries;
-  std::int64_t query_words = 0;
-  for (const QueryPlan& plan : round.queries) {
-    keys.add(store.keep(queryKey(plan.query_id)));
-    const std::string_view deadline = store.number(plan.deadline_ms);
-    Words fields;
-    fields.add("application").add(request.application_id).add("licensor").add(request.licensor);
-    fields.add("body").add(plan.body).add("state").add("sending").add("attempts").add("0");
-    fields.add("next_ms").add(now).add("deadline_ms").add(deadline);
-    fields.add("consent").add(plan.consent_on_silence ? "1" : "0");
-    fields.add("max_attempts").add(store.number(plan.max_attempts)).add("last_error").add("");
-    query_words = fields.count();
-    queries.add(plan.query_id).add(deadline).append(fields);
-  }
+// A query hash's field/value words when it opens: sending, due now (its
+// first send claimed by the caller).
+Words queryFields(WordStore& store, const OpenRound& round, const QueryPlan& plan) {
+  Words fields;
+  fields.add("application").add(round.request.application_id);
+  fields.add("licensor").add(round.request.licensor).add("body").add(plan.body);
+  fields.add("state").add("sending").add("attempts").add("0");
+  fields.add("next_ms").add(store.number(round.now_ms));
+  fields.add("deadline_ms").add(store.number(plan.deadline_ms));
+  fields.add("consent").add(plan.consent_on_silence ? "1" : "0");
+  fields.add("max_attempts").add(store.number(plan.max_attempts)).add("last_error").add("");
+  return fields;
+}
 
-  Words arguments;
-  arguments.add(store.number(4 + keys.count())).add(app_key).add(send_key_).add(deadline_key_);
-  arguments.add(pending_key).append(keys);
-  arguments.add(round.fingerprint).add(store.number(round.now_ms + round.lease_ms));
-  arguments.add(store.number(app.count())).add(store.number(query_words));
-  arguments.append(app).append(queries);
-  auto reply = run(open_, arguments);
-  if (!reply.ok()) {
-    return reply.takeError();
-  }
-  const redisReply* raw = reply->get();
-  const std::string_view answer =
-      raw->type == REDIS_REPLY_STRING ? std::string_view(raw->str, raw->len) : std::string_view();
+// kOpen's answer; the claims are the plan's, so Redis need not send them.
+Result<Opened> RedisConformityTracker::openedOf(const redisReply* reply, const OpenRound& round) {
+  const std::string_view answer = reply->type == REDIS_REPLY_STRING
+                                      ? std::string_view(reply->str, reply->len)
+                                      : std::string_view();
   Opened opened;
   if (answer == "duplicate" || answer == "conflict") {
     opened.result = answer == "duplicate" ? OpenResult::kDuplicate : OpenResult::kConflict;
@@ -436,9 +421,43 @@ Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
     return unexpected("the opening of a round", answer);
   }
   for (const QueryPlan& plan : round.queries) {
-    opened.claimed.push_back(ClaimedQuery{plan.query_id, plan.body, 1, plan.deadline_ms, request});
+    opened.claimed.push_back(
+        ClaimedQuery{plan.query_id, plan.body, 1, plan.deadline_ms, round.request});
   }
   return opened;
+}
+
+// KEYS and ARGV in the layout kOpen reads.
+Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
+  const registry::ConformityRequest& request = round.request;
+  if (round.queries.empty()) {
+    return registry::makeError(ErrorCode::kInvalidField, "application " + request.application_id +
+                                                             ": a round without queries");
+  }
+  WordStore store;
+  Words query_keys;
+  Words queries;
+  int query_words = 0;
+  for (const QueryPlan& plan : round.queries) {
+    query_keys.add(store.keep(queryKey(plan.query_id)));
+    Words fields = queryFields(store, round, plan);
+    query_words = fields.count();
+    queries.add(plan.query_id).add(store.number(plan.deadline_ms)).append(fields);
+  }
+  const Words app = appFields(store, round);
+
+  Words arguments;
+  arguments.add(store.number(4 + query_keys.count()));
+  arguments.add(store.keep(appKey(request.application_id))).add(send_key_).add(deadline_key_);
+  arguments.add(store.keep(pendingKey(request.licensor))).append(query_keys);
+  arguments.add(round.fingerprint).add(store.number(round.now_ms + round.lease_ms));
+  arguments.add(store.number(app.count())).add(store.number(query_words));
+  arguments.append(app).append(queries);
+  auto reply = run(open_, arguments);
+  if (!reply.ok()) {
+    return reply.takeError();
+  }
+  return openedOf(reply->get(), round);
 }
 
 Result<std::vector<ClaimedQuery>> RedisConformityTracker::claimSends(std::int64_t now_ms,
