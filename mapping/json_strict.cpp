@@ -1,0 +1,125 @@
+// Strict JSON parsing (mapping/json_strict.hpp). nlohmann's parser callback
+// sees every key as it is read; the keys of each open object are kept on a
+// stack so that a repeat is found at any depth without a second pass.
+#include "mapping/json_strict.hpp"
+
+#include <set>
+#include <vector>
+
+namespace licgate::mapping {
+
+using registry::ErrorCode;
+using registry::makeError;
+using registry::Result;
+
+namespace {
+
+// One open container while parsing.
+struct Frame {
+  bool is_array = false;
+  std::string path;
+  std::set<std::string> keys;  // objects: the keys read so far
+  std::string key;             // objects: the key whose value is being read
+  std::size_t index = 0;       // arrays: the element being read
+};
+
+class RepeatFinder {
+ public:
+  explicit RepeatFinder(std::string_view root_name) : root_name_(root_name) {}
+
+  const std::string& firstRepeated() const { return repeated_; }
+
+  bool onEvent(int /*depth*/, StrictJson::parse_event_t event, StrictJson& parsed) {
+    using Event = StrictJson::parse_event_t;
+    switch (event) {
+      case Event::object_start:
+      case Event::array_start:
+        frames_.push_back(Frame{event == Event::array_start, childPath(), {}, {}, 0});
+        break;
+      case Event::key:
+        takeKey(parsed.get<std::string>());
+        break;
+      case Event::object_end:
+      case Event::array_end:
+        frames_.pop_back();
+        advance();
+        break;
+      case Event::value:
+        advance();
+        break;
+    }
+    return true;
+  }
+
+ private:
+  // The path of the value about to be read in the innermost container.
+  std::string childPath() const {
+    if (frames_.empty()) {
+      return std::string(root_name_);
+    }
+    const Frame& frame = frames_.back();
+    if (frame.is_array) {
+      return frame.path + "[" + std::to_string(frame.index) + "]";
+    }
+    return memberPath(frame.path, frame.key);
+  }
+
+  void takeKey(std::string key) {
+    Frame& frame = frames_.back();
+    if (!frame.keys.insert(key).second && repeated_.empty()) {
+      repeated_ = memberPath(frame.path, key);
+    }
+    frame.key = std::move(key);
+  }
+
+  void advance() {
+    if (!frames_.empty() && frames_.back().is_array) {
+      ++frames_.back().index;
+    }
+  }
+
+  std::string_view root_name_;
+  std::vector<Frame> frames_;
+  std::string repeated_;
+};
+
+// nlohmann's message without its "[json.exception.parse_error.101] " tag,
+// which means nothing to a sender.
+std::string describe(const StrictJson::exception& ex) {
+  std::string_view text = ex.what();
+  if (!text.empty() && text.front() == '[') {
+    std::size_t end = text.find("] ");
+    if (end != std::string_view::npos) {
+      text.remove_prefix(end + 2);
+    }
+  }
+  return std::string(text);
+}
+
+}  // namespace
+
+std::string memberPath(std::string_view parent, std::string_view key) {
+  if (parent.empty()) {
+    return std::string(key);
+  }
+  return std::string(parent) + "." + std::string(key);
+}
+
+Result<StrictJson> parseStrictJson(std::string_view text, std::string_view root_name) {
+  RepeatFinder finder(root_name);
+  StrictJson parsed;
+  try {
+    parsed = StrictJson::parse(
+        text, [&finder](int depth, StrictJson::parse_event_t event, StrictJson& value) {
+          return finder.onEvent(depth, event, value);
+        });
+  } catch (const StrictJson::parse_error& ex) {
+    return makeError(ErrorCode::kMalformed, "not valid JSON: " + describe(ex));
+  }
+  if (!finder.firstRepeated().empty()) {
+    return makeError(ErrorCode::kInvalidField, finder.firstRepeated() + ": is given twice");
+  }
+  return parsed;
+}
+
+}  // namespace licgate::mapping
