@@ -441,6 +441,11 @@ Result<registry::Verdict> verdictOfText(std::string_view text, std::string_view 
 Result<std::string> compactDataJson(std::string_view text, std::string_view where) {
   auto parsed = parseStrictJson(text, where);
   if (!parsed) {
+    // A repeated key is already named under `where`; text that is not JSON
+    // is the parameter's fault, not the envelope's.
+    if (parsed.error().code == ErrorCode::kInvalidField) {
+      return parsed.takeError();
+    }
     return invalid(where, parsed.error().message);
   }
   if (!parsed->is_object()) {
