@@ -45,7 +45,8 @@ registry::Error invalid(std::string_view path, std::string_view why) {
   return makeError(ErrorCode::kInvalidField, std::string(path) + ": " + std::string(why));
 }
 
-// Refuses a member of `object` that is not one of `known`.
+// A misspelt member must be refused, not ignored: the sender would think
+// licgate had read what it meant.
 Status refuseUnknown(const Json& object, std::string_view path,
                      std::initializer_list<std::string_view> known) {
   for (const auto& [key, value] : object.items()) {
@@ -60,7 +61,7 @@ Status refuseUnknown(const Json& object, std::string_view path,
   return {};
 }
 
-// The member `key` of `object` under `path`; nullptr when absent.
+// nullptr when `object` has no member `key`.
 const Json* findMember(const Json& object, std::string_view key) {
   auto found = object.find(std::string(key));
   return found == object.end() ? nullptr : &*found;

@@ -3,9 +3,12 @@
 //
 // Readers are strict, as for licence events: unknown or repeated members
 // are refused, every required member must be there with the right type,
-// and each error names the member ("applicant.iin_bin: is required").
-// They check the form only; registry::checkRequest and checkConclusion
-// check the values.
+// and each error names the member ("applicant.iin_bin: is required",
+// "applicant.iin_bin: is not a string", "data.site: is given twice" for a
+// key repeated at any depth). They check the form only;
+// registry::checkRequest and checkConclusion check the values. Nothing
+// here blocks or does I/O; writers never fail (text that is not UTF-8, which
+// no reader lets in, is written as U+FFFD).
 #pragma once
 
 #include <cstdint>
@@ -51,7 +54,7 @@ registry::Result<QueryMessage> readQueryJson(std::string_view bytes);
 registry::Result<registry::Conclusion> readConclusionJson(std::string_view bytes);
 std::string writeConclusionJson(const registry::Conclusion& conclusion);
 
-// A fingerprint of a conclusion's content (a hex digest of its canonical
+// A fingerprint of a conclusion's content (the hex SHA-256 of its canonical
 // form), so that the same conclusion sent again is told from another one.
 std::string conclusionFingerprint(const registry::Conclusion& conclusion);
 // The same for a request: same application, licensor, applicant, activity
@@ -65,8 +68,10 @@ std::string requestFingerprint(const registry::ConformityRequest& request);
 std::string writeOutcomeJson(const registry::ConformityOutcome& outcome, int utc_offset_minutes);
 
 // One query as the HTTP API shows it: every QueryView field, times as
-// xsd:dateTime, and "working_days_left" when `working_days_left` >= 0.
-// Appended to `out`, a JSON object.
+// xsd:dateTime, and "working_days_left" when `working_days_left` >= 0;
+// "next_attempt", "last_error", "verdict", "signer", "concluded_at" and
+// "late_verdict"/"late_at" only when they have a value. The query's JSON
+// object is appended to `out` (a list being written, say).
 void appendQueryJson(std::string& out, const registry::QueryView& query, int working_days_left,
                      int utc_offset_minutes);
 
@@ -74,6 +79,11 @@ void appendQueryJson(std::string& out, const registry::QueryView& query, int wor
 
 // RequestConformity: applicationId, licensor, applicantIinBin,
 // applicantName, activity, dataJson (a JSON object as text, optional).
+// Parameters come in any order. kInvalidField naming the operation and
+// the parameter: an unknown one, one given twice (`reason` may repeat), one with
+// elements of its own, a required one missing, a dataJson that is not a
+// JSON object (with line and column when it is not JSON), or an operation
+// element other than the reader's in licgate's namespace.
 registry::Result<registry::ConformityRequest> readRequestSoap(const SoapCall& call);
 // SubmitConclusion: queryId, body, verdict, reason (repeated, optional),
 // signer, signedDocument (optional).

@@ -14,6 +14,18 @@ using registry::Result;
 
 namespace {
 
+// Parsing itself keeps no call stack per level, but writing a tree and
+// comparing two are recursive: data nested a million levels deep, which a
+// body of a few megabytes can hold, would overflow the stack of whoever
+// later dumps it. Real data needs a handful of levels.
+constexpr std::size_t kMaxDepth = 64;
+
+// Thrown from the parser's callback, the one way to stop nlohmann's parser
+// at once; caught in parseStrictJson.
+struct TooDeep {
+  std::string path;
+};
+
 // One open container while parsing.
 struct Frame {
   bool is_array = false;
@@ -34,6 +46,9 @@ class RepeatFinder {
     switch (event) {
       case Event::object_start:
       case Event::array_start:
+        if (frames_.size() == kMaxDepth) {
+          throw TooDeep{childPath()};
+        }
         frames_.push_back(Frame{event == Event::array_start, childPath(), {}, {}, 0});
         break;
       case Event::key:
@@ -115,6 +130,10 @@ Result<StrictJson> parseStrictJson(std::string_view text, std::string_view root_
         });
   } catch (const StrictJson::parse_error& ex) {
     return makeError(ErrorCode::kMalformed, "not valid JSON: " + describe(ex));
+  } catch (const TooDeep& deep) {
+    return makeError(ErrorCode::kInvalidField, (deep.path.empty() ? "the value" : deep.path) +
+                                                   ": is nested more than " +
+                                                   std::to_string(kMaxDepth) + " levels deep");
   }
   if (!finder.firstRepeated().empty()) {
     return makeError(ErrorCode::kInvalidField, finder.firstRepeated() + ": is given twice");

@@ -22,7 +22,9 @@ using StrictJson = nlohmann::ordered_json;
 //   column ("syntax error while parsing object ... at line 2, column 5");
 // - kInvalidField: a key given twice, named by its path under `root_name`
 //   ("applicant.name: is given twice"; "data.site" for a nested one; the
-//   path starts at the key when `root_name` is empty).
+//   path starts at the key when `root_name` is empty), or objects and
+//   arrays nested more than 64 levels deep, named by the path of the first
+//   one too deep.
 registry::Result<StrictJson> parseStrictJson(std::string_view text, std::string_view root_name);
 
 // The path of member `key` in the object at `parent` ("" for the root).

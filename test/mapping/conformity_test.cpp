@@ -263,6 +263,33 @@ TEST(ConformityJson, MalformedJsonIsPlacedByLineAndColumn) {
       << request.error().message;
 }
 
+// Data nested without bound would overflow the stack of whatever later
+// writes or compares it; 64 levels are taken, 65 are not.
+TEST(ConformityJson, RefusesDataNestedTooDeep) {
+  const std::string head =
+      R"({"application_id":"A","licensor":"L","applicant":{"iin_bin":"050540004455",)"
+      R"("name":"N"},"activity":"05.1","data":{"a":)";
+  auto nested = [&](int arrays) {
+    return head + std::string(arrays, '[') + std::string(arrays, ']') + "}}";
+  };
+
+  // The first container too deep: the 63rd array.
+  std::string path = "data.a";
+  for (int level = 0; level < 62; ++level) {
+    path += "[0]";
+  }
+
+  auto deepest = readRequestJson(nested(62));
+  auto too_deep = readRequestJson(nested(63));
+  auto hostile = readRequestJson(head + std::string(1'000'000, '['));
+
+  ASSERT_TRUE(deepest.ok()) << deepest.error().message;
+  ASSERT_FALSE(too_deep.ok());
+  EXPECT_EQ(too_deep.error().message, path + ": is nested more than 64 levels deep");
+  ASSERT_FALSE(hostile.ok());
+  EXPECT_EQ(hostile.error().code, ErrorCode::kInvalidField);
+}
+
 TEST(ConformityJson, RefusesTextThatIsNotUtf8) {
   auto request = readRequestJson("{\"application_id\": \"\xff\"}");
 
@@ -738,6 +765,26 @@ TEST(ConformitySoap, WrittenDocumentsValidateAgainstTheSchema) {
   XsdValidation result = validateWithXmllint(documents, "licgate-soap.xsd");
 
   EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
+// The schema holds the writers to something: a query without its deadline,
+// or with a verdict the schema does not list, does not validate.
+TEST(ConformitySoap, SchemaRefusesWhatTheWritersNeverWrite) {
+  std::string query = bodyElement(writeQuerySoap(sampleQuery(), SoapVersion::k11));
+  std::string without_deadline = query;
+  without_deadline.erase(
+      without_deadline.find("<lg:deadline>"),
+      std::string("<lg:deadline>2026-12-18T00:00:00+05:00</lg:deadline>").size());
+  std::string conclusion = bodyElement(writeConclusionSoap(sampleConclusion(), SoapVersion::k11));
+  std::string maybe = conclusion.replace(conclusion.find("does-not-conform"), 16, "maybe");
+
+  XsdValidation missing = validateWithXmllint({without_deadline}, "licgate-soap.xsd");
+  XsdValidation unlisted = validateWithXmllint({maybe}, "licgate-soap.xsd");
+
+  EXPECT_NE(missing.exit_code, 0) << without_deadline;
+  EXPECT_NE(missing.output.find("dataJson"), std::string::npos) << missing.output;
+  EXPECT_NE(unlisted.exit_code, 0) << maybe;
+  EXPECT_NE(unlisted.output.find("maybe"), std::string::npos) << unlisted.output;
 }
 
 }  // namespace
