@@ -10,6 +10,7 @@
 #include <proton/terminus.h>
 
 #include <proton/connection_options.hpp>
+#include <proton/container.hpp>
 #include <proton/delivery_mode.hpp>
 #include <proton/duration.hpp>
 #include <proton/error_condition.hpp>
@@ -49,10 +50,14 @@ struct Pending {
   std::optional<proton::message_id> reply_id;  // kept only when reply-to was set
 };
 
-// An outgoing link a client attached to receive outcome messages.
+// An outgoing link a peer attached to receive outcome messages, or
+// messages sent with sendOnAttached().
 struct ReplyLink {
   proton::sender sender;
   std::string address;
+  // Messages routed here and posted to the connection, not sent yet: the
+  // credit they will take is not free for the next message routed.
+  int posted = 0;
 };
 
 struct ConnectionState {
@@ -61,6 +66,7 @@ struct ConnectionState {
   std::unordered_map<pn_link_t*, std::unique_ptr<LinkState>> receivers;
   std::unordered_map<pn_link_t*, ReplyLink> reply_links;
   std::unordered_map<std::uint64_t, Pending> pending;  // by tag
+  SettlementTracker settlements;                       // sendOnAttached() messages
 };
 
 struct Route {
@@ -188,6 +194,8 @@ void IntakeLoop::on_transport_close(proton::transport& transport) {
 // The connection is gone with its links: its unsettled deliveries can no
 // longer be settled, and their senders will send them again.
 void IntakeLoop::dropConnection(ConnectionState& connection) {
+  connection.settlements.failAll("connection c" + std::to_string(connection.handle->id) +
+                                 " closed before settlement");
   counters_.in_flight.fetch_sub(connection.pending.size(), std::memory_order_relaxed);
   connection.pending.clear();
   for (auto& [raw, link] : connection.receivers) {
@@ -337,8 +345,9 @@ void IntakeLoop::on_sender_open(proton::sender& sender) {
       return;
     }
     std::string address = sender.source().address();
+    // The link stays in mixed mode (AMQP 1.0 section 2.8.2): outcome
+    // messages go pre-settled and sendOnAttached() messages unsettled.
     proton::sender_options options;
-    options.delivery_mode(proton::delivery_mode::AT_MOST_ONCE);
     if (sender.source().dynamic()) {
       address = "licgate/replies/" + std::to_string(connection->handle->id) + "/" +
                 std::to_string(next_dynamic_address_++);
@@ -378,6 +387,8 @@ void IntakeLoop::dropReplyLink(ConnectionState& connection, pn_link_t* raw) {
       break;
     }
   }
+  connection.settlements.failLink(
+      raw, "link to receive from '" + found->second.address + "' closed before settlement");
   connection.reply_links.erase(found);
 }
 
@@ -530,26 +541,33 @@ void IntakeLoop::settle(ConnectionHandle& handle, std::vector<Settlement>& batch
   });
 }
 
-// Picks an open reply link with that source address, on any connection,
-// preferring one with credit.
-void IntakeLoop::queueReply(const std::string& reply_to, const proton::message_id& message_id,
-                            const Verdict& verdict) {
+// An open link with that source address, on any connection, preferring one
+// with credit not yet spoken for; null when none is open.
+Route* IntakeLoop::findRoute(const std::string& address, bool& has_credit) const {
   Route* chosen = nullptr;
-  auto [first, last] = routes_.equal_range(reply_to);
+  has_credit = false;
+  auto [first, last] = routes_.equal_range(address);
   for (auto route = first; route != last; ++route) {
     ConnectionState* owner = route->second->connection->state;
     if (owner == nullptr) {
       continue;
     }
     auto link = owner->reply_links.find(route->second->link);
-    if (link != owner->reply_links.end() && link->second.sender.credit() > 0) {
-      chosen = route->second.get();
-      break;
+    if (link != owner->reply_links.end() && link->second.sender.credit() > link->second.posted) {
+      has_credit = true;
+      return route->second.get();
     }
     if (chosen == nullptr) {
       chosen = route->second.get();
     }
   }
+  return chosen;
+}
+
+void IntakeLoop::queueReply(const std::string& reply_to, const proton::message_id& message_id,
+                            const Verdict& verdict) {
+  bool has_credit = false;
+  Route* chosen = findRoute(reply_to, has_credit);
   if (chosen == nullptr) {
     counters_.replies_unroutable.fetch_add(1, std::memory_order_relaxed);
     logger_->debug("no link from reply-to '{}': outcome of message '{}' not sent", reply_to,
@@ -610,6 +628,102 @@ void IntakeLoop::sendReplies(ConnectionState& connection, std::vector<OutgoingRe
   }
 }
 
+// The route is chosen here, on the container's queue, where every route is
+// known; the message is sent from its connection's own work queue, the only
+// place where what is sent reaches the wire.
+void IntakeLoop::sendOnAttached(const std::string& address, std::shared_ptr<HandedOver> send) {
+  guard("sendOnAttached", [&] {
+    if (shutting_down_) {
+      send->fail("licgate is stopping");
+      return;
+    }
+    bool has_credit = false;
+    Route* route = findRoute(address, has_credit);
+    if (route == nullptr || !has_credit) {
+      send->fail("no link attached to receive from '" + address + "'" +
+                 (route == nullptr ? "" : " has credit"));
+      return;
+    }
+    std::shared_ptr<ConnectionHandle> handle = route->connection;
+    pn_link_t* link = route->link;
+    handle->state->reply_links.at(link).posted += 1;
+    handle->state->connection.work_queue().add([this, handle, link, send] {
+      guard("sendOnAttached", [&] {
+        if (handle->state == nullptr) {
+          send->fail("connection c" + std::to_string(handle->id) + " closed before sending");
+          return;
+        }
+        sendOnLink(*handle->state, link, *send);
+      });
+    });
+  });
+}
+
+void IntakeLoop::sendOnLink(ConnectionState& connection, pn_link_t* raw, HandedOver& send) {
+  auto link = connection.reply_links.find(raw);
+  if (link == connection.reply_links.end()) {
+    send.fail("link closed before sending");
+    return;
+  }
+  link->second.posted -= 1;
+  if (link->second.sender.credit() <= 0) {
+    send.fail("no link attached to receive from '" + link->second.address + "' has credit");
+    return;
+  }
+  logger_->debug("[c{}] message '{}' to '{}' sent unsettled", connection.handle->id,
+                 send.message.message_id, link->second.address);
+  connection.settlements.send(link->second.sender, makeOutboundMessage(send.message),
+                              std::move(send.done), send.deadline);
+  send.done = nullptr;
+  scheduleExpiry(connection);
+}
+
+// One timer on the container, only while messages wait for settlement. A
+// timer on a connection's work queue would outlive the connection, and
+// Proton 0.37 crashes when it fires after the connection is freed.
+void IntakeLoop::scheduleExpiry(ConnectionState& connection) {
+  if (expiry_scheduled_) {
+    return;
+  }
+  expiry_scheduled_ = true;
+  proton::duration tick(expiryTick(options_.settle_timeout).count());
+  connection.connection.container().schedule(tick, [this] {
+    guard("settle timeout", [&] {
+      expiry_scheduled_ = false;
+      ConnectionState* waiting = nullptr;
+      for (auto& [raw, state] : connections_) {
+        state->settlements.expire(SteadyClock::now(), options_.settle_timeout);
+        if (!state->settlements.empty()) {
+          waiting = state.get();
+        }
+      }
+      if (waiting != nullptr) {
+        scheduleExpiry(*waiting);
+      }
+    });
+  });
+}
+
+void IntakeLoop::on_tracker_accept(proton::tracker& tracker) {
+  on_tracker_settle(tracker);
+}
+
+void IntakeLoop::on_tracker_reject(proton::tracker& tracker) {
+  on_tracker_settle(tracker);
+}
+
+void IntakeLoop::on_tracker_release(proton::tracker& tracker) {
+  on_tracker_settle(tracker);
+}
+
+void IntakeLoop::on_tracker_settle(proton::tracker& tracker) {
+  guard("on_tracker", [&] {
+    if (ConnectionState* connection = findConnection(tracker.connection())) {
+      connection->settlements.onDisposition(tracker);
+    }
+  });
+}
+
 void IntakeLoop::releasePending(ConnectionState& connection) {
   for (auto& [tag, pending] : connection.pending) {
     pending.delivery.release();
@@ -633,6 +747,7 @@ void IntakeLoop::shutDown() {
         guard("close", [&] {
           if (handle->state != nullptr) {
             releasePending(*handle->state);
+            handle->state->settlements.failAll("licgate is stopping");
             handle->state->connection.close();
           }
         });
@@ -652,6 +767,7 @@ void IntakeLoop::forgetConnections() {
   connections_.clear();
   routes_.clear();
   outgoing_.clear();
+  expiry_scheduled_ = false;
   listener_ = proton::listener();
   shutting_down_ = false;
 }

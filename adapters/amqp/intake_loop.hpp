@@ -36,6 +36,7 @@
 
 #include "adapters/amqp/intake_server.hpp"
 #include "adapters/amqp/job_queue.hpp"
+#include "adapters/amqp/settlement_tracker.hpp"
 
 struct pn_connection_t;
 struct pn_link_t;
@@ -104,6 +105,11 @@ class IntakeLoop final : public proton::messaging_handler, public proton::listen
   // batch, tops up credit, sends the outcome messages.
   void settle(ConnectionHandle& handle, std::vector<Settlement>& batch);
 
+  // Runs on the container's work queue: picks a link attached to receive
+  // from `address` with credit and sends there on its connection's turn
+  // (IntakeServer::sendOnAttached).
+  void sendOnAttached(const std::string& address, std::shared_ptr<HandedOver> send);
+
   // Releases every unsettled delivery (the senders may send them again),
   // stops listening and closes the connections.
   void shutDown();
@@ -132,6 +138,10 @@ class IntakeLoop final : public proton::messaging_handler, public proton::listen
   void on_sender_detach(proton::sender& sender) override;
   void on_message(proton::delivery& delivery, proton::message& message) override;
   void on_error(const proton::error_condition& condition) override;
+  void on_tracker_accept(proton::tracker& tracker) override;
+  void on_tracker_reject(proton::tracker& tracker) override;
+  void on_tracker_release(proton::tracker& tracker) override;
+  void on_tracker_settle(proton::tracker& tracker) override;
 
  private:
   ConnectionState* findConnection(const proton::connection& connection) const;
@@ -150,6 +160,10 @@ class IntakeLoop final : public proton::messaging_handler, public proton::listen
   void topUpCredit(LinkState& link);
   void scheduleTopUp(ConnectionState& connection, pn_link_t* link);
   void releasePending(ConnectionState& connection);
+
+  Route* findRoute(const std::string& address, bool& has_credit) const;
+  void sendOnLink(ConnectionState& connection, pn_link_t* link, HandedOver& send);
+  void scheduleExpiry(ConnectionState& connection);
 
   void queueReply(const std::string& reply_to, const proton::message_id& message_id,
                   const Verdict& verdict);
@@ -175,6 +189,7 @@ class IntakeLoop final : public proton::messaging_handler, public proton::listen
   std::uint64_t next_tag_ = 1;
   std::uint64_t next_dynamic_address_ = 1;
   std::size_t reserved_credit_ = 0;  // sum of the windows of open intake links
+  bool expiry_scheduled_ = false;
   bool shutting_down_ = false;
 };
 

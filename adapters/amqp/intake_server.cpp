@@ -86,6 +86,8 @@ class ProtonIntakeServer final : public IntakeServer {
   int boundPort() const override { return bound_port_.load(); }
   void stop() override;
   IntakeStats stats() const override;
+  void sendOnAttached(const std::string& address, OutboundMessage message,
+                      SendCallback done) override;
 
  private:
   Status makeContainer(const std::string& address, std::function<void(int, std::string)> on_listen);
@@ -318,6 +320,23 @@ IntakeStats ProtonIntakeServer::stats() const {
   stats.connections = counters_.connections.load();
   stats.loop_restarts = counters_.loop_restarts.load();
   return stats;
+}
+
+// A job the container drops unrun (it stopped or failed first) reports the
+// message kFailed as it is destroyed (HandedOver).
+void ProtonIntakeServer::sendOnAttached(const std::string& address, OutboundMessage message,
+                                        SendCallback done) {
+  auto send = std::make_shared<HandedOver>(std::move(message), std::move(done),
+                                           SteadyClock::now() + options_.settle_timeout);
+  bool posted = false;
+  {
+    std::lock_guard lock(container_mutex_);
+    posted = !stopping_ && control_ &&
+             control_->add([this, address, send] { loop_.sendOnAttached(address, send); });
+  }
+  if (!posted) {
+    send->fail("the AMQP intake is not running");
+  }
 }
 
 void ProtonIntakeServer::runPrepare() {

@@ -18,6 +18,7 @@
 // No Proton type appears here: the gateway sees plain structs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/amqp/outbound.hpp"
 #include "registry/result.hpp"
 
 namespace licgate::adapters::amqp {
@@ -42,6 +44,9 @@ struct IntakeOptions {
   // under max_in_flight * max_message_bytes.
   std::size_t max_in_flight = 4000;
   std::vector<std::string> addresses = {"licences/events"};
+  // A message sent with sendOnAttached() and not settled this long after
+  // it was handed over is reported kFailed.
+  std::chrono::milliseconds settle_timeout{10'000};
 };
 
 struct Delivery {
@@ -135,6 +140,18 @@ class IntakeServer {
   virtual void stop() = 0;
 
   virtual IntakeStats stats() const = 0;
+
+  // Sends `message` on a link that a peer attached to licgate's listener
+  // to receive from `address` (the links outcome messages go out on; one
+  // with credit, on any connection). It goes unsettled and `done` is called
+  // once, on the event loop, with the receiver's outcome, or kFailed: at
+  // once when no such link is open or none has credit ("no link attached
+  // to receive from 'X'"), when the link or its connection closes first
+  // ("... closed before settlement"), when IntakeOptions::settle_timeout
+  // passes, when the intake is not running or stops. Thread-safe and
+  // non-blocking.
+  virtual void sendOnAttached(const std::string& address, OutboundMessage message,
+                              SendCallback done) = 0;
 };
 
 std::unique_ptr<IntakeServer> makeIntakeServer(IntakeOptions options, StagedProcessor processor);

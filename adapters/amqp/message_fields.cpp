@@ -134,6 +134,41 @@ proton::message makeOutcomeMessage(const std::string& reply_to,
   return reply;
 }
 
+proton::message makeOutboundMessage(const OutboundMessage& outbound) {
+  proton::message message;
+  message.id(proton::message_id(outbound.message_id));
+  if (!outbound.subject.empty()) {
+    message.subject(outbound.subject);
+  }
+  if (!outbound.content_type.empty()) {
+    message.content_type(outbound.content_type);
+  }
+  auto& properties = message.properties();
+  for (const auto& [name, value] : outbound.properties) {
+    properties.put(name, value);
+  }
+  // inferred: binary travels as a data section rather than an amqp-value.
+  message.inferred(true);
+  message.body(proton::binary(outbound.body.begin(), outbound.body.end()));
+  return message;
+}
+
+const char* sendOutcomeName(SendOutcome outcome) {
+  switch (outcome) {
+    case SendOutcome::kAccepted:
+      return "accepted";
+    case SendOutcome::kRejected:
+      return "rejected";
+    case SendOutcome::kReleased:
+      return "released";
+    case SendOutcome::kModified:
+      return "modified";
+    case SendOutcome::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
 const char* settleName(Settle settle) {
   switch (settle) {
     case Settle::kAccept:

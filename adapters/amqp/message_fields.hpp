@@ -1,5 +1,6 @@
 // Reading a Proton message into the plain Delivery the gateway sees, and
-// writing the outcome message that goes back to reply-to.
+// writing the outcome message that goes back to reply-to and the messages
+// licgate sends itself.
 //
 // Internal to adapters/amqp: Proton types appear here and nowhere else.
 #pragma once
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "adapters/amqp/intake_server.hpp"
+#include "adapters/amqp/outbound.hpp"
 #include "registry/result.hpp"
 
 namespace licgate::adapters::amqp {
@@ -31,6 +33,11 @@ registry::Status readDelivery(const proton::message& message, Delivery& delivery
 // verdict and the body is its description.
 proton::message makeOutcomeMessage(const std::string& reply_to,
                                    const proton::message_id& message_id, const Verdict& verdict);
+
+// The message licgate sends for an OutboundMessage: message-id as a
+// string, the body as one data section (AMQP 1.0 section 3.2.6), the
+// properties as string application properties.
+proton::message makeOutboundMessage(const OutboundMessage& outbound);
 
 // "accepted", "rejected" or "released": the AMQP outcome names (section 3.4).
 const char* settleName(Settle settle);
