@@ -77,6 +77,18 @@ std::optional<std::string> dialAddress(const std::string& url) {
   return std::string(host) + ":" + std::to_string(port);
 }
 
+// A peer that vanishes without closing its socket would otherwise hold its
+// connection open for ever, every message to it waiting out the settle
+// timeout; with an idle timeout Proton sends heartbeats and closes the
+// transport when the peer sends nothing for this long (AMQP 1.0 section
+// 2.4.5), and the next message dials again.
+constexpr std::chrono::seconds kIdleTimeout(30);
+
+proton::connection_options connectionOptions() {
+  return proton::connection_options().idle_timeout(
+      proton::duration(std::chrono::milliseconds(kIdleTimeout).count()));
+}
+
 struct Item {
   std::string url;
   std::string address;
@@ -213,7 +225,6 @@ Status ProtonOutbound::start() {
     std::lock_guard inbox_lock(inbox_mutex_);
     accepting_ = true;
   }
-  postDrain();
   return {};
 }
 
@@ -242,32 +253,27 @@ void ProtonOutbound::send(const std::string& url, const std::string& address,
     send->fail("url '" + url + "' is not amqp://HOST:PORT");
     return;
   }
-  bool post = false;
-  {
-    std::unique_lock lock(inbox_mutex_);
-    if (!accepting_) {
-      lock.unlock();
-      send->fail("the AMQP outbound is not running (not started, or licgate is stopping)");
-      return;
-    }
-    inbox_.push_back(Item{url, address, std::move(send)});
-    post = !drain_posted_;
-    drain_posted_ = true;
+  std::unique_lock lock(inbox_mutex_);
+  if (!accepting_) {
+    lock.unlock();
+    send->fail("the AMQP outbound is not running (not started, or licgate is stopping)");
+    return;
   }
-  if (post && !control_->add([this] { drain(); })) {
-    logger_->debug("AMQP outbound container is stopping: its inbox is failed by stop()");
-  }
+  inbox_.push_back(Item{url, address, std::move(send)});
+  postDrain();
 }
 
+// The caller holds inbox_mutex_: while accepting_ is set under it, stop()
+// has not begun and control_ is alive. One drain job serves whatever
+// arrives until it runs, so a burst of sends costs one wake-up.
 void ProtonOutbound::postDrain() {
-  {
-    std::lock_guard lock(inbox_mutex_);
-    if (drain_posted_ || inbox_.empty()) {
-      return;
-    }
-    drain_posted_ = true;
+  if (drain_posted_ || inbox_.empty()) {
+    return;
   }
-  control_->add([this] { drain(); });
+  drain_posted_ = true;
+  if (!control_->add([this] { drain(); })) {
+    logger_->debug("AMQP outbound container is stopping: stop() fails its inbox");
+  }
 }
 
 // Sorts what arrived to its peers, dialling those not connected; each peer
@@ -312,7 +318,7 @@ void ProtonOutbound::dialOrRefuse(Peer& peer, Item& item, std::vector<Peer*>& to
       return;
     }
     logger_->debug("AMQP outbound: connecting to {}", peer.url);
-    peer.connection = container_->connect(peer.dial);
+    peer.connection = container_->connect(peer.dial, connectionOptions());
     peer.state = PeerState::kConnecting;
     by_connection_[protonC(peer.connection)] = &peer;
   }

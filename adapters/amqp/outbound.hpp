@@ -45,8 +45,10 @@ struct SendReceipt {
   std::string description;
 };
 
-// Called exactly once per message, on a thread of the sender's own: it must
-// not block (hand the receipt to a queue).
+// Called exactly once per message, on the sender's event-loop thread; or,
+// for a message that fails at once, on the caller's thread before send()
+// returns; or on the thread calling stop(). It must not block (hand the
+// receipt to a queue) and may call send() again.
 using SendCallback = std::function<void(const SendReceipt&)>;
 
 struct OutboundOptions {
@@ -76,7 +78,10 @@ class AmqpOutbound {
 
   // Sends `message` to `address` at the peer `url` ("amqp://host:port").
   // Thread-safe and non-blocking; `done` is called once, later (or at once,
-  // kFailed, when the outbound is stopped or the URL does not parse).
+  // kFailed, when the outbound is not started or stopped, or the URL does
+  // not parse). kFailed descriptions: "connection to URL failed: ...",
+  // "... closed before settlement: ...", "no settlement within N ms",
+  // "licgate is stopping".
   virtual void send(const std::string& url, const std::string& address, OutboundMessage message,
                     SendCallback done) = 0;
 

@@ -93,7 +93,7 @@ void report(SendCallback& done, const SendReceipt& receipt) {
 }
 
 std::chrono::milliseconds expiryTick(std::chrono::milliseconds timeout) {
-  return std::clamp(timeout / 10, std::chrono::milliseconds(5), std::chrono::milliseconds(500));
+  return std::clamp(timeout / 10, std::chrono::milliseconds(5), std::chrono::milliseconds(100));
 }
 
 HandedOver::~HandedOver() {

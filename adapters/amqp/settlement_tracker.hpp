@@ -34,7 +34,9 @@ using SteadyClock = std::chrono::steady_clock;
 void report(SendCallback& done, const SendReceipt& receipt);
 
 // How often expire() runs: often enough that a timeout is reported within
-// a tenth of it, seldom enough to cost nothing while messages flow.
+// a tenth of it, seldom enough to cost nothing while messages flow, and at
+// most 100 ms, since a stopping container waits for its pending timer
+// (Proton 0.37 cannot cancel one).
 std::chrono::milliseconds expiryTick(std::chrono::milliseconds timeout);
 
 // A message handed over to the event loop and not yet sent. When the job
