@@ -259,6 +259,22 @@ TEST_F(OutboundTest, ManyMessagesAreEachReportedOnce) {
   EXPECT_EQ(outbound_->inFlight(), 0u);
 }
 
+TEST_F(OutboundTest, LinkThePeerRefusesFailsItsMessagesNamingTheAddress) {
+  auto peer = SettlingPeer::listening(0);
+  startOutbound();
+
+  outbound_->send(urlOf(peer->port()), "refused/fire", queryMessage("accept-1"),
+                  receipts_.callbackFor("accept-1"));
+  sendTo(peer->port(), "accept-2");
+
+  ASSERT_TRUE(receipts_.waitFor(2));
+  SendReceipt refused = receipts_.of("accept-1");
+  EXPECT_EQ(refused.outcome, SendOutcome::kFailed);
+  EXPECT_TRUE(contains(refused.description, "link to 'refused/fire'")) << refused.description;
+  EXPECT_TRUE(contains(refused.description, "amqp:not-found")) << refused.description;
+  EXPECT_EQ(receipts_.of("accept-2").outcome, SendOutcome::kAccepted);
+}
+
 TEST_F(OutboundTest, OneConnectionCarriesSeveralAddresses) {
   auto peer = SettlingPeer::listening(0);
   startOutbound();

@@ -3,7 +3,8 @@
 // attaches a receiving link to an address on licgate's listener (for
 // IntakeServer::sendOnAttached). It settles each message as its id says:
 // "accept-...", "reject-..." (amqp:precondition-failed, "bad query <id>"),
-// "release-...", "modify-...", and "hold-..." is never settled. It runs its
+// "release-...", "modify-...", and "hold-..." is never settled. As a
+// listener it refuses links to addresses under "refused/". It runs its
 // own container on its own thread and records every message.
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <proton/connection.hpp>
 #include <proton/container.hpp>
 #include <proton/delivery.hpp>
+#include <proton/error_condition.hpp>
 #include <proton/listen_handler.hpp>
 #include <proton/listener.hpp>
 #include <proton/message.hpp>
@@ -129,6 +131,11 @@ class SettlingPeer : public proton::messaging_handler, public proton::listen_han
   }
 
   void on_receiver_open(proton::receiver& receiver) override {
+    if (receiver.target().address().starts_with("refused/")) {
+      receiver.open();
+      receiver.close(proton::error_condition("amqp:not-found", "no such address"));
+      return;
+    }
     if (!receiver.active()) {
       receiver.open(receiverOptions());
     }
