@@ -647,34 +647,34 @@ void IntakeLoop::sendOnAttached(const std::string& address, std::shared_ptr<Hand
     std::shared_ptr<ConnectionHandle> handle = route->connection;
     pn_link_t* link = route->link;
     handle->state->reply_links.at(link).posted += 1;
-    handle->state->connection.work_queue().add([this, handle, link, send] {
+    handle->state->connection.work_queue().add([this, handle, link, address, send] {
       guard("sendOnAttached", [&] {
         if (handle->state == nullptr) {
-          send->fail("connection c" + std::to_string(handle->id) + " closed before sending");
+          send->fail("connection c" + std::to_string(handle->id) + " closed before sending to '" +
+                     address + "'");
           return;
         }
-        sendOnLink(*handle->state, link, *send);
+        sendOnLink(*handle->state, link, address, *send);
       });
     });
   });
 }
 
-void IntakeLoop::sendOnLink(ConnectionState& connection, pn_link_t* raw, HandedOver& send) {
+void IntakeLoop::sendOnLink(ConnectionState& connection, pn_link_t* raw, const std::string& address,
+                            HandedOver& send) {
   auto link = connection.reply_links.find(raw);
   if (link == connection.reply_links.end()) {
-    send.fail("link closed before sending");
+    send.fail("link to receive from '" + address + "' closed before sending");
     return;
   }
   link->second.posted -= 1;
   if (link->second.sender.credit() <= 0) {
-    send.fail("no link attached to receive from '" + link->second.address + "' has credit");
+    send.fail("no link attached to receive from '" + address + "' has credit");
     return;
   }
   logger_->debug("[c{}] message '{}' to '{}' sent unsettled", connection.handle->id,
                  send.message.message_id, link->second.address);
-  connection.settlements.send(link->second.sender, makeOutboundMessage(send.message),
-                              std::move(send.done), send.deadline);
-  send.done = nullptr;
+  connection.settlements.send(link->second.sender, send);
   scheduleExpiry(connection);
 }
 

@@ -162,7 +162,8 @@ class IntakeLoop final : public proton::messaging_handler, public proton::listen
   void releasePending(ConnectionState& connection);
 
   Route* findRoute(const std::string& address, bool& has_credit) const;
-  void sendOnLink(ConnectionState& connection, pn_link_t* link, HandedOver& send);
+  void sendOnLink(ConnectionState& connection, pn_link_t* link, const std::string& address,
+                  HandedOver& send);
   void scheduleExpiry(ConnectionState& connection);
 
   void queueReply(const std::string& reply_to, const proton::message_id& message_id,

@@ -33,7 +33,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include "adapters/amqp/message_fields.hpp"
 #include "adapters/amqp/proton_access.hpp"
 #include "adapters/amqp/settlement_tracker.hpp"
 #include "adapters/logger.hpp"
@@ -394,10 +393,7 @@ Link& ProtonOutbound::linkFor(Peer& peer, const std::string& address) {
 
 void ProtonOutbound::sendWaiting(Peer& peer, Link& link) {
   while (!link.waiting.empty() && link.sender.credit() > 0) {
-    HandedOver& next = *link.waiting.front();
-    peer.settlements->send(link.sender, makeOutboundMessage(next.message), std::move(next.done),
-                           next.deadline);
-    next.done = nullptr;
+    peer.settlements->send(link.sender, *link.waiting.front());
     link.waiting.pop_front();
   }
 }

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <optional>
 
+#include "adapters/amqp/message_fields.hpp"
 #include "adapters/amqp/proton_access.hpp"
 #include "adapters/logger.hpp"
 
@@ -112,12 +113,20 @@ SettlementTracker::~SettlementTracker() {
   failAll("the connection is gone");
 }
 
-void SettlementTracker::send(proton::sender& sender, const proton::message& message,
-                             SendCallback done, SteadyClock::time_point deadline) {
+// The callback stays with `handed` until the message is out, so that a
+// throw from Proton still leaves someone to report it.
+void SettlementTracker::send(proton::sender& sender, HandedOver& handed) {
   std::uint64_t tag = next_tag_++;
-  proton::tracker tracker = sender.send(message, tagBytes(tag));
+  proton::tracker tracker;
+  try {
+    tracker = sender.send(makeOutboundMessage(handed.message), tagBytes(tag));
+  } catch (const std::exception& error) {
+    handed.fail(std::string("cannot send: ") + error.what());
+    return;
+  }
   pn_link_t* link = protonC(sender);
-  sent_.emplace(tag, Sent{tracker, std::move(done), deadline, link});
+  sent_.emplace(tag, Sent{tracker, std::move(handed.done), handed.deadline, link});
+  handed.done = nullptr;
   order_[link].push_back(tag);
 }
 

@@ -65,10 +65,11 @@ class SettlementTracker {
   SettlementTracker(const SettlementTracker&) = delete;
   SettlementTracker& operator=(const SettlementTracker&) = delete;
 
-  // Sends `message` unsettled on `sender` (which must have credit) and
-  // reports its settlement to `done`, or kFailed once `deadline` passes.
-  void send(proton::sender& sender, const proton::message& message, SendCallback done,
-            SteadyClock::time_point deadline);
+  // Sends the message unsettled on `sender` (which must have credit) and
+  // takes over its callback, which then gets the settlement, or kFailed
+  // once the deadline passes. A message Proton cannot send is reported
+  // kFailed at once.
+  void send(proton::sender& sender, HandedOver& handed);
 
   // From the on_tracker_* handlers: reports the receiver's outcome once it
   // has given one; later events of the same delivery are ignored.
