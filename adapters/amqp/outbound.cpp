@@ -111,7 +111,7 @@ struct Peer {
   std::vector<Item> outbox;  // arrived since the connection's last turn
   std::unordered_map<std::string, std::unique_ptr<Link>> links;  // by address
   std::unordered_map<pn_link_t*, Link*> by_link;
-  std::unique_ptr<SettlementTracker> settlements = std::make_unique<SettlementTracker>();
+  SettlementTracker settlements;
   bool flush_posted = false;
   SteadyClock::time_point redial_at{};
   std::string last_error;
@@ -224,6 +224,7 @@ Status ProtonOutbound::start() {
     std::lock_guard inbox_lock(inbox_mutex_);
     accepting_ = true;
   }
+  logger_->info("AMQP outbound started as container '{}'", options_.container_id);
   return {};
 }
 
@@ -393,7 +394,7 @@ Link& ProtonOutbound::linkFor(Peer& peer, const std::string& address) {
 
 void ProtonOutbound::sendWaiting(Peer& peer, Link& link) {
   while (!link.waiting.empty() && link.sender.credit() > 0) {
-    peer.settlements->send(link.sender, *link.waiting.front());
+    peer.settlements.send(link.sender, *link.waiting.front());
     link.waiting.pop_front();
   }
 }
@@ -414,7 +415,7 @@ void ProtonOutbound::on_sendable(proton::sender& sender) {
 void ProtonOutbound::onDisposition(proton::tracker& tracker) {
   guard("on_tracker", [&] {
     if (Peer* peer = findPeer(tracker.connection())) {
-      peer->settlements->onDisposition(tracker);
+      peer->settlements.onDisposition(tracker);
     }
   });
 }
@@ -448,7 +449,7 @@ void ProtonOutbound::dropLink(Peer& peer, pn_link_t* raw, const std::string& why
   for (auto& waiting : link->waiting) {
     waiting->fail(where + " closed before sending: " + why);
   }
-  peer.settlements->failLink(raw, where + " closed before settlement: " + why);
+  peer.settlements.failLink(raw, where + " closed before settlement: " + why);
   peer.by_link.erase(found);
   peer.links.erase(link->address);
 }
@@ -489,7 +490,7 @@ void ProtonOutbound::dropConnection(Peer& peer, const std::string& why) {
       waiting->fail(failed);
     }
   }
-  peer.settlements->failAll("connection to " + peer.url + " closed before settlement: " + why);
+  peer.settlements.failAll("connection to " + peer.url + " closed before settlement: " + why);
   peer.links.clear();
   peer.by_link.clear();
   by_connection_.erase(protonC(peer.connection));
@@ -537,7 +538,7 @@ void ProtonOutbound::expire() {
         link->waiting.pop_front();
       }
     }
-    peer->settlements->expire(now, options_.settle_timeout);
+    peer->settlements.expire(now, options_.settle_timeout);
   }
 }
 
@@ -583,7 +584,7 @@ void ProtonOutbound::failEverything() {
       }
       link->waiting.clear();
     }
-    peer->settlements->failAll(kStopping);
+    peer->settlements.failAll(kStopping);
   }
 }
 
@@ -613,6 +614,7 @@ void ProtonOutbound::stop() {
   peers_.clear();
   control_.reset();
   container_.reset();
+  logger_->info("AMQP outbound stopped");
 }
 
 }  // namespace

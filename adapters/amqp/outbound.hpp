@@ -73,7 +73,9 @@ class AmqpOutbound {
   virtual registry::Status start() = 0;
 
   // Reports every message not settled yet as kFailed ("licgate is
-  // stopping"), closes the connections and joins the thread. Idempotent.
+  // stopping"), closes the connections (waiting up to two seconds for
+  // peers to answer the close) and joins the thread. Idempotent. Not from
+  // a SendCallback, which runs on the thread this joins.
   virtual void stop() = 0;
 
   // Sends `message` to `address` at the peer `url` ("amqp://host:port").

@@ -133,6 +133,36 @@ TEST_F(OutboundTest, UnsettledMessageFailsAfterTheSettleTimeout) {
   EXPECT_EQ(receipts_.of("accept-1").outcome, SendOutcome::kAccepted);
 }
 
+TEST_F(OutboundTest, MessageWaitingForCreditFailsAfterTheSettleTimeout) {
+  auto peer = SettlingPeer::listening(0, /*credit=*/0);
+  OutboundOptions options;
+  options.settle_timeout = std::chrono::milliseconds(300);
+  startOutbound(options);
+
+  sendTo(peer->port(), "accept-1");
+
+  ASSERT_TRUE(receipts_.waitFor(1));
+  SendReceipt receipt = receipts_.of("accept-1");
+  EXPECT_EQ(receipt.outcome, SendOutcome::kFailed);
+  EXPECT_TRUE(contains(receipt.description, "no settlement within 300 ms (no credit"))
+      << receipt.description;
+  EXPECT_TRUE(peer->received().empty());
+}
+
+TEST_F(OutboundTest, StopReportsMessagesWaitingForCreditAsFailed) {
+  auto peer = SettlingPeer::listening(0, /*credit=*/0);
+  startOutbound();
+  sendTo(peer->port(), "accept-1");
+  sendTo(peer->port(), "accept-2");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  outbound_->stop();
+
+  ASSERT_EQ(receipts_.count(), 2u);
+  EXPECT_EQ(receipts_.of("accept-1").description, "licgate is stopping");
+  EXPECT_EQ(receipts_.of("accept-2").description, "licgate is stopping");
+}
+
 TEST_F(OutboundTest, StopReportsUnsettledMessagesAsFailed) {
   auto peer = SettlingPeer::listening(0);
   startOutbound();
