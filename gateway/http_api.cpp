@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "gateway/conformity_api.hpp"
+#include "gateway/metrics_text.hpp"
 #include "mapping/error_table.hpp"
 #include "mapping/json_view.hpp"
 #include "registry/identifiers.hpp"
@@ -158,23 +160,6 @@ Result<registry::LicenceQuery> readLicenceQuery(const Request& request) {
   return query;
 }
 
-// One Prometheus sample family (text format 0.0.4).
-class MetricsText {
- public:
-  void family(std::string_view name, std::string_view type, std::string_view help) {
-    out_ << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n';
-  }
-  void sample(std::string_view name, std::uint64_t value) { out_ << name << ' ' << value << '\n'; }
-  void sample(std::string_view name, std::string_view label, std::string_view label_value,
-              std::uint64_t value) {
-    out_ << name << '{' << label << "=\"" << label_value << "\"} " << value << '\n';
-  }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-};
-
 void writeIntakeMetrics(MetricsText& metrics, const IntakeCounters& intake) {
   metrics.family("licgate_intake_messages_total", "counter",
                  "Licence event deliveries decided, by disposition.");
@@ -296,6 +281,9 @@ Response HttpApi::handle(const Request& request) {
   if (path == "/api/v1/stats") {
     return getStats();
   }
+  if (auto answered = conformityRoute(sources_.conformity, request)) {
+    return std::move(*answered);
+  }
   if (path == "/healthz") {
     return jsonResponse(200, R"({"status":"up"})");
   }
@@ -385,6 +373,9 @@ Response HttpApi::getStats() {
     stats["shep"] = {{"sent", shep.sent}, {"retried", shep.retried}, {"failed", shep.failed}};
     stats["shep"]["outbox"] = shep.outbox >= 0 ? nlohmann::ordered_json(shep.outbox) : nullptr;
   }
+  if (sources_.conformity != nullptr) {
+    stats["conformity"] = conformityStatsJson(sources_.conformity->counters());
+  }
   return jsonResponse(200, stats.dump());
 }
 
@@ -435,6 +426,9 @@ Response HttpApi::getMetrics() {
     writeShepMetrics(metrics, sources_.shep_stats());
   }
   writeStoreMetrics(metrics, sources_.store->counts());
+  if (sources_.conformity != nullptr) {
+    writeConformityMetrics(metrics, sources_.conformity->counters());
+  }
   return Response{200, "text/plain; version=0.0.4", metrics.text()};
 }
 

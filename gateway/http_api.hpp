@@ -7,6 +7,8 @@
 //   GET /api/v1/changes?after=N&limit=M
 //   GET /api/v1/dead-letters?after=ID&limit=M
 //   GET /api/v1/stats               register counts and intake counters
+//   GET /api/v1/applications/{id}/conformity, /api/v1/licensors/{code}/pending
+//                                   the conformity flow (gateway/conformity_api.hpp)
 //   GET /healthz                    the process is up
 //   GET /readyz                     the store answers; Redis up, degraded or disabled
 //   GET /metrics                    Prometheus text format 0.0.4
@@ -23,6 +25,7 @@
 #include "adapters/amqp/intake_server.hpp"
 #include "adapters/http/server.hpp"
 #include "adapters/redis/seen_ids.hpp"
+#include "gateway/conformity_flow.hpp"
 #include "gateway/intake_flow.hpp"
 #include "gateway/redis_health.hpp"
 #include "gateway/shep_sender.hpp"
@@ -44,6 +47,7 @@ struct ApiSources {
   // The e-government gateway's outbox (gateway/shep_sender.hpp); empty: no
   // answers are sent through the gateway.
   std::function<ShepSenderCounters()> shep_stats;
+  ConformityFlow* conformity = nullptr;  // null: the conformity flow is off
 };
 
 class HttpApi {

@@ -8,11 +8,16 @@
 #include <memory>
 
 #include "adapters/amqp/intake_server.hpp"
+#include "adapters/amqp/outbound.hpp"
 #include "adapters/http/server.hpp"
+#include "adapters/redis/conformity_tracker.hpp"
 #include "adapters/redis/exchange_log.hpp"
 #include "adapters/redis/seen_ids.hpp"
+#include "gateway/conformity_courier.hpp"
+#include "gateway/conformity_flow.hpp"
 #include "gateway/http_api.hpp"
 #include "gateway/intake_flow.hpp"
+#include "gateway/intake_routing.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/redis_health.hpp"
 #include "gateway/shep_sender.hpp"
@@ -69,6 +74,8 @@ struct RedisClients {
   // incarnation as the duplicate check is: what one register received or
   // answered is never taken for another's.
   std::unique_ptr<adapters::redis::ExchangeLog> exchanges;
+  // The conformity rounds in flight, when the flow is on.
+  std::unique_ptr<adapters::redis::ConformityTracker> conformity;
 };
 
 adapters::redis::RedisOptions optionsFor(const config::RedisConfig& redis,
@@ -119,6 +126,9 @@ RedisClients connectRedis(const config::Config& config, const std::string& incar
       adapters::redis::makeExchangeLog(optionsFor(redis, incarnation), config.shep.chain_ttl_ms);
   clients.seen_ids = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
   clients.probe = adapters::redis::makeSeenIds(optionsFor(redis, incarnation));
+  if (config.conformity.enabled()) {
+    clients.conformity = adapters::redis::makeConformityTracker(optionsFor(redis, incarnation));
+  }
   auto pong = clients.probe->ping();
   if (pong.ok()) {
     getLogger("gateway")->info("redis at {}:{} answers", redis.options.host, redis.options.port);
@@ -127,6 +137,74 @@ RedisClients connectRedis(const config::Config& config, const std::string& incar
   }
   return clients;
 }
+
+// Forwards to the channel courier once it exists: the conformity flow is
+// made before the intake it sends through.
+struct LateCourier final : Courier {
+  Courier* target = nullptr;
+  void send(const config::BodyChannel& channel, Parcel parcel, ReceiptCallback done) override {
+    if (target == nullptr) {
+      done({Receipt::Fate::kRetry, "licgate is starting"});
+      return;
+    }
+    target->send(channel, std::move(parcel), std::move(done));
+  }
+};
+
+// The conformity flow and what it sends with, when it is on. The flow
+// needs the intake (to send on links attached to licgate's listener) and
+// the intake's processor needs the flow, so the flow is made first and its
+// courier connected once the intake exists. Members are destroyed in
+// reverse order: the flow before what it sends with.
+struct Conformity {
+  const config::Config& config;
+  std::unique_ptr<adapters::amqp::AmqpOutbound> outbound;
+  LateCourier courier;
+  std::unique_ptr<ChannelCourier> channels;
+  std::unique_ptr<ConformityFlow> flow;
+
+  Conformity(const config::Config& c, registry::Store& store,
+             adapters::redis::ConformityTracker* tracker)
+      : config(c) {
+    if (tracker != nullptr) {
+      outbound = adapters::amqp::makeAmqpOutbound(
+          {"licgate-outbound", std::chrono::milliseconds(config.conformity.send_timeout_ms),
+           std::chrono::milliseconds(1000)});
+      flow = std::make_unique<ConformityFlow>(config, store, *tracker, courier);
+    }
+  }
+
+  void connect(adapters::amqp::IntakeServer& intake) {
+    if (flow) {
+      channels =
+          std::make_unique<ChannelCourier>(intake, *outbound, config.conformity.send_timeout_ms);
+      courier.target = channels.get();
+    }
+  }
+
+  registry::Status start() {
+    if (!flow) {
+      return {};
+    }
+    if (auto started = outbound->start(); !started.ok()) {
+      return registry::makeError(started.error().code,
+                                 "conformity sending cannot start: " + started.error().message);
+    }
+    flow->start();
+    getLogger("gateway")->info("conformity flow on: {} activities, {} bodies",
+                               config.conformity.activities.size(),
+                               config.conformity.bodies.size());
+    return {};
+  }
+
+  void stop() {
+    if (flow) {
+      flow->stop();
+      channels->stop();
+      outbound->stop();
+    }
+  }
+};
 
 }  // namespace
 
@@ -154,9 +232,25 @@ int runServe(const config::Config& config, const ServeOptions& options) {
   RedisClients redis = connectRedis(config, incarnation, redis_health);
 
   IntakeFlow intake_flow(config, **store, redis.seen_ids.get(), redis_health);
-  auto intake = adapters::amqp::makeIntakeServer(config.amqp, intake_flow.processor());
+  Conformity conformity(config, **store, redis.conformity.get());
+  adapters::amqp::IntakeOptions intake_options = config.amqp;
+  if (conformity.flow) {
+    intake_options.addresses.emplace_back(kRequestsAddress);
+    intake_options.addresses.emplace_back(kConclusionsAddress);
+  }
+  auto intake = adapters::amqp::makeIntakeServer(
+      intake_options, routeDeliveries(intake_flow.processor(), conformity.flow.get()));
+  // The flow sends on links attached to the intake's listener; it is
+  // created before the intake starts, so no conformity delivery finds it
+  // missing.
+  conformity.connect(*intake);
   if (auto started = intake->start(); !started.ok()) {
     log->error("amqp intake cannot start: {}", started.error().message);
+    return 1;
+  }
+  if (auto started = conformity.start(); !started.ok()) {
+    log->error("{}", started.error().message);
+    intake->stop();
     return 1;
   }
 
@@ -185,7 +279,8 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     shep_stats = [&shep_sender] { return shep_sender->stats(); };
   }
   HttpApi api(ApiSources{store->get(), &intake_flow, &redis_health, redis.probe.get(),
-                         [&intake] { return intake->stats(); }, &soap, shep_stats});
+                         [&intake] { return intake->stats(); }, &soap, shep_stats,
+                         conformity.flow.get()});
   auto http = adapters::http::makeServer(config.http, api.handler());
   if (auto started = http->start(); !started.ok()) {
     log->error("http server cannot start: {}", started.error().message);
@@ -208,6 +303,9 @@ int runServe(const config::Config& config, const ServeOptions& options) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   log->info("stopping on {}", signalName(signal));
+  // The flow first: its sends under way are settled by their leases, and
+  // nothing it hands the intake after this is lost (Redis has it).
+  conformity.stop();
   intake->stop();
   http->stop();
   if (shep_sender) {

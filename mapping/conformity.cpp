@@ -360,6 +360,13 @@ std::string writeConclusionJson(const registry::Conclusion& conclusion) {
   return dumpJson(out);
 }
 
+std::string queryIdFor(std::string_view application_id, std::string_view body) {
+  CanonicalForm form("conformity-query/1");
+  form.add(application_id);
+  form.add(body);
+  return "cq-" + form.fingerprint().substr(0, 24);
+}
+
 std::string conclusionFingerprint(const registry::Conclusion& conclusion) {
   CanonicalForm form("licgate-conclusion-1");
   form.add(conclusion.query_id).add(conclusion.body).add(registry::verdictName(conclusion.verdict));

@@ -62,6 +62,12 @@ std::string conclusionFingerprint(const registry::Conclusion& conclusion);
 // do not matter).
 std::string requestFingerprint(const registry::ConformityRequest& request);
 
+// The id of the query of `application_id` to `body`: "cq-" and 24 hex
+// digits of a digest of both, so that a request sent again (after a crash,
+// by another licgate process) makes the same ids, and an id says nothing
+// of the application it is about to whoever reads it on the way.
+std::string queryIdFor(std::string_view application_id, std::string_view body);
+
 // {"application_id", "licensor", "outcome", "decided_at", "conclusions":
 //  [{"query_id", "body", "state", "verdict" (absent when none), "tacit",
 //  "reasons", "signer", "late"}]}.

@@ -5,6 +5,7 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <set>
@@ -674,12 +675,22 @@ TEST_F(ConformityTrackerTest, TwoTrackersNeverClaimTheSameQueryAtOnce) {
   trackers.push_back(makeConformityTracker(options()));
   trackers.push_back(makeConformityTracker(options()));
   std::vector<std::vector<std::string>> claimed(2);
+  // Both connected before either claims, and one query a claim: otherwise
+  // the first to connect could claim everything before the other's first
+  // call, and the test would show nothing of two at once.
+  for (auto& tracker : trackers) {
+    ASSERT_TRUE(tracker->backlog().ok());
+  }
+  std::atomic<bool> go = false;
 
   std::vector<std::thread> threads;
   for (std::size_t t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
-      for (int round = 0; round < 20; ++round) {
-        auto batch = trackers[t]->claimSends(kNow + kLease, kLease, 4);
+      while (!go) {
+        std::this_thread::yield();
+      }
+      for (int round = 0; round < 60; ++round) {
+        auto batch = trackers[t]->claimSends(kNow + kLease, kLease, 1);
         if (batch.ok()) {
           for (const ClaimedQuery& query : *batch) {
             claimed[t].push_back(query.query_id);
@@ -688,6 +699,7 @@ TEST_F(ConformityTrackerTest, TwoTrackersNeverClaimTheSameQueryAtOnce) {
       }
     });
   }
+  go = true;
   for (std::thread& thread : threads) {
     thread.join();
   }

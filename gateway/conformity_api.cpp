@@ -1,0 +1,200 @@
+// The conformity flow's HTTP routes (gateway/conformity_api.hpp).
+#include "gateway/conformity_api.hpp"
+
+#include <charconv>
+
+#include "mapping/conformity.hpp"
+#include "mapping/error_table.hpp"
+#include "mapping/json_view.hpp"
+
+namespace licgate::gateway {
+
+namespace {
+
+using adapters::http::Request;
+using adapters::http::Response;
+using registry::ErrorCode;
+
+constexpr std::string_view kApplicationsPath = "/api/v1/applications/";
+constexpr std::string_view kConformitySuffix = "/conformity";
+constexpr std::string_view kLicensorsPath = "/api/v1/licensors/";
+constexpr std::string_view kPendingSuffix = "/pending";
+constexpr std::size_t kDefaultPending = 100;
+constexpr std::size_t kMaxPending = 10'000;
+
+Response json(int status, std::string body) {
+  return Response{status, "application/json", std::move(body)};
+}
+
+Response error(const registry::Error& e) {
+  return json(mapping::errorTransport(e.code).http_status, mapping::errorToJson(e));
+}
+
+// The part of `path` between `prefix` and `suffix`, when it has that shape
+// and the part is not empty and has no slash.
+std::optional<std::string> middle(const std::string& path, std::string_view prefix,
+                                  std::string_view suffix) {
+  if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
+      path.size() <= prefix.size() + suffix.size()) {
+    return std::nullopt;
+  }
+  std::string part = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+  if (part.find('/') != std::string::npos) {
+    return std::nullopt;
+  }
+  return part;
+}
+
+void appendQueries(std::string& out, ConformityFlow& flow,
+                   const std::vector<registry::QueryView>& queries) {
+  out += '[';
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    const auto& query = queries[i];
+    // Working days left mean something only while the body may still answer.
+    const int left =
+        registry::isFinal(query.state) ? -1 : std::max(0, flow.workingDaysLeft(query.deadline_ms));
+    mapping::appendQueryJson(out, query, left, flow.utcOffsetMinutes());
+  }
+  out += ']';
+}
+
+Response getRound(ConformityFlow& flow, const Request& request, const std::string& id) {
+  if (!request.query.empty()) {
+    return error(registry::makeError(
+        ErrorCode::kInvalidField,
+        "parameter " + request.query.begin()->first + ": unknown (this route takes none)"));
+  }
+  auto round = flow.round(id);
+  if (!round.ok()) {
+    return error(round.error());
+  }
+  if (!round->has_value()) {
+    return error(registry::makeError(ErrorCode::kNotFound,
+                                     "application \"" + id + "\" has no conformity round"));
+  }
+  const RoundView& view = **round;
+  nlohmann::ordered_json head;
+  head["application_id"] = view.request.application_id;
+  head["licensor"] = view.request.licensor;
+  head["activity"] = view.request.activity;
+  head["applicant"] = {{"iin_bin", view.request.applicant.iin_bin}};
+  if (!view.request.applicant.name.empty()) {
+    head["applicant"]["name"] = view.request.applicant.name;
+  }
+  head["outcome"] = view.outcome;
+  if (view.decided_ms > 0) {
+    head["decided_at"] = mapping::formatLocalTime(view.decided_ms, flow.utcOffsetMinutes());
+  }
+  std::string out = head.dump();
+  out.pop_back();  // the closing brace: the queries follow
+  out += ",\"queries\":";
+  appendQueries(out, flow, view.queries);
+  out += '}';
+  return json(200, std::move(out));
+}
+
+Response getPending(ConformityFlow& flow, const Request& request, const std::string& licensor) {
+  std::size_t limit = kDefaultPending;
+  for (const auto& [name, value] : request.query) {
+    if (name != "limit") {
+      return error(registry::makeError(ErrorCode::kInvalidField,
+                                       "parameter " + name + ": unknown (known: limit)"));
+    }
+    if (request.query.count(name) > 1) {
+      return error(registry::makeError(ErrorCode::kInvalidField,
+                                       "parameter limit: given more than once (give it once)"));
+    }
+    std::size_t parsed = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size() || parsed < 1 ||
+        parsed > kMaxPending) {
+      return error(
+          registry::makeError(ErrorCode::kInvalidField, "parameter limit: \"" + value +
+                                                            "\" is not a whole number in 1.." +
+                                                            std::to_string(kMaxPending)));
+    }
+    limit = parsed;
+  }
+  auto pending = flow.pending(licensor, limit);
+  if (!pending.ok()) {
+    return error(pending.error());
+  }
+  nlohmann::ordered_json head;
+  head["licensor"] = licensor;
+  head["count"] = pending->size();
+  std::string out = head.dump();
+  out.pop_back();
+  out += ",\"queries\":";
+  appendQueries(out, flow, *pending);
+  out += '}';
+  return json(200, std::move(out));
+}
+
+}  // namespace
+
+std::optional<Response> conformityRoute(ConformityFlow* flow, const Request& request) {
+  auto application = middle(request.path, kApplicationsPath, kConformitySuffix);
+  auto licensor = middle(request.path, kLicensorsPath, kPendingSuffix);
+  if (!application && !licensor) {
+    return std::nullopt;
+  }
+  if (flow == nullptr) {
+    return error(registry::makeError(
+        ErrorCode::kNotFound,
+        "no resource at " + request.path +
+            ": the conformity flow is off (no conformity.activities configured)"));
+  }
+  return application ? getRound(*flow, request, *application)
+                     : getPending(*flow, request, *licensor);
+}
+
+nlohmann::ordered_json conformityStatsJson(const ConformityCounters& c) {
+  return {{"requestsOpened", c.requests_opened},
+          {"requestsDuplicate", c.requests_duplicate},
+          {"requestsRefused", c.requests_refused},
+          {"sends", c.sends},
+          {"sendsDelivered", c.sends_delivered},
+          {"sendsRetried", c.sends_retried},
+          {"sendsFailed", c.sends_failed},
+          {"conclusionsAccepted", c.conclusions_accepted},
+          {"conclusionsDuplicate", c.conclusions_duplicate},
+          {"conclusionsLate", c.conclusions_late},
+          {"conclusionsRefused", c.conclusions_refused},
+          {"roundsDecided", c.rounds_decided},
+          {"outcomesDelivered", c.outcomes_delivered},
+          {"outcomesRetried", c.outcomes_retried},
+          {"redisErrors", c.redis_errors}};
+}
+
+void writeConformityMetrics(MetricsText& metrics, const ConformityCounters& c) {
+  constexpr std::string_view kRequests = "licgate_conformity_requests_total";
+  metrics.family(kRequests, "counter", "Conformity requests, by result.");
+  metrics.sample(kRequests, "result", "opened", c.requests_opened);
+  metrics.sample(kRequests, "result", "duplicate", c.requests_duplicate);
+  metrics.sample(kRequests, "result", "refused", c.requests_refused);
+  constexpr std::string_view kSends = "licgate_conformity_sends_total";
+  metrics.family(kSends, "counter", "Sends of conformity queries, by receipt.");
+  metrics.sample(kSends, "result", "delivered", c.sends_delivered);
+  metrics.sample(kSends, "result", "retried", c.sends_retried);
+  metrics.sample(kSends, "result", "failed", c.sends_failed);
+  constexpr std::string_view kConclusions = "licgate_conformity_conclusions_total";
+  metrics.family(kConclusions, "counter", "Conclusions from bodies, by result.");
+  metrics.sample(kConclusions, "result", "accepted", c.conclusions_accepted);
+  metrics.sample(kConclusions, "result", "duplicate", c.conclusions_duplicate);
+  metrics.sample(kConclusions, "result", "late", c.conclusions_late);
+  metrics.sample(kConclusions, "result", "refused", c.conclusions_refused);
+  constexpr std::string_view kOutcomes = "licgate_conformity_outcomes_total";
+  metrics.family(kOutcomes, "counter",
+                 "Rounds decided and kept by this process, and outcome deliveries, by result.");
+  metrics.sample(kOutcomes, "result", "decided", c.rounds_decided);
+  metrics.sample(kOutcomes, "result", "delivered", c.outcomes_delivered);
+  metrics.sample(kOutcomes, "result", "retried", c.outcomes_retried);
+  metrics.family("licgate_conformity_redis_errors_total", "counter",
+                 "Calls of the conformity flow that found Redis unavailable.");
+  metrics.sample("licgate_conformity_redis_errors_total", c.redis_errors);
+}
+
+}  // namespace licgate::gateway

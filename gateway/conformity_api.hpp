@@ -1,0 +1,31 @@
+// The conformity flow's routes of the JSON/HTTP API (docs/http-api.md):
+//
+//   GET /api/v1/applications/{id}/conformity   the application's round
+//   GET /api/v1/licensors/{code}/pending?limit=N   the licensor's open queries
+//
+// and its figures for /api/v1/stats and /metrics. Called by HttpApi.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "adapters/http/server.hpp"
+#include "gateway/conformity_flow.hpp"
+#include "gateway/metrics_text.hpp"
+
+namespace licgate::gateway {
+
+// The answer when `request` is one of the routes above; nullopt otherwise.
+// `flow` null (the flow is off) answers them 404 naming why.
+std::optional<adapters::http::Response> conformityRoute(ConformityFlow* flow,
+                                                        const adapters::http::Request& request);
+
+// The flow's counters as /api/v1/stats shows them.
+nlohmann::ordered_json conformityStatsJson(const ConformityCounters& counters);
+
+// The counters as Prometheus families.
+void writeConformityMetrics(MetricsText& metrics, const ConformityCounters& counters);
+
+}  // namespace licgate::gateway

@@ -1,0 +1,609 @@
+// The conformity flow (gateway/conformity_flow.hpp).
+#include "gateway/conformity_flow.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "gateway/logging.hpp"
+#include "mapping/conformity.hpp"
+#include "mapping/error_table.hpp"
+
+namespace licgate::gateway {
+
+namespace {
+
+using adapters::redis::ClaimedQuery;
+using adapters::redis::DecidedRound;
+using registry::ErrorCode;
+using registry::makeError;
+
+constexpr std::int64_t kDayMs = 86'400'000;
+// Claims and batches: large enough that a busy flow spends one Redis call
+// on many queries, small enough that one call stays short.
+constexpr std::size_t kClaimLimit = 1000;
+// An outcome the licensor's channel did not take is sent again after this
+// pause, doubling up to the maximum: a licensor's system is expected to come
+// back, and the outcome must reach it whatever it takes.
+constexpr config::RetryPolicy kOutcomeRetry{1000, 60'000, 1'000'000};
+
+registry::Date localDate(std::int64_t ms, int offset_minutes) {
+  const std::int64_t local = ms + std::int64_t{offset_minutes} * 60'000;
+  const std::int64_t days = local >= 0 ? local / kDayMs : -((-local + kDayMs - 1) / kDayMs);
+  return registry::Date(std::chrono::sys_days(std::chrono::days(days)));
+}
+
+// The start of `date` in the register's zone, as ms since the epoch.
+std::int64_t startOfLocalDay(registry::Date date, int offset_minutes) {
+  const auto days = std::chrono::sys_days(date).time_since_epoch().count();
+  return std::int64_t{days} * kDayMs - std::int64_t{offset_minutes} * 60'000;
+}
+
+adapters::amqp::Verdict verdictOf(const registry::Error& error) {
+  const auto& transport = mapping::errorTransport(error.code);
+  adapters::amqp::Verdict verdict;
+  verdict.settle =
+      transport.amqp_reject ? adapters::amqp::Settle::kReject : adapters::amqp::Settle::kRelease;
+  verdict.condition = std::string(transport.amqp_condition);
+  verdict.description = error.message;
+  verdict.outcome = transport.amqp_reject ? "rejected" : "released";
+  verdict.error_code = std::string(registry::errorCodeName(error.code));
+  return verdict;
+}
+
+adapters::amqp::Verdict accepted(std::string outcome) {
+  adapters::amqp::Verdict verdict;
+  verdict.outcome = std::move(outcome);
+  return verdict;
+}
+
+}  // namespace
+
+std::int64_t systemMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ConformityFlow::ConformityFlow(const config::Config& config, registry::Store& store,
+                               adapters::redis::ConformityTracker& tracker, Courier& courier,
+                               MillisClock clock)
+    : config_(config),
+      store_(store),
+      tracker_(tracker),
+      courier_(courier),
+      clock_(std::move(clock)),
+      calendar_(config.conformity.calendar_data),
+      jitter_(std::random_device{}()) {}
+
+ConformityFlow::~ConformityFlow() {
+  stop();
+}
+
+void ConformityFlow::start(std::chrono::milliseconds poll) {
+  thread_ = std::thread([this, poll] { run(poll); });
+}
+
+void ConformityFlow::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void ConformityFlow::run(std::chrono::milliseconds poll) {
+  auto next_tick = std::chrono::steady_clock::now();
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, next_tick, [this] {
+        return stopping_ || !send_receipts_.empty() || !outcome_receipts_.empty() ||
+               !decided_.empty();
+      });
+      if (stopping_) {
+        return;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= next_tick) {
+      tick();
+      next_tick = std::chrono::steady_clock::now() + poll;
+    } else {
+      drain();
+    }
+  }
+}
+
+std::int64_t ConformityFlow::sendLeaseMs() const {
+  // Longer than a send may take (the courier's timeout), so that a lease
+  // ends only when its claimer is gone, not while it waits for a receipt.
+  return 2 * config_.conformity.send_timeout_ms + 1000;
+}
+
+std::int64_t ConformityFlow::deadlineOf(const config::BodyConfig& body, std::int64_t now_ms) const {
+  if (body.deadline_seconds > 0) {
+    return now_ms + body.deadline_seconds * 1000;
+  }
+  const int offset = config_.conformity.utc_offset_minutes;
+  const registry::Date last =
+      calendar_.addWorkingDays(localDate(now_ms, offset), body.deadline_working_days);
+  return startOfLocalDay(registry::Date(std::chrono::sys_days(last) + std::chrono::days(1)),
+                         offset);
+}
+
+int ConformityFlow::workingDaysLeft(std::int64_t deadline_ms) const {
+  const int offset = config_.conformity.utc_offset_minutes;
+  // The deadline is the end of its last day: the day of its last moment.
+  return calendar_.workingDaysBetween(localDate(clock_(), offset),
+                                      localDate(deadline_ms - 1, offset));
+}
+
+std::int64_t ConformityFlow::retryAt(const config::RetryPolicy& policy, int attempt,
+                                     std::int64_t now_ms) {
+  std::int64_t delay = policy.initial_ms;
+  for (int i = 1; i < attempt && delay < policy.max_ms; ++i) {
+    delay *= 2;
+  }
+  delay = std::min(delay, policy.max_ms);
+  std::int64_t drawn = delay;
+  {
+    std::lock_guard lock(mutex_);
+    drawn = std::uniform_int_distribution<std::int64_t>(delay / 2, delay)(jitter_);
+  }
+  return now_ms + std::max<std::int64_t>(drawn, 1);
+}
+
+registry::Status ConformityFlow::authorise(const std::string& system,
+                                           const std::string& licensor) const {
+  const config::SystemConfig* sender = config_.findSystem(system);
+  if (sender == nullptr) {
+    return makeError(ErrorCode::kNotAuthorised,
+                     system.empty() ? std::string("the request names no sending system")
+                                    : "system \"" + system + "\" is not configured");
+  }
+  if (!sender->mayActFor(licensor)) {
+    return makeError(ErrorCode::kNotAuthorised,
+                     "system \"" + system + "\" may not act for licensor \"" + licensor + "\"");
+  }
+  return {};
+}
+
+void ConformityFlow::noteRedisError(const registry::Error& error, const char* what) {
+  {
+    std::lock_guard lock(mutex_);
+    ++counters_.redis_errors;
+  }
+  getLogger("conformity")->warn("{}: {}", what, error.message);
+}
+
+registry::Result<RequestAnswer> ConformityFlow::request(
+    const std::string& system, const registry::ConformityRequest& request) {
+  auto refuse = [this](registry::Error error) -> registry::Result<RequestAnswer> {
+    std::lock_guard lock(mutex_);
+    ++counters_.requests_refused;
+    return error;
+  };
+  if (auto checked = registry::checkRequest(request); !checked.ok()) {
+    return refuse(checked.takeError());
+  }
+  if (auto allowed = authorise(system, request.licensor); !allowed.ok()) {
+    return refuse(allowed.takeError());
+  }
+  const auto& conformity = config_.conformity;
+  const auto activity = conformity.activities.find(request.activity);
+  if (activity == conformity.activities.end()) {
+    return refuse(
+        makeError(ErrorCode::kInvalidField, "activity: \"" + request.activity +
+                                                "\" needs no interested body's conclusion "
+                                                "(it is not listed under conformity.activities)"));
+  }
+  if (!conformity.outcomes.contains(request.licensor)) {
+    return refuse(makeError(ErrorCode::kInvalidField,
+                            "licensor: \"" + request.licensor +
+                                "\" has no outcome channel (conformity.outcomes): its outcome "
+                                "would reach nobody"));
+  }
+
+  adapters::redis::OpenRound round;
+  round.request = request;
+  round.fingerprint = mapping::requestFingerprint(request);
+  round.now_ms = clock_();
+  round.lease_ms = sendLeaseMs();
+  for (const std::string& body_id : activity->second) {
+    const config::BodyConfig* body = conformity.findBody(body_id);
+    round.queries.push_back({mapping::queryIdFor(request.application_id, body_id), body_id,
+                             deadlineOf(*body, round.now_ms),
+                             body->on_silence == config::SilenceRule::kConsent,
+                             body->retry.attempts});
+  }
+  auto opened = tracker_.open(round);
+  if (!opened.ok()) {
+    noteRedisError(opened.error(), "a conformity request could not be opened");
+    return opened.takeError();
+  }
+  if (opened->result == adapters::redis::OpenResult::kConflict) {
+    return refuse(makeError(ErrorCode::kConflict,
+                            "application \"" + request.application_id +
+                                "\" has a conformity round of another request: one application "
+                                "id, one round"));
+  }
+  RequestAnswer answer;
+  answer.duplicate = opened->result == adapters::redis::OpenResult::kDuplicate;
+  for (const auto& query : round.queries) {
+    answer.query_ids.push_back(query.query_id);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    ++(answer.duplicate ? counters_.requests_duplicate : counters_.requests_opened);
+  }
+  dispatch(std::move(opened->claimed));
+  return answer;
+}
+
+registry::Result<ConclusionAnswer> ConformityFlow::conclude(
+    const std::string& system, const registry::Conclusion& conclusion) {
+  auto refuse = [this](registry::Error error) -> registry::Result<ConclusionAnswer> {
+    std::lock_guard lock(mutex_);
+    ++counters_.conclusions_refused;
+    return error;
+  };
+  if (auto checked = registry::checkConclusion(conclusion); !checked.ok()) {
+    return refuse(checked.takeError());
+  }
+  if (!system.empty() && system != conclusion.body) {
+    return refuse(
+        makeError(ErrorCode::kWrongBody, "the conclusion names body \"" + conclusion.body +
+                                             "\" but was sent by system \"" + system + "\""));
+  }
+  auto concluded = tracker_.conclude(conclusion, mapping::conclusionFingerprint(conclusion),
+                                     clock_(), sendLeaseMs());
+  if (!concluded.ok()) {
+    noteRedisError(concluded.error(), "a conclusion could not be recorded");
+    return concluded.takeError();
+  }
+  using adapters::redis::ConcludeResult;
+  ConclusionAnswer answer;
+  switch (concluded->result) {
+    case ConcludeResult::kAccepted:
+      answer.result = "accepted";
+      break;
+    case ConcludeResult::kDuplicate:
+      answer.result = "duplicate";
+      break;
+    case ConcludeResult::kLate:
+      answer.result = "late";
+      break;
+    case ConcludeResult::kUnknown:
+      return refuse(makeError(ErrorCode::kUnknownQuery, "query_id: \"" + conclusion.query_id +
+                                                            "\" is not a query licgate sent"));
+    case ConcludeResult::kWrongBody:
+      return refuse(makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
+                                                         "\" went to body \"" +
+                                                         concluded->recorded_body + "\", not \"" +
+                                                         conclusion.body + "\""));
+    case ConcludeResult::kConflict:
+      return refuse(makeError(ErrorCode::kConflict,
+                              "query \"" + conclusion.query_id +
+                                  "\" has another conclusion of this body recorded; it stays"));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    ++(answer.result == "accepted"    ? counters_.conclusions_accepted
+       : answer.result == "duplicate" ? counters_.conclusions_duplicate
+                                      : counters_.conclusions_late);
+    if (concluded->decided) {
+      decided_.push_back(std::move(*concluded->decided));
+    }
+  }
+  wake_.notify_one();
+  return answer;
+}
+
+std::vector<adapters::amqp::Verdict> ConformityFlow::processDeliveries(
+    const std::vector<adapters::amqp::Delivery>& batch) {
+  std::vector<adapters::amqp::Verdict> verdicts;
+  verdicts.reserve(batch.size());
+  for (const auto& delivery : batch) {
+    if (delivery.refused) {
+      verdicts.push_back(verdictOf(*delivery.refused));
+      continue;
+    }
+    if (delivery.address == kRequestsAddress) {
+      auto request = mapping::readRequestJson(delivery.body);
+      auto answer = request.ok() ? this->request(delivery.sender_system, *request)
+                                 : registry::Result<RequestAnswer>(request.takeError());
+      verdicts.push_back(answer.ok() ? accepted(answer->duplicate ? "duplicate" : "opened")
+                                     : verdictOf(answer.error()));
+    } else {
+      auto conclusion = mapping::readConclusionJson(delivery.body);
+      auto answer = conclusion.ok() ? conclude(delivery.sender_system, *conclusion)
+                                    : registry::Result<ConclusionAnswer>(conclusion.takeError());
+      verdicts.push_back(answer.ok() ? accepted(answer->result) : verdictOf(answer.error()));
+    }
+  }
+  return verdicts;
+}
+
+Parcel ConformityFlow::queryParcel(const ClaimedQuery& query,
+                                   const config::BodyConfig& body) const {
+  mapping::QueryMessage message{
+      query.query_id, query.body,
+      mapping::formatLocalTime(query.deadline_ms, config_.conformity.utc_offset_minutes),
+      query.request};
+  Parcel parcel;
+  parcel.amqp.message_id = query.query_id;
+  parcel.amqp.subject = "conformity-query";
+  parcel.amqp.content_type = "application/json";
+  parcel.amqp.properties["body"] = query.body;
+  if (body.channel.kind == config::BodyChannelKind::kSoap) {
+    parcel.soap_action = "ConformityQuery";
+    parcel.soap_envelope = mapping::writeQuerySoap(message, mapping::SoapVersion::k11);
+  } else {
+    parcel.amqp.body = mapping::writeQueryJson(message);
+  }
+  return parcel;
+}
+
+void ConformityFlow::dispatch(std::vector<ClaimedQuery> queries) {
+  for (auto& query : queries) {
+    const config::BodyConfig* body = config_.conformity.findBody(query.body);
+    if (body == nullptr) {
+      // A round opened by a process configured with a body this one lacks:
+      // this process cannot send it; its lease ends and the other may.
+      getLogger("conformity")
+          ->warn("query {} is for body \"{}\", which this configuration does not list",
+                 query.query_id, query.body);
+      continue;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      ++counters_.sends;
+    }
+    courier_.send(body->channel, queryParcel(query, *body),
+                  [this, id = query.query_id, body_id = query.body,
+                   attempt = query.attempt](const Receipt& receipt) {
+                    {
+                      std::lock_guard lock(mutex_);
+                      send_receipts_.push_back({id, body_id, attempt, receipt});
+                    }
+                    wake_.notify_one();
+                  });
+  }
+}
+
+void ConformityFlow::handleSendReceipts(std::vector<SendReceipt> receipts) {
+  if (receipts.empty()) {
+    return;
+  }
+  const std::int64_t now = clock_();
+  std::vector<adapters::redis::SendResult> results;
+  results.reserve(receipts.size());
+  std::uint64_t delivered = 0, retried = 0, failed = 0;
+  for (auto& item : receipts) {
+    adapters::redis::SendResult result;
+    result.query_id = item.query_id;
+    result.error = item.receipt.error;
+    switch (item.receipt.fate) {
+      case Receipt::Fate::kDelivered:
+        result.kind = adapters::redis::SendResult::Kind::kDelivered;
+        ++delivered;
+        break;
+      case Receipt::Fate::kRetry: {
+        result.kind = adapters::redis::SendResult::Kind::kRetry;
+        const config::BodyConfig* body = config_.conformity.findBody(item.body);
+        result.retry_at_ms =
+            retryAt(body != nullptr ? body->retry : config::RetryPolicy{}, item.attempt, now);
+        ++retried;
+        break;
+      }
+      case Receipt::Fate::kPermanent:
+        result.kind = adapters::redis::SendResult::Kind::kPermanent;
+        ++failed;
+        break;
+    }
+    results.push_back(std::move(result));
+  }
+  auto decided = tracker_.settleSends(results, now, sendLeaseMs());
+  if (!decided.ok()) {
+    // The queries stay claimed until their leases end, then are sent
+    // again: a delivery not recorded is a send more, never a query lost.
+    noteRedisError(decided.error(), "send results could not be recorded");
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    counters_.sends_delivered += delivered;
+    counters_.sends_retried += retried;
+    counters_.sends_failed += failed;
+  }
+  deliver(std::move(*decided));
+}
+
+void ConformityFlow::deliver(std::vector<DecidedRound> rounds) {
+  if (rounds.empty()) {
+    return;
+  }
+  std::vector<registry::ConformityOutcome> outcomes;
+  outcomes.reserve(rounds.size());
+  for (const auto& round : rounds) {
+    if (round.attempt == 1) {
+      outcomes.push_back(round.outcome);
+    }
+  }
+  // Kept before it is sent: a licensor told an outcome can always read it
+  // back from the register. The first delivery of a round writes it; a
+  // round claimed again writes nothing new (the store keeps the first).
+  if (!outcomes.empty()) {
+    if (auto kept = store_.keepConformityOutcomes(outcomes); !kept.ok()) {
+      getLogger("conformity")
+          ->warn("{} decided rounds wait for the register: {}", outcomes.size(),
+                 kept.error().message);
+      return;  // claimed until their lease ends, then claimed again
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    counters_.rounds_decided += outcomes.size();
+  }
+  for (const auto& round : rounds) {
+    sendOutcome(round);
+  }
+}
+
+void ConformityFlow::sendOutcome(const DecidedRound& round) {
+  const auto& outcome = round.outcome;
+  const auto channel = config_.conformity.outcomes.find(outcome.licensor);
+  if (channel == config_.conformity.outcomes.end()) {
+    getLogger("conformity")
+        ->warn("the outcome of {} is for licensor \"{}\", which has no outcome channel here",
+               outcome.application_id, outcome.licensor);
+    return;
+  }
+  const int offset = config_.conformity.utc_offset_minutes;
+  Parcel parcel;
+  parcel.amqp.message_id = "outcome-" + outcome.application_id;
+  parcel.amqp.subject = "conformity-outcome";
+  parcel.amqp.content_type = "application/json";
+  if (channel->second.kind == config::BodyChannelKind::kSoap) {
+    parcel.soap_action = "ConformityOutcome";
+    parcel.soap_envelope = mapping::writeOutcomeSoap(outcome, offset, mapping::SoapVersion::k11);
+  } else {
+    parcel.amqp.body = mapping::writeOutcomeJson(outcome, offset);
+  }
+  courier_.send(channel->second, std::move(parcel),
+                [this, id = outcome.application_id, attempt = round.attempt](const Receipt& r) {
+                  {
+                    std::lock_guard lock(mutex_);
+                    outcome_receipts_.push_back({id, attempt, r});
+                  }
+                  wake_.notify_one();
+                });
+}
+
+void ConformityFlow::handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts) {
+  if (receipts.empty()) {
+    return;
+  }
+  const std::int64_t now = clock_();
+  std::vector<std::string> delivered;
+  for (const auto& item : receipts) {
+    if (item.receipt.fate == Receipt::Fate::kDelivered) {
+      delivered.push_back(item.application_id);
+      continue;
+    }
+    if (item.receipt.fate == Receipt::Fate::kPermanent) {
+      // TODO: an outcome the licensor's system refuses is sent again at the
+      // longest pause for ever; the operator sees it only in the log and
+      // /metrics, with no dead-letter list to act on.
+      getLogger("conformity")
+          ->error("the outcome of {} was refused: {}", item.application_id, item.receipt.error);
+    }
+    const int attempt =
+        item.receipt.fate == Receipt::Fate::kPermanent ? 64 : std::max(item.attempt, 1);
+    auto retried = tracker_.outcomeRetry(item.application_id, retryAt(kOutcomeRetry, attempt, now),
+                                         item.receipt.error);
+    if (!retried.ok()) {
+      noteRedisError(retried.error(), "an outcome's retry could not be recorded");
+    }
+    std::lock_guard lock(mutex_);
+    ++counters_.outcomes_retried;
+  }
+  if (!delivered.empty()) {
+    auto marked = tracker_.outcomesDelivered(delivered, now);
+    if (!marked.ok()) {
+      // Sent again when the lease ends: the licensor's system gets the
+      // same outcome (same message id) twice, which it must take as one.
+      noteRedisError(marked.error(), "delivered outcomes could not be recorded");
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    counters_.outcomes_delivered += delivered.size();
+  }
+}
+
+void ConformityFlow::drain() {
+  std::vector<SendReceipt> sends;
+  std::vector<OutcomeReceipt> outcomes;
+  std::vector<DecidedRound> decided;
+  {
+    std::lock_guard lock(mutex_);
+    sends.swap(send_receipts_);
+    outcomes.swap(outcome_receipts_);
+    decided.swap(decided_);
+  }
+  handleSendReceipts(std::move(sends));
+  deliver(std::move(decided));
+  handleOutcomeReceipts(std::move(outcomes));
+}
+
+void ConformityFlow::tick() {
+  const std::int64_t now = clock_();
+  const std::int64_t lease = sendLeaseMs();
+  if (auto expired = tracker_.expireDue(now, lease, kClaimLimit); expired.ok()) {
+    deliver(std::move(*expired));
+  } else {
+    noteRedisError(expired.error(), "deadlines could not be checked");
+  }
+  if (auto due = tracker_.claimSends(now, lease, kClaimLimit); due.ok()) {
+    dispatch(std::move(*due));
+  } else {
+    noteRedisError(due.error(), "due sends could not be claimed");
+  }
+  if (auto outcomes = tracker_.claimOutcomes(now, lease, kClaimLimit); outcomes.ok()) {
+    for (const auto& round : *outcomes) {
+      sendOutcome(round);
+    }
+  } else {
+    noteRedisError(outcomes.error(), "due outcomes could not be claimed");
+  }
+  drain();
+}
+
+registry::Result<std::optional<RoundView>> ConformityFlow::round(
+    const std::string& application_id) {
+  auto tracked = tracker_.round(application_id);
+  if (tracked.ok() && tracked->has_value()) {
+    auto& found = **tracked;
+    RoundView view{std::move(found.request),
+                   found.outcome ? std::string(registry::roundOutcomeName(*found.outcome))
+                                 : std::string("pending"),
+                   found.decided_ms, std::move(found.queries)};
+    return std::optional<RoundView>(std::move(view));
+  }
+  // Redis down, or a round it no longer holds: the register has every
+  // decided one.
+  auto kept = store_.findConformityOutcome(application_id);
+  if (!kept.ok()) {
+    return kept.takeError();
+  }
+  if (!kept->has_value()) {
+    if (!tracked.ok()) {
+      return tracked.takeError();
+    }
+    return std::optional<RoundView>();
+  }
+  auto& outcome = **kept;
+  RoundView view;
+  view.request.application_id = outcome.application_id;
+  view.request.licensor = outcome.licensor;
+  view.request.activity = outcome.activity;
+  view.request.applicant.iin_bin = outcome.applicant_iin_bin;
+  view.outcome = std::string(registry::roundOutcomeName(outcome.outcome));
+  view.decided_ms = outcome.decided_ms;
+  view.queries = std::move(outcome.queries);
+  return std::optional<RoundView>(std::move(view));
+}
+
+registry::Result<std::vector<registry::QueryView>> ConformityFlow::pending(
+    const std::string& licensor, std::size_t limit) {
+  return tracker_.pending(licensor, limit);
+}
+
+ConformityCounters ConformityFlow::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+}  // namespace licgate::gateway

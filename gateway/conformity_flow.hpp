@@ -1,0 +1,197 @@
+// The conformity flow (docs/conformity.md): requests from licensor systems
+// open rounds, each body's query goes out on its channel, conclusions and
+// deadlines close queries, and each decided round is kept in the register
+// and sent to the licensor's system.
+//
+// Where things happen:
+// - request() and conclude() run on the caller's thread (the AMQP intake,
+//   the HTTP server): each is one Redis script, and the caller settles or
+//   answers only after it returned, so nothing accepted is only in memory;
+// - the flow's own thread takes the receipts of sends and the decided
+//   rounds, batches them into one Redis script (and one store transaction)
+//   each, and runs the timers: sends due (retries, and sends whose claimer
+//   died), deadlines, and outcomes due. Everything it must do is in Redis,
+//   so after a restart it finds it there (tick()).
+// Two licgate processes on one Redis share the work through the tracker's
+// leases.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/amqp/intake_server.hpp"
+#include "adapters/redis/conformity_tracker.hpp"
+#include "config/config.hpp"
+#include "gateway/conformity_courier.hpp"
+#include "registry/conformity.hpp"
+#include "registry/store.hpp"
+#include "registry/working_days.hpp"
+
+namespace licgate::gateway {
+
+// The AMQP addresses of the flow on licgate's listener.
+inline constexpr std::string_view kRequestsAddress = "conformity/requests";
+inline constexpr std::string_view kConclusionsAddress = "conformity/conclusions";
+
+// Milliseconds since the epoch; tests inject their own.
+using MillisClock = std::function<std::int64_t()>;
+std::int64_t systemMillis();
+
+struct RequestAnswer {
+  bool duplicate = false;  // the same request was opened before
+  std::vector<std::string> query_ids;
+};
+
+struct ConclusionAnswer {
+  // "accepted", "duplicate" or "late" (docs/conformity.md, step 5).
+  std::string result;
+};
+
+// Counts since start, for /api/v1/stats, /metrics and the demo.
+struct ConformityCounters {
+  std::uint64_t requests_opened = 0;
+  std::uint64_t requests_duplicate = 0;
+  std::uint64_t requests_refused = 0;
+  std::uint64_t sends = 0;
+  std::uint64_t sends_delivered = 0;
+  std::uint64_t sends_retried = 0;
+  std::uint64_t sends_failed = 0;  // permanent refusals
+  std::uint64_t conclusions_accepted = 0;
+  std::uint64_t conclusions_duplicate = 0;
+  std::uint64_t conclusions_late = 0;
+  std::uint64_t conclusions_refused = 0;
+  std::uint64_t rounds_decided = 0;  // by this process
+  std::uint64_t outcomes_delivered = 0;
+  std::uint64_t outcomes_retried = 0;
+  std::uint64_t redis_errors = 0;  // calls that found Redis unavailable
+};
+
+// An application's round as the API shows it: from Redis while it is
+// known there, else from the register.
+struct RoundView {
+  registry::ConformityRequest request;
+  std::string outcome;  // "pending" or a registry::roundOutcomeName
+  std::int64_t decided_ms = 0;
+  std::vector<registry::QueryView> queries;
+};
+
+class ConformityFlow {
+ public:
+  // `store`, `tracker` and `courier` must outlive the flow. Only the
+  // conformity section, systems and licensors of `config` are used.
+  ConformityFlow(const config::Config& config, registry::Store& store,
+                 adapters::redis::ConformityTracker& tracker, Courier& courier,
+                 MillisClock clock = systemMillis);
+  ~ConformityFlow();
+  ConformityFlow(const ConformityFlow&) = delete;
+  ConformityFlow& operator=(const ConformityFlow&) = delete;
+
+  // Starts the flow's thread, which calls tick() every `poll` and handles
+  // receipts as they come. Tests that drive tick() themselves do not start
+  // it.
+  void start(std::chrono::milliseconds poll = std::chrono::milliseconds(200));
+  // Stops the thread; sends under way are settled by their leases' end.
+  void stop();
+
+  // A licensor system's request (docs/conformity.md, step 1). `system` is
+  // the sending system (AMQP application property "system", the SOAP
+  // parameter). Errors: kNotAuthorised (unknown system, or one that may not
+  // act for the licensor), kInvalidField (the request's fields, an activity
+  // no body is asked on, a licensor without an outcome channel),
+  // kConflict (another request under the application id), kUnavailable
+  // (Redis).
+  registry::Result<RequestAnswer> request(const std::string& system,
+                                          const registry::ConformityRequest& request);
+
+  // A body's conclusion (step 5). `system` is the sender as the transport
+  // names it (AMQP "system"), empty when it names none. Errors:
+  // kUnknownQuery, kWrongBody, kConflict, kInvalidField, kUnavailable.
+  registry::Result<ConclusionAnswer> conclude(const std::string& system,
+                                              const registry::Conclusion& conclusion);
+
+  // The AMQP deliveries on kRequestsAddress and kConclusionsAddress: one
+  // verdict per delivery, in order; each settled only after its Redis
+  // script returned.
+  std::vector<adapters::amqp::Verdict> processDeliveries(
+      const std::vector<adapters::amqp::Delivery>& batch);
+
+  // The application's round; nullopt when neither Redis nor the register
+  // knows it.
+  registry::Result<std::optional<RoundView>> round(const std::string& application_id);
+  // The licensor's open queries, earliest deadline first.
+  registry::Result<std::vector<registry::QueryView>> pending(const std::string& licensor,
+                                                             std::size_t limit);
+  // The working days left to `deadline_ms` at the flow's clock: 0 on the
+  // deadline's last day, negative once it is past.
+  int workingDaysLeft(std::int64_t deadline_ms) const;
+  int utcOffsetMinutes() const { return config_.conformity.utc_offset_minutes; }
+
+  // One pass of the timers at the clock's time: sends due, deadlines,
+  // outcomes due; then the receipts that came meanwhile. The thread calls
+  // it; tests with an injected clock call it themselves.
+  void tick();
+  // Handles the receipts and decided rounds waiting, without the timers.
+  void drain();
+
+  ConformityCounters counters() const;
+
+  // When the send after the failed send number `attempt` is due, `now_ms`
+  // being now:
+  // initial_ms doubled per attempt up to max_ms, then a random part of it
+  // between a half and all (jitter), so that a body coming back is not hit
+  // by every query at once.
+  std::int64_t retryAt(const config::RetryPolicy& policy, int attempt, std::int64_t now_ms);
+
+ private:
+  struct SendReceipt {
+    std::string query_id;
+    std::string body;
+    int attempt = 1;  // the send's number, as claimed
+    Receipt receipt;
+  };
+  struct OutcomeReceipt {
+    std::string application_id;
+    int attempt = 1;
+    Receipt receipt;
+  };
+
+  std::int64_t deadlineOf(const config::BodyConfig& body, std::int64_t now_ms) const;
+  registry::Status authorise(const std::string& system, const std::string& licensor) const;
+  void dispatch(std::vector<adapters::redis::ClaimedQuery> queries);
+  void deliver(std::vector<adapters::redis::DecidedRound> rounds);
+  void sendOutcome(const adapters::redis::DecidedRound& round);
+  Parcel queryParcel(const adapters::redis::ClaimedQuery& query,
+                     const config::BodyConfig& body) const;
+  void handleSendReceipts(std::vector<SendReceipt> receipts);
+  void handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts);
+  void noteRedisError(const registry::Error& error, const char* what);
+  void run(std::chrono::milliseconds poll);
+  std::int64_t sendLeaseMs() const;
+
+  config::Config config_;
+  registry::Store& store_;
+  adapters::redis::ConformityTracker& tracker_;
+  Courier& courier_;
+  MillisClock clock_;
+  registry::WorkingCalendar calendar_;
+
+  mutable std::mutex mutex_;  // guards what the Proton and HTTP threads hand over
+  std::condition_variable wake_;
+  std::vector<SendReceipt> send_receipts_;
+  std::vector<OutcomeReceipt> outcome_receipts_;
+  std::vector<adapters::redis::DecidedRound> decided_;
+  ConformityCounters counters_;
+  std::mt19937_64 jitter_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace licgate::gateway

@@ -1,0 +1,460 @@
+// The conformity flow with an injected clock, a real redis-server and a real
+// SQLite register; the channels are a courier that records each parcel and
+// lets the test settle it, since what a channel does is the courier's own
+// test's matter (this one is about what the flow does with each receipt).
+#include "gateway/conformity_flow.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "config/calendar.hpp"
+#include "mapping/conformity.hpp"
+#include "test/adapters/redis_process.hpp"
+#include "test/gateway/gateway_samples.hpp"
+#include "test/gateway/test_support.hpp"
+
+namespace licgate::gateway {
+namespace {
+
+using registry::QueryState;
+using registry::Verdict;
+
+// 2026-12-04 (a Friday) 10:00 in Kazakhstan (UTC+5).
+constexpr std::int64_t kFridayMorning = 1'796'360'400'000;
+constexpr std::int64_t kHour = 3'600'000;
+
+class RecordingCourier final : public Courier {
+ public:
+  struct Sent {
+    config::BodyChannel channel;
+    Parcel parcel;
+    ReceiptCallback done;
+  };
+  void send(const config::BodyChannel& channel, Parcel parcel, ReceiptCallback done) override {
+    std::lock_guard lock(mutex_);
+    sent_.push_back({channel, std::move(parcel), std::move(done)});
+  }
+  // Takes what was sent since the last call.
+  std::vector<Sent> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(sent_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<Sent> sent_;
+};
+
+config::BodyConfig body(std::string id, config::BodyChannel channel,
+                        config::SilenceRule rule = config::SilenceRule::kConsent) {
+  config::BodyConfig body;
+  body.id = id;
+  body.name = id;
+  body.channel = std::move(channel);
+  body.on_silence = rule;
+  body.retry = {1000, 8000, 4};
+  return body;
+}
+
+config::Config flowConfig() {
+  config::Config config = testing::sampleConfig();
+  auto calendar =
+      config::loadCalendarFile(std::string(LICGATE_SOURCE_DIR) + "/config/calendar-kz.yaml");
+  EXPECT_TRUE(calendar.ok()) << calendar.error().message;
+  auto& conformity = config.conformity;
+  conformity.calendar_data = calendar.ok() ? *calendar : registry::WorkingCalendarData{};
+  conformity.bodies = {
+      body("sanitary", {config::BodyChannelKind::kAmqpAddress, "conformity/sanitary", "", ""}),
+      body("fire", {config::BodyChannelKind::kAmqpPeer, "queries", "amqp://127.0.0.1:5999", ""},
+           config::SilenceRule::kExpire),
+      body("ecology", {config::BodyChannelKind::kSoap, "", "", "http://127.0.0.1:5998/q"})};
+  conformity.bodies[2].deadline_seconds = 20;
+  conformity.activities = {
+      {"05.1", {"sanitary", "fire"}}, {"12.3", {"ecology"}}, {"07.7", {"sanitary"}}};
+  conformity.outcomes = {
+      {testing::kCzLicensor,
+       {config::BodyChannelKind::kAmqpAddress, "conformity/outcomes/cz", "", ""}}};
+  return config;
+}
+
+registry::ConformityRequest request(const std::string& application_id,
+                                    const std::string& activity = "05.1") {
+  return {application_id,
+          testing::kCzLicensor,
+          {"050540004455", "Alem Energy LLP"},
+          activity,
+          R"({"site":"Almaty"})"};
+}
+
+registry::Conclusion conclusion(const std::string& query_id, const std::string& body,
+                                Verdict verdict = Verdict::kConforms) {
+  return {query_id, body, verdict, {"checked by " + body}, "Inspector", "MIIB"};
+}
+
+class ConformityFlowTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(redis_.start());
+    registry::StoreOptions options;
+    options.path = dir_.file("register.db");
+    options.synchronous_full = false;
+    auto store = registry::openSqliteStore(options);
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    store_ = std::move(*store);
+    adapters::redis::RedisOptions redis;
+    redis.port = redis_.port();
+    redis.timeout_ms = 2000;
+    redis.key_prefix = "test:";
+    tracker_ = adapters::redis::makeConformityTracker(redis);
+    flow_ = std::make_unique<ConformityFlow>(config_, *store_, *tracker_, courier_,
+                                             [this] { return now_.load(); });
+  }
+
+  // Settles every parcel sent since the last call with `fate`; returns them.
+  std::vector<RecordingCourier::Sent> settleAll(Receipt::Fate fate, const std::string& error = "") {
+    auto sent = courier_.take();
+    for (auto& item : sent) {
+      item.done({fate, error});
+    }
+    flow_->drain();
+    return sent;
+  }
+
+  registry::QueryView query(const std::string& application_id, const std::string& body) {
+    auto round = flow_->round(application_id);
+    EXPECT_TRUE(round.ok() && round->has_value());
+    for (const auto& q : (*round)->queries) {
+      if (q.body == body) {
+        return q;
+      }
+    }
+    ADD_FAILURE() << "no query to " << body;
+    return {};
+  }
+
+  std::string queryId(const std::string& application_id, const std::string& body) {
+    return mapping::queryIdFor(application_id, body);
+  }
+
+  test::RedisProcess redis_;
+  testing::TempDir dir_;
+  config::Config config_ = flowConfig();
+  std::unique_ptr<registry::Store> store_;
+  std::unique_ptr<adapters::redis::ConformityTracker> tracker_;
+  RecordingCourier courier_;
+  std::atomic<std::int64_t> now_{kFridayMorning};
+  std::unique_ptr<ConformityFlow> flow_;
+};
+
+TEST_F(ConformityFlowTest, OpensARoundAndSendsEachBodyItsQueryOnItsChannel) {
+  auto answer = flow_->request("eru-export", request("APP-1"));
+
+  ASSERT_TRUE(answer.ok()) << answer.error().message;
+  EXPECT_FALSE(answer->duplicate);
+  EXPECT_EQ(answer->query_ids,
+            (std::vector<std::string>{queryId("APP-1", "sanitary"), queryId("APP-1", "fire")}));
+  auto sent = courier_.take();
+  ASSERT_EQ(sent.size(), 2u);
+  EXPECT_EQ(sent[0].channel.address, "conformity/sanitary");
+  EXPECT_EQ(sent[1].channel.peer_url, "amqp://127.0.0.1:5999");
+  EXPECT_EQ(sent[0].parcel.amqp.message_id, queryId("APP-1", "sanitary"));
+  EXPECT_EQ(sent[0].parcel.amqp.subject, "conformity-query");
+  auto message = mapping::readQueryJson(sent[0].parcel.amqp.body);
+  ASSERT_TRUE(message.ok()) << message.error().message;
+  EXPECT_EQ(message->body, "sanitary");
+  EXPECT_EQ(message->request.application_id, "APP-1");
+  EXPECT_EQ(message->request.data_json, R"({"site":"Almaty"})");
+  // Ten working days after Friday 4 December 2026: 16 December is a
+  // holiday, so the tenth is Monday 21 December; the deadline is its end.
+  EXPECT_EQ(message->deadline, "2026-12-22T00:00:00+05:00");
+  EXPECT_EQ(query("APP-1", "sanitary").state, QueryState::kSending);
+}
+
+TEST_F(ConformityFlowTest, AnswersTheSameRequestAsADuplicateAndAnotherAsAConflict) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  courier_.take();
+
+  auto again = flow_->request("eru-export", request("APP-1"));
+  auto other = flow_->request("eru-export", request("APP-1", "12.3"));
+
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_TRUE(courier_.take().empty());
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, registry::ErrorCode::kConflict);
+  EXPECT_EQ(flow_->counters().requests_duplicate, 1u);
+}
+
+TEST_F(ConformityFlowTest, RefusesWhatItCannotOpenNamingWhy) {
+  auto unknown_system = flow_->request("nobody", request("APP-1"));
+  auto other_licensor = flow_->request("eru-export", [] {
+    auto r = request("APP-1");
+    r.licensor = testing::kKzLicensor;
+    return r;
+  }());
+  auto no_body = flow_->request("portal", request("APP-1", "99.9"));
+  auto no_outcome = flow_->request("portal", [] {
+    auto r = request("APP-2");
+    r.licensor = testing::kKzLicensor;
+    return r;
+  }());
+
+  EXPECT_EQ(unknown_system.error().code, registry::ErrorCode::kNotAuthorised);
+  EXPECT_EQ(unknown_system.error().message, "system \"nobody\" is not configured");
+  EXPECT_EQ(other_licensor.error().code, registry::ErrorCode::kNotAuthorised);
+  EXPECT_EQ(no_body.error().message,
+            "activity: \"99.9\" needs no interested body's conclusion (it is not listed under "
+            "conformity.activities)");
+  EXPECT_EQ(no_outcome.error().code, registry::ErrorCode::kInvalidField);
+  EXPECT_TRUE(no_outcome.error().message.starts_with(
+      "licensor: \"" + std::string(testing::kKzLicensor) + "\" has no outcome channel"));
+  EXPECT_TRUE(courier_.take().empty());
+  EXPECT_EQ(flow_->counters().requests_refused, 4u);
+}
+
+TEST_F(ConformityFlowTest, DeliveredQueriesAreSent) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+
+  settleAll(Receipt::Fate::kDelivered);
+
+  EXPECT_EQ(query("APP-1", "sanitary").state, QueryState::kSent);
+  EXPECT_EQ(query("APP-1", "sanitary").attempts, 1);
+  EXPECT_EQ(flow_->counters().sends_delivered, 2u);
+}
+
+TEST_F(ConformityFlowTest, RetriesWithBackOffAndGivesUpAfterTheAttempts) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "07.7")).ok());
+  settleAll(Receipt::Fate::kRetry, "no link attached");
+
+  const auto first = query("APP-1", "sanitary");
+  EXPECT_EQ(first.state, QueryState::kRetrying);
+  EXPECT_EQ(first.last_error, "no link attached");
+  // initial_ms 1000, drawn between a half and all of it.
+  EXPECT_GE(first.next_attempt_ms, kFridayMorning + 500);
+  EXPECT_LE(first.next_attempt_ms, kFridayMorning + 1000);
+
+  flow_->tick();  // not due yet
+  EXPECT_TRUE(courier_.take().empty());
+
+  // Each pass: due, sent again, failed again. The pauses double (1, 2, 4 s).
+  std::int64_t previous_pause = 0;
+  for (int attempt = 2; attempt <= 4; ++attempt) {
+    const auto before = query("APP-1", "sanitary");
+    now_ = before.next_attempt_ms;
+    flow_->tick();
+    auto resent = settleAll(Receipt::Fate::kRetry, "no link attached");
+    ASSERT_EQ(resent.size(), 1u) << "attempt " << attempt;
+    const auto after = query("APP-1", "sanitary");
+    if (attempt < 4) {
+      const std::int64_t pause = after.next_attempt_ms - now_;
+      const std::int64_t full = std::min<std::int64_t>(1000LL << (attempt - 1), 8000);
+      EXPECT_GE(pause, full / 2) << "attempt " << attempt;
+      EXPECT_LE(pause, full) << "attempt " << attempt;
+      EXPECT_GT(pause, previous_pause / 2);
+      previous_pause = pause;
+      EXPECT_EQ(after.state, QueryState::kRetrying);
+    } else {
+      EXPECT_EQ(after.state, QueryState::kFailed);
+      EXPECT_EQ(after.last_error, "gave up after 4 attempts: no link attached");
+    }
+  }
+}
+
+TEST_F(ConformityFlowTest, APermanentRefusalFailsTheQueryAndTheRoundIsIncomplete) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+
+  settleAll(Receipt::Fate::kPermanent, "http://127.0.0.1:5998/q answered HTTP 400");
+
+  const auto failed = query("APP-1", "ecology");
+  EXPECT_EQ(failed.state, QueryState::kFailed);
+  EXPECT_EQ(failed.last_error, "http://127.0.0.1:5998/q answered HTTP 400");
+  auto outcome = store_->findConformityOutcome("APP-1");
+  ASSERT_TRUE(outcome.ok() && outcome->has_value());
+  EXPECT_EQ((*outcome)->outcome, registry::RoundOutcome::kIncomplete);
+  auto sent = courier_.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].channel.address, "conformity/outcomes/cz");
+  EXPECT_EQ(sent[0].parcel.amqp.message_id, "outcome-APP-1");
+}
+
+TEST_F(ConformityFlowTest, NeverRetriesAtOrPastTheDeadline) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());  // 20 s deadline
+  settleAll(Receipt::Fate::kRetry, "connection refused");
+  for (int i = 0; i < 10 && query("APP-1", "ecology").state == QueryState::kRetrying; ++i) {
+    now_ = query("APP-1", "ecology").next_attempt_ms;
+    EXPECT_LT(now_.load(), kFridayMorning + 20'000);
+    flow_->tick();
+    settleAll(Receipt::Fate::kRetry, "connection refused");
+  }
+
+  const auto failed = query("APP-1", "ecology");
+  EXPECT_EQ(failed.state, QueryState::kFailed);
+  EXPECT_TRUE(failed.last_error.starts_with("the deadline comes before the next attempt") ||
+              failed.last_error.starts_with("gave up after 4 attempts"))
+      << failed.last_error;
+}
+
+TEST_F(ConformityFlowTest, ConclusionsCloseTheRoundWhichIsKeptAndSentToTheLicensor) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  now_ += kHour;
+
+  auto first = flow_->conclude("sanitary", conclusion(queryId("APP-1", "sanitary"), "sanitary"));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->result, "accepted");
+  flow_->drain();
+  EXPECT_TRUE(courier_.take().empty());  // the fire body has not answered
+  auto second =
+      flow_->conclude("", conclusion(queryId("APP-1", "fire"), "fire", Verdict::kDoesNotConform));
+  ASSERT_TRUE(second.ok());
+  flow_->drain();
+
+  auto outcome = store_->findConformityOutcome("APP-1");
+  ASSERT_TRUE(outcome.ok() && outcome->has_value());
+  EXPECT_EQ((*outcome)->outcome, registry::RoundOutcome::kDoesNotConform);
+  EXPECT_EQ((*outcome)->decided_ms, kFridayMorning + kHour);
+  auto sent = courier_.take();
+  ASSERT_EQ(sent.size(), 1u);
+  auto json = nlohmann::json::parse(sent[0].parcel.amqp.body);
+  EXPECT_EQ(json["outcome"], "does-not-conform");
+  EXPECT_EQ(json["conclusions"].size(), 2u);
+  EXPECT_EQ(query("APP-1", "fire").reasons, std::vector<std::string>{"checked by fire"});
+
+  sent[0].done({Receipt::Fate::kDelivered, ""});
+  flow_->drain();
+  EXPECT_EQ(flow_->counters().outcomes_delivered, 1u);
+  auto round = tracker_->round("APP-1");
+  ASSERT_TRUE(round.ok() && round->has_value());
+  EXPECT_EQ((*round)->delivered_ms, kFridayMorning + kHour);
+}
+
+TEST_F(ConformityFlowTest, AnswersRepeatedWrongAndUnknownConclusions) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  const std::string id = queryId("APP-1", "sanitary");
+  ASSERT_TRUE(flow_->conclude("sanitary", conclusion(id, "sanitary")).ok());
+
+  auto repeat = flow_->conclude("sanitary", conclusion(id, "sanitary"));
+  auto changed = flow_->conclude("sanitary", conclusion(id, "sanitary", Verdict::kDoesNotConform));
+  auto wrong_body = flow_->conclude("fire", conclusion(id, "fire"));
+  auto lying_system = flow_->conclude("fire", conclusion(id, "sanitary"));
+  auto unknown = flow_->conclude("sanitary", conclusion("cq-000000000000000000000000", "sanitary"));
+
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_EQ(repeat->result, "duplicate");
+  EXPECT_EQ(changed.error().code, registry::ErrorCode::kConflict);
+  EXPECT_EQ(wrong_body.error().code, registry::ErrorCode::kWrongBody);
+  EXPECT_EQ(wrong_body.error().message,
+            "query \"" + id + "\" went to body \"sanitary\", not \"fire\"");
+  EXPECT_EQ(lying_system.error().code, registry::ErrorCode::kWrongBody);
+  EXPECT_EQ(unknown.error().code, registry::ErrorCode::kUnknownQuery);
+  EXPECT_EQ(unknown.error().message,
+            "query_id: \"cq-000000000000000000000000\" is not a query licgate sent");
+  EXPECT_EQ(query("APP-1", "sanitary").verdict, Verdict::kConforms);
+}
+
+TEST_F(ConformityFlowTest, DeadlinesGiveTacitConsentOrExpireAndALateConclusionChangesNothing) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  const std::int64_t deadline = query("APP-1", "sanitary").deadline_ms;
+  EXPECT_EQ(flow_->workingDaysLeft(deadline), 10);
+
+  now_ = deadline - 1;
+  flow_->tick();
+  EXPECT_EQ(query("APP-1", "sanitary").state, QueryState::kSent);
+  EXPECT_EQ(flow_->workingDaysLeft(deadline), 0);
+  now_ = deadline;
+  flow_->tick();
+
+  const auto sanitary = query("APP-1", "sanitary");
+  EXPECT_EQ(sanitary.state, QueryState::kExpired);
+  EXPECT_EQ(sanitary.verdict, Verdict::kConforms);
+  EXPECT_TRUE(sanitary.tacit);
+  EXPECT_EQ(sanitary.reasons, std::vector<std::string>{std::string(registry::kTacitConsentReason)});
+  const auto fire = query("APP-1", "fire");
+  EXPECT_EQ(fire.state, QueryState::kExpired);
+  EXPECT_EQ(fire.verdict, std::nullopt);
+  auto outcome = store_->findConformityOutcome("APP-1");
+  ASSERT_TRUE(outcome.ok() && outcome->has_value());
+  EXPECT_EQ((*outcome)->outcome, registry::RoundOutcome::kIncomplete);
+
+  auto late = flow_->conclude(
+      "fire", conclusion(queryId("APP-1", "fire"), "fire", Verdict::kDoesNotConform));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->result, "late");
+  EXPECT_EQ(query("APP-1", "fire").late_verdict, Verdict::kDoesNotConform);
+  EXPECT_EQ(query("APP-1", "fire").state, QueryState::kExpired);
+  auto kept = store_->findConformityOutcome("APP-1");
+  EXPECT_EQ((*kept)->outcome, registry::RoundOutcome::kIncomplete);
+}
+
+TEST_F(ConformityFlowTest, AQueryNeverDeliveredByItsDeadlineFails) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+  courier_.take();  // no receipt: the process died mid-send, say
+
+  now_ = kFridayMorning + 20'000;
+  flow_->tick();
+
+  const auto ecology = query("APP-1", "ecology");
+  EXPECT_EQ(ecology.state, QueryState::kFailed);
+  EXPECT_EQ(ecology.last_error, "the deadline passed before the body took the query");
+}
+
+TEST_F(ConformityFlowTest, AnUnsettledSendIsSentAgainWhenItsLeaseEnds) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  ASSERT_EQ(courier_.take().size(), 2u);  // never settled
+
+  now_ += 2 * config_.conformity.send_timeout_ms;
+  flow_->tick();
+  EXPECT_TRUE(courier_.take().empty());
+  now_ += 1001;
+  flow_->tick();
+
+  auto again = settleAll(Receipt::Fate::kDelivered);
+  ASSERT_EQ(again.size(), 2u);
+  std::set<std::string> ids = {again[0].parcel.amqp.message_id, again[1].parcel.amqp.message_id};
+  EXPECT_EQ(ids, (std::set<std::string>{queryId("APP-1", "sanitary"), queryId("APP-1", "fire")}));
+  EXPECT_EQ(query("APP-1", "sanitary").state, QueryState::kSent);
+}
+
+TEST_F(ConformityFlowTest, AnOutcomeTheLicensorDidNotTakeIsSentAgain) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  ASSERT_TRUE(flow_->conclude("ecology", conclusion(queryId("APP-1", "ecology"), "ecology")).ok());
+  flow_->drain();
+  settleAll(Receipt::Fate::kRetry, "no link attached to receive from 'conformity/outcomes/cz'");
+
+  now_ += 1000;
+  flow_->tick();
+  auto again = settleAll(Receipt::Fate::kDelivered);
+
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].parcel.amqp.message_id, "outcome-APP-1");
+  EXPECT_EQ(flow_->counters().outcomes_retried, 1u);
+  EXPECT_EQ(flow_->counters().outcomes_delivered, 1u);
+  now_ += 600'000;
+  flow_->tick();
+  EXPECT_TRUE(courier_.take().empty());
+}
+
+TEST_F(ConformityFlowTest, ShowsTheRoundFromTheRegisterOnceRedisHasForgottenIt) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+  settleAll(Receipt::Fate::kPermanent, "refused");
+  redis_.stop();
+
+  auto round = flow_->round("APP-1");
+
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  ASSERT_TRUE(round->has_value());
+  EXPECT_EQ((*round)->outcome, "incomplete");
+  ASSERT_EQ((*round)->queries.size(), 1u);
+  EXPECT_EQ((*round)->queries[0].last_error, "refused");
+  auto missing = flow_->round("APP-2");
+  EXPECT_FALSE(missing.ok());  // Redis down and the register does not know it
+  EXPECT_EQ(missing.error().code, registry::ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace licgate::gateway
