@@ -52,11 +52,8 @@ void appendQueries(std::string& out, ConformityFlow& flow,
     if (i > 0) {
       out += ',';
     }
-    const auto& query = queries[i];
-    // Working days left mean something only while the body may still answer.
-    const int left =
-        registry::isFinal(query.state) ? -1 : std::max(0, flow.workingDaysLeft(query.deadline_ms));
-    mapping::appendQueryJson(out, query, left, flow.utcOffsetMinutes());
+    mapping::appendQueryJson(out, queries[i], flow.workingDaysLeftOf(queries[i]),
+                             flow.utcOffsetMinutes());
   }
   out += ']';
 }

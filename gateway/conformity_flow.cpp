@@ -140,6 +140,10 @@ int ConformityFlow::workingDaysLeft(std::int64_t deadline_ms) const {
                                       localDate(deadline_ms - 1, offset));
 }
 
+int ConformityFlow::workingDaysLeftOf(const registry::QueryView& query) const {
+  return registry::isFinal(query.state) ? -1 : std::max(0, workingDaysLeft(query.deadline_ms));
+}
+
 std::int64_t ConformityFlow::retryAt(const config::RetryPolicy& policy, int attempt,
                                      std::int64_t now_ms) {
   std::int64_t delay = policy.initial_ms;

@@ -132,6 +132,9 @@ class ConformityFlow {
   // The working days left to `deadline_ms` at the flow's clock: 0 on the
   // deadline's last day, negative once it is past.
   int workingDaysLeft(std::int64_t deadline_ms) const;
+  // What the APIs show for a query: its working days left, never below 0,
+  // while the body may still answer; -1 (not shown) once it is final.
+  int workingDaysLeftOf(const registry::QueryView& query) const;
   int utcOffsetMinutes() const { return config_.conformity.utc_offset_minutes; }
 
   // One pass of the timers at the clock's time: sends due, deadlines,

@@ -273,7 +273,8 @@ int runServe(const config::Config& config, const ServeOptions& options) {
     log->info("e-government gateway schemas loaded from {}", config.shep.schema_dir);
   }
   SoapApi soap(**store, &intake_flow, config.shep,
-               ShepParts{redis.exchanges.get(), shep_sender.get(), shep_schemas.get()});
+               ShepParts{redis.exchanges.get(), shep_sender.get(), shep_schemas.get()},
+               conformity.flow.get());
   std::function<ShepSenderCounters()> shep_stats;
   if (shep_sender) {
     shep_stats = [&shep_sender] { return shep_sender->stats(); };

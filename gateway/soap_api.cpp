@@ -10,6 +10,7 @@
 #include <set>
 
 #include "gateway/logging.hpp"
+#include "mapping/conformity.hpp"
 #include "mapping/content_type.hpp"
 #include "mapping/licence_xml.hpp"
 #include "mapping/soap_contract.hpp"
@@ -134,6 +135,15 @@ class Parameters {
   std::map<std::string, std::string> documents_;
 };
 
+// The most open queries one GetPendingConformity answer lists.
+constexpr std::size_t kMaxPendingQueries = 10'000;
+
+registry::Error conformityOff(const std::string& operation) {
+  return makeError(
+      ErrorCode::kNotImplemented,
+      operation + ": the conformity flow is off (no conformity.activities configured)");
+}
+
 pugi::xml_node appendResponse(pugi::xml_node body, const std::string& operation) {
   pugi::xml_node response = body.append_child(("lg:" + operation + "Response").c_str());
   response.append_attribute("xmlns:lg") = std::string(mapping::kSoapNamespace).c_str();
@@ -169,9 +179,10 @@ Response refusal(int status, ErrorCode code, const std::string& message,
 }  // namespace
 
 SoapApi::SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep,
-                 ShepParts parts)
+                 ShepParts parts, ConformityFlow* conformity)
     : store_(store),
       intake_(intake),
+      conformity_(conformity),
       shep_(std::move(shep)),
       exchanges_(parts.exchanges),
       sender_(parts.sender),
@@ -472,10 +483,23 @@ Result<std::string> SoapApi::answer(const SoapCall& call, const std::string& cor
   if (call.operation == "SubmitLicenceEvent") {
     return submitLicenceEvent(call, correlation_id);
   }
+  if (call.operation == "RequestConformity") {
+    return requestConformity(call);
+  }
+  if (call.operation == "SubmitConclusion") {
+    return submitConclusion(call);
+  }
+  if (call.operation == "GetConformity") {
+    return getConformity(call);
+  }
+  if (call.operation == "GetPendingConformity") {
+    return getPendingConformity(call);
+  }
   return makeError(ErrorCode::kNotImplemented,
                    "operation " + call.operation +
                        " is not implemented; licgate offers GetLicence, FindLicences, "
-                       "GetChanges and SubmitLicenceEvent (GET ?wsdl)");
+                       "GetChanges, SubmitLicenceEvent, RequestConformity, SubmitConclusion, "
+                       "GetConformity and GetPendingConformity (GET ?wsdl)");
 }
 
 // The AMQP intake's flow decides the event as one delivery of its own, so
@@ -666,6 +690,105 @@ Result<std::string> SoapApi::getChanges(const SoapCall& call) {
     return written.takeError();
   }
   return envelope;
+}
+
+// --- The conformity flow's operations (docs/conformity.md) ---
+
+Result<std::string> SoapApi::requestConformity(const SoapCall& call) {
+  if (conformity_ == nullptr) {
+    return conformityOff(call.operation);
+  }
+  auto read = mapping::readRequestSoap(call);
+  if (!read.ok()) {
+    return read.takeError();
+  }
+  auto answer = conformity_->request(read->system, read->request);
+  if (!answer.ok()) {
+    return answer.takeError();
+  }
+  return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    pugi::xml_node response = appendResponse(body, call.operation);
+    response.append_child("lg:result").text().set(answer->duplicate ? "duplicate" : "opened");
+    for (const std::string& id : answer->query_ids) {
+      response.append_child("lg:queryId").text().set(id.c_str());
+    }
+  });
+}
+
+// A SOAP caller names no system of its own, so the conclusion's body is
+// all there is to check it against.
+Result<std::string> SoapApi::submitConclusion(const SoapCall& call) {
+  if (conformity_ == nullptr) {
+    return conformityOff(call.operation);
+  }
+  auto conclusion = mapping::readConclusionSoap(call);
+  if (!conclusion.ok()) {
+    return conclusion.takeError();
+  }
+  auto answer = conformity_->conclude("", *conclusion);
+  if (!answer.ok()) {
+    return answer.takeError();
+  }
+  return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    appendResponse(body, call.operation)
+        .append_child("lg:result")
+        .text()
+        .set(answer->result.c_str());
+  });
+}
+
+Result<std::string> SoapApi::getConformity(const SoapCall& call) {
+  if (conformity_ == nullptr) {
+    return conformityOff(call.operation);
+  }
+  auto parameters = Parameters::read(call, {"applicationId"});
+  if (!parameters.ok()) {
+    return parameters.takeError();
+  }
+  const std::string id = parameters->text("applicationId");
+  if (id.empty()) {
+    return makeError(ErrorCode::kInvalidField, "GetConformity: <applicationId> is missing");
+  }
+  auto round = conformity_->round(id);
+  if (!round.ok()) {
+    return round.takeError();
+  }
+  if (!round->has_value()) {
+    return makeError(ErrorCode::kNotFound, "application \"" + id + "\" has no conformity round");
+  }
+  return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    pugi::xml_node response = appendResponse(body, call.operation);
+    response.append_child("lg:outcome").text().set((*round)->outcome.c_str());
+    for (const auto& query : (*round)->queries) {
+      mapping::appendQueryXml(response, query, conformity_->workingDaysLeftOf(query),
+                              conformity_->utcOffsetMinutes());
+    }
+  });
+}
+
+Result<std::string> SoapApi::getPendingConformity(const SoapCall& call) {
+  if (conformity_ == nullptr) {
+    return conformityOff(call.operation);
+  }
+  auto parameters = Parameters::read(call, {"licensor"});
+  if (!parameters.ok()) {
+    return parameters.takeError();
+  }
+  const std::string licensor = parameters->text("licensor");
+  if (licensor.empty()) {
+    return makeError(ErrorCode::kInvalidField, "GetPendingConformity: <licensor> is missing");
+  }
+  auto pending = conformity_->pending(licensor, kMaxPendingQueries);
+  if (!pending.ok()) {
+    return pending.takeError();
+  }
+  return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
+    pugi::xml_node response = appendResponse(body, call.operation);
+    for (const auto& query : *pending) {
+      mapping::appendQueryXml(response, query, conformity_->workingDaysLeftOf(query),
+                              conformity_->utcOffsetMinutes());
+    }
+  });
 }
 
 }  // namespace licgate::gateway

@@ -12,8 +12,9 @@
 // and the asynchronous sendMessage and changeMassageStatusNotification,
 // the gateway pushing to licgate as a receiving system.
 //
-// Operations: GetLicence, FindLicences, GetChanges, SubmitLicenceEvent
-// (mapping/schema/licgate-soap.xsd). A licence that is not in the register
+// Operations: GetLicence, FindLicences, GetChanges, SubmitLicenceEvent;
+// RequestConformity, SubmitConclusion, GetConformity, GetPendingConformity
+// (docs/conformity.md) (mapping/schema/licgate-soap.xsd). A licence that is not in the register
 // is an answer (found false); a request that cannot be answered, and an
 // event the register rejects, is a fault with licgate's error code and a
 // correlation id in its detail. The correlation
@@ -31,6 +32,7 @@
 #include "adapters/http/server.hpp"
 #include "adapters/redis/exchange_log.hpp"
 #include "config/config.hpp"
+#include "gateway/conformity_flow.hpp"
 #include "gateway/intake_flow.hpp"
 #include "gateway/shep_schemas.hpp"
 #include "gateway/shep_sender.hpp"
@@ -60,8 +62,9 @@ class SoapApi {
   // `intake` null: no SubmitLicenceEvent (a not-implemented fault). `shep`
   // maps the serviceIds of the e-government gateway's channels onto
   // operations.
+  // `conformity` null: the conformity operations answer not-implemented.
   SoapApi(registry::Store& store, IntakeFlow* intake, config::ShepConfig shep = {},
-          ShepParts parts = {});
+          ShepParts parts = {}, ConformityFlow* conformity = nullptr);
 
   // Answers a request to kSoapPath. Blocks on the store. Thread-safe.
   adapters::http::Response handle(const adapters::http::Request& request);
@@ -77,6 +80,12 @@ class SoapApi {
   registry::Result<std::string> getChanges(const mapping::SoapCall& call);
   registry::Result<std::string> submitLicenceEvent(const mapping::SoapCall& call,
                                                    const std::string& correlation_id);
+  // The conformity flow's operations (gateway/soap_conformity.cpp).
+  registry::Result<std::string> requestConformity(const mapping::SoapCall& call);
+  registry::Result<std::string> submitConclusion(const mapping::SoapCall& call);
+  registry::Result<std::string> getConformity(const mapping::SoapCall& call);
+  registry::Result<std::string> getPendingConformity(const mapping::SoapCall& call);
+  registry::Result<ConformityFlow*> conformityFlow(const std::string& operation) const;
   std::string correlationIdOf(const adapters::http::Request& request);
   registry::Result<adapters::amqp::Verdict> decideEvent(const mapping::SoapCall& call,
                                                         const std::string& correlation_id);
@@ -115,6 +124,7 @@ class SoapApi {
 
   registry::Store& store_;
   IntakeFlow* intake_;
+  ConformityFlow* conformity_;
   const config::ShepConfig shep_;
   adapters::redis::ExchangeLog* exchanges_;
   ShepSender* sender_;

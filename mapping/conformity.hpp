@@ -83,14 +83,19 @@ void appendQueryJson(std::string& out, const registry::QueryView& query, int wor
 
 // --- SOAP (licgate's namespace, kSoapNamespace of mapping/licence_xml.hpp) ---
 
-// RequestConformity: applicationId, licensor, applicantIinBin,
+// RequestConformity: system, applicationId, licensor, applicantIinBin,
 // applicantName, activity, dataJson (a JSON object as text, optional).
 // Parameters come in any order. kInvalidField naming the operation and
 // the parameter: an unknown one, one given twice (`reason` may repeat), one with
 // elements of its own, a required one missing, a dataJson that is not a
 // JSON object (with line and column when it is not JSON), or an operation
 // element other than the reader's in licgate's namespace.
-registry::Result<registry::ConformityRequest> readRequestSoap(const SoapCall& call);
+// `system` names the sending licensor system, as SubmitLicenceEvent's does.
+struct SoapConformityRequest {
+  std::string system;
+  registry::ConformityRequest request;
+};
+registry::Result<SoapConformityRequest> readRequestSoap(const SoapCall& call);
 // SubmitConclusion: queryId, body, verdict, reason (repeated, optional),
 // signer, signedDocument (optional).
 registry::Result<registry::Conclusion> readConclusionSoap(const SoapCall& call);

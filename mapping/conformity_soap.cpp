@@ -153,16 +153,17 @@ std::string verdictText(registry::Verdict verdict) {
 
 }  // namespace
 
-Result<registry::ConformityRequest> readRequestSoap(const SoapCall& call) {
-  auto parameters = CallParameters::read(
-      call, "RequestConformity",
-      {"applicationId", "licensor", "applicantIinBin", "applicantName", "activity", "dataJson"});
+Result<SoapConformityRequest> readRequestSoap(const SoapCall& call) {
+  auto parameters = CallParameters::read(call, "RequestConformity",
+                                         {"system", "applicationId", "licensor", "applicantIinBin",
+                                          "applicantName", "activity", "dataJson"});
   if (!parameters) {
     return parameters.takeError();
   }
-  registry::ConformityRequest request;
-  LICGATE_RETURN_IF_ERROR(readRequestParameters(*parameters, request));
-  return request;
+  SoapConformityRequest out;
+  LICGATE_RETURN_IF_ERROR(readRequestParameters(*parameters, out.request));
+  LICGATE_RETURN_IF_ERROR(assignTo(out.system, parameters->required("system")));
+  return out;
 }
 
 Result<registry::Conclusion> readConclusionSoap(const SoapCall& call) {

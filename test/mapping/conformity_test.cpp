@@ -526,7 +526,7 @@ TEST(ConformityJson, QueryViewShowsZeroWorkingDaysLeft) {
 // --- SOAP: readers ---
 
 const std::string kRequestSoap =
-    "<lg:RequestConformity xmlns:lg=\"urn:licgate:soap:1\">"
+    "<lg:RequestConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:system>eru-export</lg:system>"
     "<lg:applicationId>KZ-APP-2026-000123</lg:applicationId><lg:licensor>CZ-ERU</lg:licensor>"
     "<lg:applicantIinBin>050540004455</lg:applicantIinBin>"
     "<lg:applicantName>Alem Energy LLP</lg:applicantName><lg:activity>05.1</lg:activity>"
@@ -537,18 +537,20 @@ TEST(ConformitySoap, ReadsARequest) {
   auto request = readRequestSoap(soapCall(kRequestSoap));
 
   ASSERT_TRUE(request.ok()) << request.error().message;
-  expectSameRequest(*request, sampleRequest());
+  EXPECT_EQ(request->system, "eru-export");
+  expectSameRequest(request->request, sampleRequest());
 }
 
 TEST(ConformitySoap, RequestWithoutDataJsonHasAnEmptyObject) {
   auto request = readRequestSoap(
       soapCall("<RequestConformity xmlns=\"urn:licgate:soap:1\"><activity>05.1</activity>"
                "<applicantName>N</applicantName><applicantIinBin>050540004455</applicantIinBin>"
-               "<licensor>L</licensor><applicationId>A</applicationId></RequestConformity>"));
+               "<licensor>L</licensor><applicationId>A</applicationId><system>S</system>"
+               "</RequestConformity>"));
 
   ASSERT_TRUE(request.ok()) << request.error().message;
-  EXPECT_EQ(request->application_id, "A");
-  EXPECT_EQ(request->data_json, "{}");
+  EXPECT_EQ(request->request.application_id, "A");
+  EXPECT_EQ(request->request.data_json, "{}");
 }
 
 std::string withParameter(const std::string& operation, const std::string& parameter) {
@@ -559,7 +561,7 @@ std::string withParameter(const std::string& operation, const std::string& param
 
 TEST(ConformitySoap, RefusesRequestsThatAreNotTheDocumentedShape) {
   const std::string no_data =
-      "<lg:RequestConformity xmlns:lg=\"urn:licgate:soap:1\">"
+      "<lg:RequestConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:system>S</lg:system>"
       "<lg:applicationId>A</lg:applicationId><lg:licensor>L</lg:licensor>"
       "<lg:applicantIinBin>050540004455</lg:applicantIinBin>"
       "<lg:applicantName>N</lg:applicantName><lg:activity>05.1</lg:activity>"

@@ -1,0 +1,191 @@
+// The conformity flow as licensors and bodies reach it over SOAP and read
+// it over HTTP: the operations and routes in front of the flow of
+// test/gateway/conformity_fixture.hpp.
+#include "gateway/conformity_api.hpp"
+
+#include "gateway/http_api.hpp"
+#include "gateway/soap_api.hpp"
+#include "test/gateway/conformity_fixture.hpp"
+#include "test/gateway/soap_request.hpp"
+
+namespace licgate::gateway::testing_conformity {
+namespace {
+
+using licgate::testing::contains;
+using licgate::testing::soapPost;
+
+std::string envelope(const std::string& operation) {
+  return R"(<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>)" + operation +
+         "</s:Body></s:Envelope>";
+}
+
+const std::string kRequest =
+    "<lg:RequestConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:system>eru-export</lg:system>"
+    "<lg:applicationId>APP-9</lg:applicationId><lg:licensor>CZ-ERU</lg:licensor>"
+    "<lg:applicantIinBin>050540004455</lg:applicantIinBin>"
+    "<lg:applicantName>Alem Energy LLP</lg:applicantName><lg:activity>05.1</lg:activity>"
+    "</lg:RequestConformity>";
+
+std::string conclusionXml(const std::string& query_id, const std::string& body) {
+  return "<lg:SubmitConclusion xmlns:lg=\"urn:licgate:soap:1\"><lg:queryId>" + query_id +
+         "</lg:queryId><lg:body>" + body +
+         "</lg:body><lg:verdict>conforms</lg:verdict><lg:reason>site visited</lg:reason>"
+         "<lg:signer>Inspector</lg:signer></lg:SubmitConclusion>";
+}
+
+class ConformityApiTest : public ConformityFlowTest {
+ protected:
+  void SetUp() override {
+    ConformityFlowTest::SetUp();
+    soap_ =
+        std::make_unique<SoapApi>(*store_, nullptr, config::ShepConfig{}, ShepParts{}, flow_.get());
+    ApiSources sources;
+    sources.store = store_.get();
+    sources.redis_health = &health_;
+    sources.soap = soap_.get();
+    sources.conformity = flow_.get();
+    http_ = std::make_unique<HttpApi>(sources);
+  }
+
+  adapters::http::Response get(const std::string& path,
+                               std::multimap<std::string, std::string> query = {}) {
+    adapters::http::Request request;
+    request.method = "GET";
+    request.path = path;
+    request.query = std::move(query);
+    return http_->handle(request);
+  }
+
+  RedisHealth health_{true};
+  std::unique_ptr<SoapApi> soap_;
+  std::unique_ptr<HttpApi> http_;
+};
+
+TEST_F(ConformityApiTest, OpensARoundOverSoapAndAnswersItAgainAsADuplicate) {
+  auto first = soap_->handle(soapPost(envelope(kRequest), ""));
+  auto again = soap_->handle(soapPost(envelope(kRequest), ""));
+
+  EXPECT_EQ(first.status, 200) << first.body;
+  EXPECT_TRUE(contains(first.body, "<lg:result>opened</lg:result>")) << first.body;
+  EXPECT_TRUE(contains(first.body, "<lg:queryId>" + queryId("APP-9", "sanitary") + "</lg:queryId>"))
+      << first.body;
+  EXPECT_TRUE(contains(again.body, "<lg:result>duplicate</lg:result>")) << again.body;
+  EXPECT_EQ(courier_.take().size(), 2u);
+}
+
+TEST_F(ConformityApiTest, TakesAConclusionOverSoapAndRefusesAnUnknownQuery) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-9")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+
+  auto accepted =
+      soap_->handle(soapPost(envelope(conclusionXml(queryId("APP-9", "fire"), "fire")), ""));
+  auto unknown = soap_->handle(soapPost(envelope(conclusionXml("cq-nothing", "fire")), ""));
+
+  EXPECT_TRUE(contains(accepted.body, "<lg:result>accepted</lg:result>")) << accepted.body;
+  EXPECT_EQ(unknown.status, 500);
+  EXPECT_TRUE(contains(unknown.body, "unknown-query")) << unknown.body;
+  EXPECT_TRUE(contains(unknown.body, "query_id: \"cq-nothing\" is not a query licgate sent"))
+      << unknown.body;
+  EXPECT_EQ(query("APP-9", "fire").state, QueryState::kAnswered);
+}
+
+TEST_F(ConformityApiTest, ShowsARoundOverSoapAndHttpWithWorkingDaysLeft) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-9")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  ASSERT_TRUE(flow_->conclude("fire", conclusion(queryId("APP-9", "fire"), "fire")).ok());
+  now_ += 3 * 24 * kHour;  // Monday 7 December: 9 working days left
+
+  auto soap = soap_->handle(
+      soapPost(envelope("<lg:GetConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:applicationId>APP-9"
+                        "</lg:applicationId></lg:GetConformity>"),
+               ""));
+  auto http = get("/api/v1/applications/APP-9/conformity");
+
+  EXPECT_TRUE(contains(soap.body, "<lg:outcome>pending</lg:outcome>")) << soap.body;
+  EXPECT_TRUE(contains(soap.body, "<lg:workingDaysLeft>9</lg:workingDaysLeft>")) << soap.body;
+  ASSERT_EQ(http.status, 200) << http.body;
+  auto json = nlohmann::json::parse(http.body);
+  EXPECT_EQ(json["application_id"], "APP-9");
+  EXPECT_EQ(json["outcome"], "pending");
+  ASSERT_EQ(json["queries"].size(), 2u);
+  for (const auto& q : json["queries"]) {
+    if (q["body"] == "sanitary") {
+      EXPECT_EQ(q["state"], "sent");
+      EXPECT_EQ(q["working_days_left"], 9);
+      EXPECT_EQ(q["deadline"], "2026-12-22T00:00:00+05:00");
+      EXPECT_EQ(q["attempts"], 1);
+    } else {
+      EXPECT_EQ(q["state"], "answered");
+      EXPECT_EQ(q["verdict"], "conforms");
+      EXPECT_FALSE(q.contains("working_days_left"));
+    }
+  }
+}
+
+TEST_F(ConformityApiTest, ListsTheLicensorsPendingQueriesEarliestDeadlineFirst) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());  // 20 s deadline
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-2")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+
+  auto http = get("/api/v1/licensors/CZ-ERU/pending");
+  auto limited = get("/api/v1/licensors/CZ-ERU/pending", {{"limit", "1"}});
+  auto soap = soap_->handle(soapPost(
+      envelope("<lg:GetPendingConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:licensor>CZ-ERU"
+               "</lg:licensor></lg:GetPendingConformity>"),
+      ""));
+
+  ASSERT_EQ(http.status, 200) << http.body;
+  auto json = nlohmann::json::parse(http.body);
+  EXPECT_EQ(json["count"], 3);
+  EXPECT_EQ(json["queries"][0]["body"], "ecology");
+  EXPECT_EQ(json["queries"][0]["application_id"], "APP-1");
+  EXPECT_EQ(json["queries"][0]["working_days_left"], 0);
+  EXPECT_EQ(nlohmann::json::parse(limited.body)["count"], 1);
+  EXPECT_TRUE(contains(soap.body, "<lg:body>ecology</lg:body>")) << soap.body;
+  EXPECT_TRUE(contains(soap.body, "<lg:body>fire</lg:body>")) << soap.body;
+}
+
+TEST_F(ConformityApiTest, RefusesBadRoutesNamingWhatWasWrong) {
+  auto unknown = get("/api/v1/applications/APP-404/conformity");
+  auto bad_limit = get("/api/v1/licensors/CZ-ERU/pending", {{"limit", "0"}});
+  auto bad_parameter = get("/api/v1/licensors/CZ-ERU/pending", {{"after", "x"}});
+
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_TRUE(contains(unknown.body, "application \\\"APP-404\\\" has no conformity round"))
+      << unknown.body;
+  EXPECT_EQ(bad_limit.status, 400);
+  EXPECT_TRUE(
+      contains(bad_limit.body, "parameter limit: \\\"0\\\" is not a whole number in 1..10000"))
+      << bad_limit.body;
+  EXPECT_EQ(bad_parameter.status, 400);
+}
+
+TEST_F(ConformityApiTest, CountsTheFlowInStatsAndMetrics) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+
+  auto stats = nlohmann::json::parse(get("/api/v1/stats").body);
+  auto metrics = get("/metrics").body;
+
+  EXPECT_EQ(stats["conformity"]["requestsOpened"], 1);
+  EXPECT_EQ(stats["conformity"]["sendsDelivered"], 2);
+  EXPECT_TRUE(contains(metrics, "licgate_conformity_sends_total{result=\"delivered\"} 2"))
+      << metrics;
+}
+
+TEST(ConformityRoutes, AnswerNotFoundWhenTheFlowIsOff) {
+  adapters::http::Request request;
+  request.method = "GET";
+  request.path = "/api/v1/licensors/CZ-ERU/pending";
+
+  auto response = conformityRoute(nullptr, request);
+
+  ASSERT_TRUE(response.has_value());
+  EXPECT_EQ(response->status, 404);
+  EXPECT_TRUE(contains(response->body, "the conformity flow is off")) << response->body;
+  request.path = "/api/v1/licensors/CZ-ERU";
+  EXPECT_FALSE(conformityRoute(nullptr, request).has_value());
+}
+
+}  // namespace
+}  // namespace licgate::gateway::testing_conformity
