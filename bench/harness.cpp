@@ -232,11 +232,11 @@ registry::Result<TempDir> TempDir::create(const std::string& prefix) {
 }
 
 registry::Result<ChildProcess> startRedisServer(const std::string& program, const TempDir& dir,
-                                                int port) {
-  auto redis =
-      ChildProcess::spawn({program, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save",
-                           "", "--appendonly", "no", "--dir", dir.path(), "--daemonize", "no"},
-                          dir.path() + "/redis.log");
+                                                int port, bool append_only) {
+  auto redis = ChildProcess::spawn(
+      {program, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+       append_only ? "yes" : "no", "--dir", dir.path(), "--daemonize", "no"},
+      dir.path() + "/redis.log");
   if (!redis) {
     return redis.takeError();
   }

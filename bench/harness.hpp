@@ -84,8 +84,10 @@ class TempDir {
 // A redis-server on 127.0.0.1:port that keeps nothing on disk, its log in
 // `dir`; returns once it accepts connections. Errors: kUnavailable when it
 // cannot be started or does not listen within 10 seconds.
+// With `append_only`, Redis keeps an AOF in `dir` (appendfsync everysec),
+// as it must for the conformity flow (docs/conformity.md).
 registry::Result<ChildProcess> startRedisServer(const std::string& program, const TempDir& dir,
-                                                int port);
+                                                int port, bool append_only = false);
 
 struct HttpReply {
   int status = 0;

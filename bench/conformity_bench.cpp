@@ -1,0 +1,322 @@
+// The conformity benchmark (docs/benchmarks.md): rounds of conformity
+// queries through the real licgate program, to interested bodies played by
+// `licgate play-bodies` that answer at once over an AMQP peer, with the
+// benchmark as the licensor's system (requests in, outcomes back on an
+// address of licgate's listener). It prints one line:
+//   bench: conformity queries_per_s=X redis_cmds_per_query=Y added_p50_ms=Z added_p99_ms=W
+// queries_per_s counts queries sent and concluded, first request to last
+// outcome; redis_cmds_per_query is from Redis' own command statistics over
+// the measured rounds: the commands licgate sent (each script call one),
+// with the commands the scripts ran inside Redis on a second line; the
+// latencies are from a request to its outcome, so they include the
+// simulated bodies' own handling and bound from above what licgate adds.
+// Everything runs on 127.0.0.1; the benchmark starts its redis-server
+// (AOF on), licgate and the simulator, stops them, and gives up after
+// --timeout-s.
+#include <hiredis/hiredis.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <unistd.h>
+#include <CLI/CLI.hpp>
+
+#include "bench/amqp_load.hpp"
+#include "bench/conformity_load.hpp"
+#include "bench/harness.hpp"
+
+namespace licgate::bench {
+namespace {
+
+using registry::ErrorCode;
+using registry::makeError;
+
+std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_timed_out{false};
+
+void noteInterrupt(int) {
+  g_interrupted.store(true);
+}
+
+void noteTimeout(int) {
+  g_timed_out.store(true);
+  g_interrupted.store(true);
+}
+
+constexpr const char* kLicensor = "KZ-BENCH";
+constexpr const char* kSystem = "bench-licensor";
+constexpr const char* kOutcomeAddress = "conformity/outcomes/bench";
+
+struct Options {
+  std::size_t rounds = 20'000;
+  std::size_t warmup_rounds = 2'000;
+  int bodies = 2;  // queries per round
+  std::size_t window = 64;
+  std::string licgate;
+  std::string redis_server = "redis-server";
+  int timeout_s = 600;
+  bool keep = false;
+  bool verbose = false;
+};
+
+std::string licgateConfig(const Options& options, const TempDir& dir, int redis_port,
+                          int body_port) {
+  std::string yaml;
+  yaml += "store:\n  path: " + dir.path() + "/register.db\n";
+  yaml += "redis:\n  host: 127.0.0.1\n  port: " + std::to_string(redis_port) + "\n";
+  yaml += "  timeout_ms: 2000\n";
+  yaml += "amqp:\n  host: 127.0.0.1\n  port: 0\n  container_id: licgate-conformity-bench\n";
+  yaml += "http:\n  host: 127.0.0.1\n  port: 0\n";
+  yaml += std::string("licensors:\n  - code: ") + kLicensor + "\n    name: Benchmark licensor\n";
+  yaml += std::string("systems:\n  - id: ") + kSystem + "\n    name: Benchmark licensor system\n";
+  yaml += std::string("    licensors: [") + kLicensor + "]\n";
+  yaml += "log:\n  level: warn\n  format: json\n";
+  yaml += "conformity:\n  calendar: " + std::string(LICGATE_SOURCE_DIR) +
+          "/config/calendar-kz.yaml\n  bodies:\n";
+  std::string ids;
+  for (int b = 0; b < options.bodies; ++b) {
+    const std::string id = "body-" + std::to_string(b);
+    yaml += "    - id: " + id + "\n      name: Body " + std::to_string(b) + "\n";
+    yaml +=
+        "      channel:\n        amqp_peer: {url: \"amqp://127.0.0.1:" + std::to_string(body_port) +
+        "\", address: queries/" + id + "}\n";
+    ids += (ids.empty() ? "" : ", ") + id;
+  }
+  yaml += "  activities:\n    \"01.1\": [" + ids + "]\n";
+  yaml +=
+      std::string("  outcomes:\n    ") + kLicensor + ": {amqp_address: " + kOutcomeAddress + "}\n";
+  return yaml;
+}
+
+// Every body on one peer of the simulator: one listener, an address each.
+std::string simulatorConfig(const Options& options, int licgate_amqp, int body_port) {
+  std::string yaml =
+      "licgate:\n  amqp_url: \"amqp://127.0.0.1:" + std::to_string(licgate_amqp) + "\"\nbodies:\n";
+  for (int b = 0; b < options.bodies; ++b) {
+    const std::string id = "body-" + std::to_string(b);
+    yaml += "  - id: " + id +
+            "\n    channel:\n      amqp_peer: {listen: \"127.0.0.1:" + std::to_string(body_port) +
+            "\", address: queries/" + id + "}\n";
+  }
+  return yaml;
+}
+
+std::vector<RoundRequest> makeRequests(std::size_t count, const std::string& prefix) {
+  std::vector<RoundRequest> requests;
+  requests.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string id = prefix + std::to_string(i);
+    nlohmann::json body = {
+        {"application_id", id},
+        {"licensor", kLicensor},
+        {"applicant", {{"iin_bin", "050540004455"}, {"name", "Alem Energy LLP"}}},
+        {"activity", "01.1"},
+        {"data", {{"site", "Almaty, Seifullin 12"}, {"n", i}}}};
+    requests.push_back({id, body.dump()});
+  }
+  return requests;
+}
+
+// The calls of every command since the last reset, from INFO
+// commandstats: what clients sent (script calls and loads, PING) apart
+// from what the scripts ran inside Redis.
+struct RedisCalls {
+  std::uint64_t sent = 0;
+  std::uint64_t inside = 0;
+};
+
+registry::Result<RedisCalls> redisCalls(int port, bool reset) {
+  redisContext* context = redisConnect("127.0.0.1", port);
+  if (context == nullptr || context->err != 0) {
+    if (context != nullptr) {
+      redisFree(context);
+    }
+    return makeError(ErrorCode::kUnavailable, "redis at port " + std::to_string(port));
+  }
+  auto* reply = static_cast<redisReply*>(
+      redisCommand(context, reset ? "CONFIG RESETSTAT" : "INFO commandstats"));
+  RedisCalls calls;
+  if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+    std::istringstream lines(std::string(reply->str, reply->len));
+    for (std::string line; std::getline(lines, line);) {
+      // cmdstat_<name>:calls=N,usec=...
+      const auto colon = line.find(':');
+      const auto calls_at = line.find("calls=");
+      if (!line.starts_with("cmdstat_") || colon == std::string::npos ||
+          calls_at == std::string::npos) {
+        continue;
+      }
+      const std::string name = line.substr(8, colon - 8);
+      const std::uint64_t count = std::stoull(line.substr(calls_at + 6));
+      const bool from_client = name == "evalsha" || name == "eval" || name.starts_with("script") ||
+                               name == "ping" || name == "info" || name.starts_with("config");
+      (from_client ? calls.sent : calls.inside) += count;
+    }
+  }
+  if (reply != nullptr) {
+    freeReplyObject(reply);
+  }
+  redisFree(context);
+  return calls;
+}
+
+registry::Result<RoundLoadResult> rounds(const Options& options, int amqp_port,
+                                         const std::vector<RoundRequest>& requests) {
+  RoundLoadOptions load;
+  load.port = amqp_port;
+  load.system = kSystem;
+  load.outcome_address = kOutcomeAddress;
+  load.window = options.window;
+  load.timeout = std::chrono::seconds(options.timeout_s);
+  load.interrupted = &g_interrupted;
+  auto result = runRounds(load, requests);
+  if (!result) {
+    return result;
+  }
+  if (result->timed_out || !result->transport_error.empty() || result->rejected > 0) {
+    return makeError(
+        ErrorCode::kUnavailable,
+        "rounds did not complete: " + std::to_string(result->outcomes) + " of " +
+            std::to_string(requests.size()) + " outcomes, " + std::to_string(result->rejected) +
+            " requests rejected" +
+            (result->first_rejection.empty() ? "" : " (" + result->first_rejection + ")") +
+            (result->transport_error.empty() ? "" : ", " + result->transport_error) +
+            (result->timed_out ? ", timed out" : ""));
+  }
+  return result;
+}
+
+registry::Status runBenchmark(const Options& options) {
+  auto dir = TempDir::create("licgate-conformity-bench");
+  if (!dir) {
+    return dir.takeError();
+  }
+  if (options.keep) {
+    dir->keep();
+    std::fprintf(stderr, "bench: conformity: run directory %s\n", dir->path().c_str());
+  }
+  auto redis_port = pickFreePort();
+  auto body_port = pickFreePort();
+  if (!redis_port || !body_port) {
+    return makeError(ErrorCode::kUnavailable, "no free port");
+  }
+  auto redis = startRedisServer(options.redis_server, *dir, *redis_port, true);
+  if (!redis) {
+    return redis.takeError();
+  }
+  auto licgate = startLicgate(options.licgate, "", *dir,
+                              licgateConfig(options, *dir, *redis_port, *body_port));
+  if (!licgate) {
+    return licgate.takeError();
+  }
+  const std::string sim_config = dir->path() + "/bodies.yaml";
+  std::ofstream(sim_config) << simulatorConfig(options, licgate->ports.amqp, *body_port);
+  auto simulator = ChildProcess::spawn({options.licgate, "play-bodies", "--config", sim_config},
+                                       dir->path() + "/bodies.log");
+  if (!simulator) {
+    stopLicgate(licgate->process);
+    return simulator.takeError();
+  }
+  if (auto up = waitForPort(*body_port, Clock::now() + std::chrono::seconds(10)); !up) {
+    stopLicgate(licgate->process);
+    return up.takeError();
+  }
+
+  auto warm = rounds(options, licgate->ports.amqp, makeRequests(options.warmup_rounds, "W-"));
+  if (!warm) {
+    stopLicgate(licgate->process);
+    return makeError(warm.error().code, "warm-up: " + warm.error().message);
+  }
+  // Let the last warm-up outcomes' Redis writes finish before the count.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  if (auto reset = redisCalls(*redis_port, true); !reset) {
+    stopLicgate(licgate->process);
+    return reset.takeError();
+  }
+  const double licgate_cpu_before = readCpuSeconds(licgate->process.pid());
+  auto measured = rounds(options, licgate->ports.amqp, makeRequests(options.rounds, "M-"));
+  const double licgate_cpu = readCpuSeconds(licgate->process.pid()) - licgate_cpu_before;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto calls = redisCalls(*redis_port, false);
+  simulator->stop(std::chrono::seconds(5));
+  stopLicgate(licgate->process);
+  redis->stop(std::chrono::seconds(5));
+  if (!measured) {
+    return measured.takeError();
+  }
+  if (!calls) {
+    return calls.takeError();
+  }
+
+  const double queries = static_cast<double>(measured->outcomes) * options.bodies;
+  const double rate = measured->elapsed_s > 0 ? queries / measured->elapsed_s : 0;
+  // The two calls the count itself made (CONFIG RESETSTAT is counted, INFO
+  // is not yet when it answers) are the benchmark's, not licgate's.
+  const double sent = static_cast<double>(calls->sent > 1 ? calls->sent - 1 : 0);
+  const double p50 = quantile(measured->latency_ms, 0.50);
+  const double p99 = quantile(measured->latency_ms, 0.99);
+  if (options.verbose) {
+    std::fprintf(stderr,
+                 "conformity: %zu rounds of %d queries in %.2f s, window %zu; licgate CPU %.2f s "
+                 "(%.0f us/query); outcomes sent again %llu; max %.2f ms\n",
+                 options.rounds, options.bodies, measured->elapsed_s, options.window, licgate_cpu,
+                 queries > 0 ? licgate_cpu * 1e6 / queries : 0,
+                 static_cast<unsigned long long>(measured->repeated_outcomes),
+                 quantile(measured->latency_ms, 1.0));
+  }
+  std::printf(
+      "bench: conformity queries_per_s=%.0f redis_cmds_per_query=%.2f added_p50_ms=%.2f "
+      "added_p99_ms=%.2f\n",
+      rate, queries > 0 ? sent / queries : 0, p50, p99);
+  std::printf("bench: conformity_redis commands_in_scripts_per_query=%.1f\n",
+              queries > 0 ? static_cast<double>(calls->inside) / queries : 0);
+  return {};
+}
+
+void addOptions(CLI::App& app, Options& options) {
+  app.add_option("--rounds", options.rounds, "applications in the measured phase")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--warmup-rounds", options.warmup_rounds, "applications before it")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--bodies", options.bodies, "interested bodies per application")
+      ->check(CLI::Range(1, 16));
+  app.add_option("--window", options.window, "rounds open at once")->check(CLI::Range(1, 100'000));
+  app.add_option("--licgate", options.licgate, "the licgate program")->check(CLI::ExistingFile);
+  app.add_option("--redis-server", options.redis_server, "the redis-server program");
+  app.add_option("--timeout-s", options.timeout_s, "give up the whole run after this long")
+      ->check(CLI::Range(1, 86'400));
+  app.add_flag("--keep", options.keep, "keep the run directory (register, configs, logs)");
+  app.add_flag("-v,--verbose", options.verbose, "details of the run on stderr");
+  // The other benchmarks' options are accepted and ignored, so that
+  // scripts/bench can pass the same arguments to every benchmark.
+  app.allow_extras();
+}
+
+}  // namespace
+}  // namespace licgate::bench
+
+int main(int argc, char** argv) {
+  licgate::bench::Options options;
+  options.licgate = licgate::bench::buildTreeProgram("gateway/licgate");
+  CLI::App app{"licgate conformity benchmark: rounds of queries to simulated bodies"};
+  licgate::bench::addOptions(app, options);
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, licgate::bench::noteInterrupt);
+  std::signal(SIGTERM, licgate::bench::noteInterrupt);
+  std::signal(SIGALRM, licgate::bench::noteTimeout);
+  alarm(static_cast<unsigned>(options.timeout_s));
+
+  auto status = licgate::bench::runBenchmark(options);
+  if (!status) {
+    std::fprintf(stderr, "bench: conformity failed: %s\n", status.error().message.c_str());
+    return 1;
+  }
+  return 0;
+}
