@@ -2,12 +2,14 @@
 //   licgate serve --config FILE [--ports-file F]   run the register's gateway
 //   licgate check-config FILE                      check a configuration
 //   licgate send --system SYS --format FMT FILE... send records as AMQP messages
+//   licgate play-bodies --config FILE [--ports-file F] play interested bodies
 #include <sysexits.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "config/config.hpp"
+#include "gateway/body_simulator.hpp"
 #include "gateway/logging.hpp"
 #include "gateway/send_command.hpp"
 #include "gateway/serve.hpp"
@@ -119,6 +121,15 @@ int send(SendArguments& args) {
   return licgate::gateway::runSend(command, std::cout, std::cerr);
 }
 
+int playBodies(const std::string& config_path, const std::string& ports_file) {
+  auto config = licgate::gateway::loadSimConfigFile(config_path);
+  if (!config.ok()) {
+    std::cerr << "play-bodies: " << config.error().message << '\n';
+    return 2;
+  }
+  return licgate::gateway::runPlayBodies(*config, ports_file);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,6 +157,18 @@ int main(int argc, char** argv) {
   SendArguments send_args;
   addSendCommand(app, send_args);
 
+  std::string bodies_config;
+  std::string bodies_ports;
+  auto* bodies_command = app.add_subcommand(
+      "play-bodies", "Play interested bodies and licensors' outcome receivers (conformity)");
+  bodies_command->add_option("--config", bodies_config, "Simulator configuration (YAML)")
+      ->required()
+      ->check(kNotEmpty);
+  bodies_command
+      ->add_option("--ports-file", bodies_ports,
+                   "Write the bound listen ports here as JSON once everything listens")
+      ->check(kNotEmpty);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -162,6 +185,9 @@ int main(int argc, char** argv) {
     }
     if (check_command->parsed()) {
       return checkConfig(check_path);
+    }
+    if (bodies_command->parsed()) {
+      return playBodies(bodies_config, bodies_ports);
     }
     return send(send_args);
   } catch (const std::exception& e) {
