@@ -1,0 +1,647 @@
+// Tests of `licgate play-bodies` (gateway/body_simulator.hpp): the real
+// program as a child process, with licgate's side played by real adapters
+// on loopback: an IntakeServer that takes the conclusions on
+// conformity/conclusions, an HTTP server that takes SubmitConclusion, the
+// Proton sender and the SOAP client sending queries and outcomes.
+#include <gtest/gtest.h>
+
+#include <proton/connection.hpp>
+#include <proton/container.hpp>
+#include <proton/message.hpp>
+#include <proton/message_id.hpp>
+#include <proton/messaging_handler.hpp>
+#include <proton/sender.hpp>
+#include <proton/tracker.hpp>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "adapters/amqp/intake_server.hpp"
+#include "adapters/http/server.hpp"
+#include "adapters/http/soap_client.hpp"
+#include "gateway/amqp_sender.hpp"
+#include "gateway/body_simulator.hpp"
+#include "mapping/conformity.hpp"
+#include "mapping/licence_xml.hpp"
+#include "mapping/soap.hpp"
+#include "test/gateway/test_support.hpp"
+
+namespace licgate::gateway {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+using testing::waitFor;
+namespace amqp = adapters::amqp;
+namespace http = adapters::http;
+
+constexpr const char* kIntakeTrigger = "test/trigger";
+
+mapping::QueryMessage makeQuery(const std::string& id, const std::string& body,
+                                const std::string& application = "KZ-APP-1") {
+  mapping::QueryMessage query;
+  query.query_id = id;
+  query.body = body;
+  query.deadline = "2026-12-18T00:00:00+05:00";
+  query.request.application_id = application;
+  query.request.licensor = "CZ-ERU";
+  query.request.applicant = {"050540004455", "Alem Energy LLP"};
+  query.request.activity = "05.1";
+  query.request.data_json = "{}";
+  return query;
+}
+
+OutgoingMessage queryMessage(const mapping::QueryMessage& query) {
+  return {query.query_id, "application/json", mapping::writeQueryJson(query), query.query_id};
+}
+
+registry::ConformityOutcome makeOutcome(const std::string& application,
+                                        registry::RoundOutcome outcome, bool tacit) {
+  registry::ConformityOutcome round;
+  round.application_id = application;
+  round.licensor = "CZ-ERU";
+  round.outcome = outcome;
+  round.decided_ms = 1'700'000'000'000;
+  registry::QueryView answered;
+  answered.query_id = "cq-1";
+  answered.body = "sanitary";
+  answered.state = registry::QueryState::kAnswered;
+  answered.verdict = registry::Verdict::kConforms;
+  answered.reasons = {"fine"};
+  answered.signer = "A";
+  round.queries.push_back(answered);
+  registry::QueryView silent;
+  silent.query_id = "cq-2";
+  silent.body = "fire";
+  silent.state = registry::QueryState::kExpired;
+  if (tacit) {
+    silent.verdict = registry::Verdict::kConforms;
+    silent.tacit = true;
+    silent.reasons = {std::string(registry::kTacitConsentReason)};
+  }
+  round.queries.push_back(silent);
+  return round;
+}
+
+// licgate's side of the AMQP exchange: takes conclusions (accepting them,
+// or rejecting those of `reject_query`), and turns a message on
+// kIntakeTrigger into a query to an amqp_address body: licgate's reply
+// mechanism sends the verdict's description, as a string, on the link the
+// body attached under the message's reply-to.
+class FakeLicgate {
+ public:
+  void start(int port = 0) {
+    amqp::IntakeOptions options;
+    options.port = port;
+    options.addresses = {"conformity/conclusions", kIntakeTrigger};
+    server_ =
+        amqp::makeIntakeServer(options, [this](const std::vector<amqp::Delivery>& deliveries) {
+          std::vector<amqp::Verdict> verdicts;
+          std::lock_guard lock(mutex_);
+          for (const auto& delivery : deliveries) {
+            verdicts.push_back(decide(delivery));
+          }
+          return verdicts;
+        });
+    ASSERT_TRUE(server_->start().ok());
+  }
+  void stop() { server_->stop(); }
+  int port() const { return server_->boundPort(); }
+  amqp::IntakeStats stats() const { return server_->stats(); }
+
+  void rejectQuery(const std::string& query_id) {
+    std::lock_guard lock(mutex_);
+    reject_query_ = query_id;
+  }
+
+  std::vector<amqp::Delivery> conclusions() const {
+    std::lock_guard lock(mutex_);
+    return conclusions_;
+  }
+
+  std::size_t count() const {
+    std::lock_guard lock(mutex_);
+    return conclusions_.size();
+  }
+
+ private:
+  amqp::Verdict decide(const amqp::Delivery& delivery) {
+    if (delivery.address == kIntakeTrigger) {
+      return {amqp::Settle::kAccept, "", delivery.body, "applied", "", ""};
+    }
+    conclusions_.push_back(delivery);
+    auto conclusion = mapping::readConclusionJson(delivery.body);
+    if (conclusion.ok() && conclusion->query_id == reject_query_) {
+      return {amqp::Settle::kReject,
+              "amqp:precondition-failed",
+              "conflict: a different one",
+              "rejected",
+              "conflict",
+              ""};
+    }
+    return {amqp::Settle::kAccept, "", "", "accepted", "", ""};
+  }
+
+  mutable std::mutex mutex_;
+  std::unique_ptr<amqp::IntakeServer> server_;
+  std::vector<amqp::Delivery> conclusions_;
+  std::string reject_query_;
+};
+
+// licgate's SOAP endpoint: takes SubmitConclusion.
+class FakeSoapEndpoint {
+ public:
+  void start() {
+    http::ServerOptions options;
+    options.port = 0;
+    server_ = http::makeServer(options, [this](const http::Request& request) {
+      auto call = mapping::readSoapCall(request.body, request.headers.at("content-type"));
+      std::lock_guard lock(mutex_);
+      calls_.push_back(call.ok() ? *call : mapping::SoapCall{});
+      const std::string envelope =
+          mapping::writeSoapEnvelope(mapping::SoapVersion::k11, [](pugi::xml_node body) {
+            pugi::xml_node response = body.append_child("SubmitConclusionResponse");
+            response.append_attribute("xmlns") = std::string(mapping::kSoapNamespace).c_str();
+            response.append_child("result").text() = "accepted";
+          });
+      return http::Response{200, "text/xml; charset=utf-8", envelope};
+    });
+    ASSERT_TRUE(server_->start().ok());
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->boundPort()); }
+  std::vector<mapping::SoapCall> calls() const {
+    std::lock_guard lock(mutex_);
+    return calls_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::unique_ptr<http::Server> server_;
+  std::vector<mapping::SoapCall> calls_;
+};
+
+// Sends one message with reply-to set, which sendMessages does not do.
+class ReplyToSender final : public proton::messaging_handler {
+ public:
+  ReplyToSender(int port, std::string reply_to, std::string body)
+      : port_(port), reply_to_(std::move(reply_to)), body_(std::move(body)) {}
+
+  void on_container_start(proton::container& container) override {
+    container.open_sender("amqp://127.0.0.1:" + std::to_string(port_) + "/" + kIntakeTrigger);
+  }
+  void on_sendable(proton::sender& sender) override {
+    if (sent_) {
+      return;
+    }
+    sent_ = true;
+    proton::message message;
+    message.id(proton::message_id("trigger-" + reply_to_));
+    message.reply_to(reply_to_);
+    message.content_type("application/json");
+    message.properties().put("system", "licgate");
+    message.inferred(true);
+    message.body(proton::binary(body_.begin(), body_.end()));
+    sender.send(message);
+  }
+  void on_tracker_settle(proton::tracker& tracker) override { tracker.connection().close(); }
+  void on_error(const proton::error_condition&) override {}
+
+ private:
+  int port_;
+  std::string reply_to_;
+  std::string body_;
+  bool sent_ = false;
+};
+
+void sendWithReplyTo(int port, const std::string& reply_to, const std::string& body) {
+  ReplyToSender sender(port, reply_to, body);
+  proton::container(sender).run();
+}
+
+// The play-bodies program with a configuration of its own.
+class Simulator {
+ public:
+  explicit Simulator(const TempDir& dir) : dir_(dir) {}
+
+  void start(const std::string& yaml) {
+    config_ = dir_.file("bodies.yaml");
+    testing::writeFile(config_, yaml);
+    std::error_code ignored;
+    std::filesystem::remove(dir_.file("ports.json"), ignored);
+    process_.start({LICGATE_PROGRAM, "play-bodies", "--config", config_, "--ports-file",
+                    dir_.file("ports.json")},
+                   dir_.file("bodies.log"));
+    if (!waitFor([&] { return std::filesystem::exists(dir_.file("ports.json")); })) {
+      throw std::runtime_error("play-bodies wrote no ports file; log:\n" + log());
+    }
+    ports_ = json::parse(testing::readFile(dir_.file("ports.json")));
+  }
+
+  int bodyPort(const std::string& id) const { return ports_.at("bodies").at(id).get<int>(); }
+  int licensorPort(const std::string& code) const {
+    return ports_.at("licensors").at(code).get<int>();
+  }
+  std::string log() const { return testing::readFile(dir_.file("bodies.log")); }
+
+  // Stops it with SIGTERM; returns the counters it printed.
+  json stop() {
+    const int status = process_.kill(SIGTERM);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log();
+    const std::string text = log();
+    const auto line = text.rfind("\n{");
+    return json::parse(line == std::string::npos ? text : text.substr(line + 1));
+  }
+
+ private:
+  const TempDir& dir_;
+  std::string config_;
+  json ports_;
+  testing::ChildProcess process_;
+};
+
+std::string header(int amqp_port, const std::string& soap_url = "http://127.0.0.1:1/soap") {
+  return "licgate:\n  amqp_url: \"amqp://127.0.0.1:" + std::to_string(amqp_port) +
+         "\"\n  soap_url: \"" + soap_url + "\"\n";
+}
+
+SendOptions peerOptions(int port, const std::string& address = "conformity/queries") {
+  SendOptions options;
+  options.port = port;
+  options.address = address;
+  options.system = "licgate";
+  options.want_replies = false;
+  options.max_attempts = 1;
+  options.idle_timeout = std::chrono::seconds(10);
+  return options;
+}
+
+class BodySimulator : public ::testing::Test {
+ protected:
+  void SetUp() override { licgate_.start(); }
+
+  TempDir dir_;
+  FakeLicgate licgate_;
+  Simulator simulator_{dir_};
+};
+
+TEST_F(BodySimulator, PeerBodyAnswersWithItsConclusion) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+    verdict: conforms
+    verdicts: {"KZ-APP-7": does-not-conform}
+    reasons: ["premises inspected"]
+    signer: "Inspector B"
+)");
+
+  auto report = sendMessages(peerOptions(simulator_.bodyPort("fire")),
+                             {queryMessage(makeQuery("cq-1", "fire", "KZ-APP-1")),
+                              queryMessage(makeQuery("cq-7", "fire", "KZ-APP-7"))});
+
+  EXPECT_EQ(report.accepted, 2u) << report.transport_error;
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() == 2; })) << simulator_.log();
+  std::map<std::string, registry::Conclusion> by_query;
+  for (const auto& delivery : licgate_.conclusions()) {
+    EXPECT_EQ(delivery.address, "conformity/conclusions");
+    EXPECT_EQ(delivery.sender_system, "fire");
+    EXPECT_EQ(delivery.content_type, "application/json");
+    auto conclusion = mapping::readConclusionJson(delivery.body);
+    ASSERT_TRUE(conclusion.ok()) << conclusion.error().message;
+    by_query[conclusion->query_id] = *conclusion;
+  }
+  EXPECT_EQ(by_query["cq-1"].verdict, registry::Verdict::kConforms);
+  EXPECT_EQ(by_query["cq-7"].verdict, registry::Verdict::kDoesNotConform);
+  EXPECT_EQ(by_query["cq-1"].body, "fire");
+  EXPECT_EQ(by_query["cq-1"].signer, "Inspector B");
+  EXPECT_EQ(by_query["cq-1"].reasons, std::vector<std::string>{"premises inspected"});
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["queries"], 2);
+  EXPECT_EQ(counters["bodies"]["fire"]["concluded"], 2);
+  EXPECT_EQ(counters["bodies"]["fire"]["conclusions_accepted"], 2);
+}
+
+TEST_F(BodySimulator, RepeatedQueryIsAnsweredAgain) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+)");
+  const auto query = queryMessage(makeQuery("cq-1", "fire"));
+
+  auto first = sendMessages(peerOptions(simulator_.bodyPort("fire")), {query});
+  auto second = sendMessages(peerOptions(simulator_.bodyPort("fire")), {query});
+
+  EXPECT_EQ(first.accepted + second.accepted, 2u);
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() == 2; }));
+  EXPECT_EQ(licgate_.conclusions()[0].body, licgate_.conclusions()[1].body);
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["queries"], 2);
+  EXPECT_EQ(counters["bodies"]["fire"]["distinct"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["repeats"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["concluded"], 2);
+}
+
+TEST_F(BodySimulator, DownPeerReleasesUntilItIsUp) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+    down_for_ms: 1500
+)");
+  const auto query = queryMessage(makeQuery("cq-1", "fire"));
+
+  auto while_down = sendMessages(peerOptions(simulator_.bodyPort("fire")), {query});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  auto when_up = sendMessages(peerOptions(simulator_.bodyPort("fire")), {query});
+
+  EXPECT_EQ(while_down.released, 1u);
+  EXPECT_EQ(when_up.accepted, 1u);
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() == 1; }));
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["released"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["queries"], 1);
+}
+
+TEST_F(BodySimulator, SilentBodyTakesQueriesAndNeverAnswers) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+    silent: true
+)");
+
+  auto report = sendMessages(peerOptions(simulator_.bodyPort("fire")),
+                             {queryMessage(makeQuery("cq-1", "fire"))});
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  EXPECT_EQ(report.accepted, 1u);
+  EXPECT_EQ(licgate_.count(), 0u);
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["queries"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["concluded"], 0);
+}
+
+TEST_F(BodySimulator, MalformedQueryIsRejectedAsDecodeError) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+)");
+
+  auto report = sendMessages(peerOptions(simulator_.bodyPort("fire")),
+                             {{"q-bad", "application/json", "{\"query_id\": 1}", "bad"}});
+
+  EXPECT_EQ(report.rejected, 1u);
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["malformed"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["queries"], 0);
+}
+
+TEST_F(BodySimulator, RejectedConclusionIsCountedWithItsReason) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+)");
+  licgate_.rejectQuery("cq-2");
+
+  auto report = sendMessages(
+      peerOptions(simulator_.bodyPort("fire")),
+      {queryMessage(makeQuery("cq-1", "fire")), queryMessage(makeQuery("cq-2", "fire"))});
+
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() == 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["conclusions_accepted"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["conclusions_rejected"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["last_rejection"],
+            "amqp:precondition-failed: conflict: a different one");
+}
+
+TEST_F(BodySimulator, DelayedAnswerWaitsItsDelay) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+    delay_ms: 700
+)");
+  const auto sent = std::chrono::steady_clock::now();
+
+  sendMessages(peerOptions(simulator_.bodyPort("fire")), {queryMessage(makeQuery("cq-1", "fire"))});
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() == 1; }));
+
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(700));
+  simulator_.stop();
+}
+
+TEST_F(BodySimulator, AddressBodyAttachesToLicgateAndAnswers) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: sanitary
+    channel: {amqp_address: conformity/sanitary}
+    verdict: does-not-conform
+)");
+  // The body attaches after connecting; until then the reply is unroutable.
+  ASSERT_TRUE(waitFor([&] {
+    sendWithReplyTo(licgate_.port(), "conformity/sanitary",
+                    mapping::writeQueryJson(makeQuery("cq-9", "sanitary")));
+    return licgate_.stats().replies_sent > 0;
+  }));
+
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() >= 1; })) << simulator_.log();
+  auto conclusion = mapping::readConclusionJson(licgate_.conclusions()[0].body);
+  ASSERT_TRUE(conclusion.ok());
+  EXPECT_EQ(conclusion->query_id, "cq-9");
+  EXPECT_EQ(conclusion->body, "sanitary");
+  EXPECT_EQ(conclusion->verdict, registry::Verdict::kDoesNotConform);
+  EXPECT_EQ(licgate_.conclusions()[0].sender_system, "sanitary");
+  const json counters = simulator_.stop();
+  EXPECT_GE(counters["bodies"]["sanitary"]["queries"], 1);
+}
+
+TEST_F(BodySimulator, ReconnectsToLicgateStartedLaterAndAgain) {
+  const int port = testing::pickFreePort();
+  licgate_.stop();
+  simulator_.start(header(port) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+)");
+  sendMessages(peerOptions(simulator_.bodyPort("fire")), {queryMessage(makeQuery("cq-1", "fire"))});
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+
+  FakeLicgate later;
+  later.start(port);
+  ASSERT_TRUE(waitFor([&] { return later.count() == 1; })) << simulator_.log();
+  later.stop();
+  FakeLicgate again;
+  again.start(port);
+  sendMessages(peerOptions(simulator_.bodyPort("fire")), {queryMessage(makeQuery("cq-2", "fire"))});
+
+  ASSERT_TRUE(waitFor([&] { return again.count() == 1; })) << simulator_.log();
+  EXPECT_EQ(mapping::readConclusionJson(again.conclusions()[0].body)->query_id, "cq-2");
+  simulator_.stop();
+}
+
+TEST_F(BodySimulator, SoapBodyAnswersOverSoapAfterBeingDown) {
+  FakeSoapEndpoint endpoint;
+  endpoint.start();
+  simulator_.start(header(licgate_.port(), endpoint.url()) + R"(bodies:
+  - id: ecology
+    channel: {soap: {listen: "127.0.0.1:0"}}
+    down_for_ms: 1000
+)");
+  const std::string url = "http://127.0.0.1:" + std::to_string(simulator_.bodyPort("ecology"));
+  const std::string envelope =
+      mapping::writeQuerySoap(makeQuery("cq-5", "ecology"), mapping::SoapVersion::k11);
+  http::SoapClient client;
+
+  auto down = client.call(url, mapping::SoapVersion::k11, "", envelope);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  auto up = client.call(url, mapping::SoapVersion::k11, "", envelope);
+
+  ASSERT_TRUE(down.ok() && up.ok());
+  EXPECT_EQ(down->http_status, 503);
+  EXPECT_EQ(up->http_status, 200);
+  EXPECT_NE(up->body.find("ConformityQueryResponse"), std::string::npos);
+  ASSERT_TRUE(waitFor([&] { return endpoint.calls().size() == 1; })) << simulator_.log();
+  auto conclusion = mapping::readConclusionSoap(endpoint.calls()[0]);
+  ASSERT_TRUE(conclusion.ok()) << conclusion.error().message;
+  EXPECT_EQ(conclusion->query_id, "cq-5");
+  EXPECT_EQ(conclusion->body, "ecology");
+  EXPECT_EQ(conclusion->signer, "Inspector of ecology");
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["ecology"]["released"], 1);
+  EXPECT_EQ(counters["bodies"]["ecology"]["conclusions_accepted"], 1);
+}
+
+TEST_F(BodySimulator, SoapBodyMayAnswerOverAmqp) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: ecology
+    channel: {soap: {listen: "127.0.0.1:0"}}
+    answer_over: amqp
+)");
+  const std::string url = "http://127.0.0.1:" + std::to_string(simulator_.bodyPort("ecology"));
+  http::SoapClient client;
+
+  auto answer =
+      client.call(url, mapping::SoapVersion::k12, "",
+                  mapping::writeQuerySoap(makeQuery("cq-6", "ecology"), mapping::SoapVersion::k12));
+
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ(answer->http_status, 200);
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() == 1; })) << simulator_.log();
+  EXPECT_EQ(mapping::readConclusionJson(licgate_.conclusions()[0].body)->query_id, "cq-6");
+  simulator_.stop();
+}
+
+TEST_F(BodySimulator, OutcomeReceiversCountOutcomes) {
+  simulator_.start(header(licgate_.port()) + R"(licensors:
+  - code: CZ-ERU
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/outcomes}}
+  - code: KZ-MIIR
+    channel: {soap: {listen: "127.0.0.1:0"}}
+stats_file: )" + dir_.file("stats.json") +
+                   "\n");
+  auto outcome = [](const std::string& application, registry::RoundOutcome round, bool tacit) {
+    return OutgoingMessage{"outcome-" + application, "application/json",
+                           mapping::writeOutcomeJson(makeOutcome(application, round, tacit), 300),
+                           application};
+  };
+  http::SoapClient client;
+
+  auto report = sendMessages(peerOptions(simulator_.licensorPort("CZ-ERU"), "conformity/outcomes"),
+                             {outcome("A-1", registry::RoundOutcome::kConforms, true),
+                              outcome("A-1", registry::RoundOutcome::kConforms, true),
+                              outcome("A-2", registry::RoundOutcome::kIncomplete, false),
+                              outcome("A-3", registry::RoundOutcome::kDoesNotConform, false)});
+  auto soap = client.call(
+      "http://127.0.0.1:" + std::to_string(simulator_.licensorPort("KZ-MIIR")),
+      mapping::SoapVersion::k11, "",
+      mapping::writeOutcomeSoap(makeOutcome("B-1", registry::RoundOutcome::kConforms, true), 300,
+                                mapping::SoapVersion::k11));
+
+  EXPECT_EQ(report.accepted, 4u);
+  ASSERT_TRUE(soap.ok());
+  EXPECT_EQ(soap->http_status, 200);
+  EXPECT_NE(soap->body.find("ConformityOutcomeResponse"), std::string::npos);
+  ASSERT_TRUE(waitFor([&] {
+    auto stats = json::parse(testing::readFile(dir_.file("stats.json")), nullptr, false);
+    return !stats.is_discarded() && stats["licensors"]["KZ-MIIR"]["outcomes"] == 1 &&
+           stats["licensors"]["CZ-ERU"]["outcomes"] == 4;
+  }));
+  const json counters = simulator_.stop();
+  const json& eru = counters["licensors"]["CZ-ERU"];
+  EXPECT_EQ(eru["outcomes"], 4);
+  EXPECT_EQ(eru["distinct"], 3);
+  EXPECT_EQ(eru["conforms"], 1);
+  EXPECT_EQ(eru["incomplete"], 1);
+  EXPECT_EQ(eru["does_not_conform"], 1);
+  EXPECT_EQ(eru["tacit"], 1);
+  EXPECT_EQ(eru["expired"], 3);
+  EXPECT_EQ(counters["licensors"]["KZ-MIIR"]["tacit"], 1);
+  EXPECT_EQ(counters["licensors"]["KZ-MIIR"]["expired"], 1);
+  EXPECT_EQ(json::parse(testing::readFile(dir_.file("stats.json"))), counters);
+}
+
+TEST(BodySimulatorConfig, UnknownKeyIsRefusedNamingItsPath) {
+  TempDir dir;
+  testing::writeFile(dir.file("bad.yaml"), R"(bodies:
+  - id: fire
+    channel: {amqp_address: conformity/fire}
+    colour: red
+)");
+
+  const int code = testing::runProgram(
+      {LICGATE_PROGRAM, "play-bodies", "--config", dir.file("bad.yaml")}, dir.file("out.txt"));
+
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(testing::readFile(dir.file("out.txt")).find("bodies[0].colour: unknown key"),
+            std::string::npos)
+      << testing::readFile(dir.file("out.txt"));
+}
+
+TEST(BodySimulatorConfig, ChannelMustHaveOneKind) {
+  auto config = readSimConfig(R"(bodies:
+  - id: fire
+    channel: {amqp_address: a, soap: {listen: "127.0.0.1:0"}}
+  - id: fire
+    channel: {soap: {listen: "nowhere"}}
+    verdict: maybe
+)",
+                              "test.yaml");
+
+  ASSERT_FALSE(config.ok());
+  const std::string& message = config.error().message;
+  EXPECT_NE(message.find("bodies[0].channel: must give exactly one"), std::string::npos);
+  EXPECT_NE(message.find("bodies[1].channel.soap.listen"), std::string::npos);
+  EXPECT_NE(message.find("bodies[1].verdict"), std::string::npos);
+  EXPECT_NE(message.find("bodies[1].id: \"fire\" is given to another body"), std::string::npos);
+}
+
+// Throughput: queries to a peer body answered to licgate's side, as fast as
+// both go.
+TEST(BodySimulatorSlow, AnswersThousandsOfQueriesPerSecond) {
+  TempDir dir;
+  FakeLicgate licgate;
+  licgate.start();
+  Simulator simulator(dir);
+  simulator.start(header(licgate.port()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+)");
+  constexpr int kQueries = 60'000;
+  std::vector<OutgoingMessage> messages;
+  for (int i = 0; i < kQueries; ++i) {
+    messages.push_back(queryMessage(makeQuery("cq-" + std::to_string(i), "fire")));
+  }
+  auto options = peerOptions(simulator.bodyPort("fire"));
+  options.window = 2000;
+  const auto started = std::chrono::steady_clock::now();
+
+  auto report = sendMessages(options, messages);
+  ASSERT_TRUE(waitFor([&] { return licgate.count() == kQueries; }, std::chrono::seconds(60)));
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::printf("play-bodies: %d queries answered in %.2f s: %.0f queries/s\n", kQueries, seconds,
+              kQueries / seconds);
+  EXPECT_EQ(report.accepted, static_cast<std::uint64_t>(kQueries));
+  const json counters = simulator.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["conclusions_accepted"], kQueries);
+}
+
+}  // namespace
+}  // namespace licgate::gateway
