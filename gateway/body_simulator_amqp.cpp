@@ -145,6 +145,8 @@ class AmqpSideImpl final : public AmqpSide, public proton::messaging_handler {
   void addEndpoints();
   void connect();
   void attachDue();
+  void takeQuery(std::size_t index, proton::delivery& delivery, const proton::message& message);
+  void takeOutcome(std::size_t index, proton::delivery& delivery, const proton::message& message);
   void enqueue(PendingConclusion conclusion);
   void requestFlush();
   void flush();
@@ -383,72 +385,92 @@ void AmqpSideImpl::on_transport_close(proton::transport& transport) {
   });
 }
 
+// Settles a delivery licgate sent: accepted, or rejected with `condition`
+// (AMQP 1.0 section 3.4.2; Proton C++ has no call for a rejection that
+// carries one). A delivery licgate sent settled (at most once) is only
+// settled here too.
+void settleDelivery(proton::delivery& delivery, const char* condition = nullptr,
+                    const std::string& description = {}) {
+  if (delivery.settled()) {
+    delivery.settle();
+    return;
+  }
+  if (condition == nullptr) {
+    delivery.accept();
+    return;
+  }
+  pn_delivery_t* raw = protonC(delivery);
+  pn_condition_t* error = pn_disposition_condition(pn_delivery_local(raw));
+  pn_condition_set_name(error, condition);
+  pn_condition_set_description(error, description.c_str());
+  pn_delivery_update(raw, PN_REJECTED);
+  pn_delivery_settle(raw);
+}
+
+// The bytes of a data section or a string value; empty for any other body,
+// which then does not read as a query or an outcome.
+std::string bodyBytes(const proton::message& message) {
+  const proton::value& body = message.body();
+  if (body.type() == proton::BINARY) {
+    const auto binary = proton::get<proton::binary>(body);
+    return std::string(binary.begin(), binary.end());
+  }
+  if (body.type() == proton::STRING) {
+    return proton::get<std::string>(body);
+  }
+  return {};
+}
+
 void AmqpSideImpl::take(Endpoint endpoint, proton::delivery& delivery, proton::message& message) {
   guard([&] {
-    auto settle = [&](const char* condition, const std::string& description) {
-      if (delivery.settled()) {
-        delivery.settle();
-        return;
-      }
-      if (condition == nullptr) {
-        delivery.accept();
-        return;
-      }
-      pn_delivery_t* raw = protonC(delivery);
-      pn_condition_t* error = pn_disposition_condition(pn_delivery_local(raw));
-      pn_condition_set_name(error, condition);
-      pn_condition_set_description(error, description.c_str());
-      pn_delivery_update(raw, PN_REJECTED);
-      pn_delivery_settle(raw);
-    };
-
-    std::string bytes;
-    const proton::value& body = message.body();
-    if (body.type() == proton::BINARY) {
-      const auto binary = proton::get<proton::binary>(body);
-      bytes.assign(binary.begin(), binary.end());
-    } else if (body.type() == proton::STRING) {
-      bytes = proton::get<std::string>(body);
+    if (endpoint.body) {
+      takeQuery(endpoint.index, delivery, message);
+    } else {
+      takeOutcome(endpoint.index, delivery, message);
     }
-
-    if (!endpoint.body) {
-      LicensorPlayer& licensor = *players_.licensors[endpoint.index];
-      auto outcome = readOutcomeJson(bytes);
-      if (!outcome.ok()) {
-        licensor.countMalformed();
-        settle("amqp:decode-error", outcome.error().message);
-        return;
-      }
-      licensor.take(*outcome);
-      settle(nullptr, {});
-      return;
-    }
-
-    BodyPlayer& player = *players_.bodies[endpoint.index];
-    if (player.down()) {
-      player.countReleased();
-      delivery.release();
-      return;
-    }
-    auto query = mapping::readQueryJson(bytes);
-    if (!query.ok()) {
-      player.countMalformed();
-      settle("amqp:decode-error", query.error().message);
-      return;
-    }
-    auto conclusion = player.take(*query);
-    settle(nullptr, {});
-    if (!conclusion) {
-      return;
-    }
-    PendingConclusion pending{endpoint.index, std::move(*conclusion),
-                              Clock::now() + std::chrono::milliseconds(player.spec().delay_ms)};
-    if (player.spec().answer_over_soap) {
-      players_.soap->submit(std::move(pending));
-      return;
-    }
-    enqueue(std::move(pending));
   });
+}
+
+void AmqpSideImpl::takeOutcome(std::size_t index, proton::delivery& delivery,
+                               const proton::message& message) {
+  LicensorPlayer& licensor = *players_.licensors[index];
+  auto outcome = readOutcomeJson(bodyBytes(message));
+  if (!outcome.ok()) {
+    licensor.countMalformed();
+    settleDelivery(delivery, "amqp:decode-error", outcome.error().message);
+    return;
+  }
+  licensor.take(*outcome);
+  settleDelivery(delivery);
+}
+
+// Released while the body is down: licgate takes that as "try again".
+void AmqpSideImpl::takeQuery(std::size_t index, proton::delivery& delivery,
+                             const proton::message& message) {
+  BodyPlayer& player = *players_.bodies[index];
+  if (player.down()) {
+    player.countReleased();
+    delivery.release();
+    return;
+  }
+  auto query = mapping::readQueryJson(bodyBytes(message));
+  if (!query.ok()) {
+    player.countMalformed();
+    settleDelivery(delivery, "amqp:decode-error", query.error().message);
+    return;
+  }
+  auto conclusion = player.take(*query);
+  settleDelivery(delivery);
+  if (!conclusion) {
+    return;
+  }
+  PendingConclusion pending{index, std::move(*conclusion),
+                            Clock::now() + std::chrono::milliseconds(player.spec().delay_ms)};
+  if (player.spec().answer_over_soap) {
+    players_.soap->submit(std::move(pending));
+    return;
+  }
+  enqueue(std::move(pending));
 }
 
 void AmqpSideImpl::enqueue(PendingConclusion conclusion) {

@@ -102,7 +102,15 @@ class SoapSideImpl final : public SoapSide {
     options.host = channel.host;
     options.port = channel.port;
     options.threads = 2;
-    auto server = http::makeServer(options, std::move(handler));
+    auto server =
+        http::makeServer(options, [handler = std::move(handler)](const http::Request& request) {
+          // SOAP over HTTP is a POST (SOAP 1.1 section 6.1; SOAP 1.2 part 2
+          // section 7.4), on whatever path.
+          if (request.method != "POST") {
+            return http::Response{405, "text/plain", "SOAP takes POST\n", {{"Allow", "POST"}}};
+          }
+          return handler(request);
+        });
     LICGATE_RETURN_IF_ERROR(server->start());
     bound = server->boundPort();
     servers_.push_back(std::move(server));

@@ -127,6 +127,8 @@ int playBodies(const std::string& config_path, const std::string& ports_file) {
     std::cerr << "play-bodies: " << config.error().message << '\n';
     return 2;
   }
+  // On stderr, so that stdout carries only the counters printed at the end.
+  licgate::gateway::setupLogging({"info", licgate::config::LogFormat::kText});
   return licgate::gateway::runPlayBodies(*config, ports_file);
 }
 
