@@ -26,22 +26,17 @@
 #include <proton/transport.hpp>
 #include <proton/work_queue.hpp>
 
-#include <proton/delivery.h>
-#include <proton/disposition.h>
-
 #include <deque>
 #include <future>
 #include <thread>
 
-#include "adapters/amqp/proton_access.hpp"
 #include "gateway/body_simulator_internal.hpp"
+#include "gateway/body_simulator_proton.hpp"
 #include "gateway/logging.hpp"
 
 namespace licgate::gateway::sim {
 
 namespace {
-
-using adapters::amqp::protonC;
 
 constexpr std::string_view kConclusionsAddress = "conformity/conclusions";
 // Unsettled deliveries a receiving link takes at once: enough for the
@@ -121,6 +116,7 @@ class AmqpSideImpl final : public AmqpSide, public proton::messaging_handler {
   }
   void on_message(proton::delivery& delivery, proton::message& message) override;
   void on_receiver_close(proton::receiver& receiver) override;
+  void on_sender_close(proton::sender& sender) override;
   void on_tracker_accept(proton::tracker& tracker) override;
   void on_tracker_reject(proton::tracker& tracker) override;
   void on_tracker_release(proton::tracker& tracker) override {
@@ -144,6 +140,8 @@ class AmqpSideImpl final : public AmqpSide, public proton::messaging_handler {
 
   void addEndpoints();
   void connect();
+  void openConclusionSender();
+  void requeueInFlight();
   void attachDue();
   void takeQuery(std::size_t index, proton::delivery& delivery, const proton::message& message);
   void takeOutcome(std::size_t index, proton::delivery& delivery, const proton::message& message);
@@ -152,7 +150,6 @@ class AmqpSideImpl final : public AmqpSide, public proton::messaging_handler {
   void flush();
   void tick(std::uint64_t generation);
   void retry(proton::tracker& tracker);
-  proton::message conclusionMessage(const PendingConclusion& pending) const;
 
   const SimConfig& config_;
   Players& players_;
@@ -172,6 +169,8 @@ class AmqpSideImpl final : public AmqpSide, public proton::messaging_handler {
   proton::connection licgate_;
   proton::sender conclusions_;
   bool connected_ = false;
+  bool sender_open_ = false;  // conclusions_ opened and not closed by licgate
+  Clock::time_point sender_not_before_;
   bool flush_posted_ = false;
   std::uint64_t generation_ = 0;  // one per connection: a tick of an old one stops
   std::vector<Attachment> attachments_;
@@ -297,9 +296,7 @@ void AmqpSideImpl::connect() {
   const std::string url = "amqp://" + config_.amqp_host + ":" + std::to_string(config_.amqp_port);
   licgate_ = container_->connect(url, proton::connection_options().container_id(
                                           "licgate-play-bodies-" + std::to_string(generation_)));
-  conclusions_ = licgate_.open_sender(
-      std::string(kConclusionsAddress),
-      proton::sender_options().delivery_mode(proton::delivery_mode::AT_LEAST_ONCE));
+  openConclusionSender();
   for (Attachment& attachment : attachments_) {
     attachment.attached = false;
   }
@@ -307,6 +304,36 @@ void AmqpSideImpl::connect() {
   const std::uint64_t generation = generation_;
   licgate_.work_queue().schedule(proton::duration(kTickMs),
                                  [this, generation] { tick(generation); });
+}
+
+void AmqpSideImpl::openConclusionSender() {
+  conclusions_ = licgate_.open_sender(
+      std::string(kConclusionsAddress),
+      proton::sender_options().delivery_mode(proton::delivery_mode::AT_LEAST_ONCE));
+  sender_open_ = true;
+}
+
+// A licgate that does not take conclusions yet (its conformity flow not
+// configured) refuses the link with amqp:not-found; the link is opened again
+// after a pause, and what it had not settled goes on the next one.
+void AmqpSideImpl::on_sender_close(proton::sender& sender) {
+  guard([&] {
+    if (sender != conclusions_) {
+      return;
+    }
+    logger_->debug("licgate closed the link to '{}': {}", kConclusionsAddress,
+                   sender.error().what());
+    sender_open_ = false;
+    sender_not_before_ = Clock::now() + kRetryPause;
+    requeueInFlight();
+  });
+}
+
+void AmqpSideImpl::requeueInFlight() {
+  for (auto& [tracker, pending] : in_flight_) {
+    ready_.push_front(std::move(pending));
+  }
+  in_flight_.clear();
 }
 
 // A body that is down attaches once it is up; a link licgate closed is
@@ -373,52 +400,14 @@ void AmqpSideImpl::on_transport_close(proton::transport& transport) {
     }
     connected_ = false;
     receivers_.clear();
-    for (auto& [tracker, pending] : in_flight_) {
-      ready_.push_front(std::move(pending));
-    }
-    in_flight_.clear();
+    sender_open_ = false;
+    requeueInFlight();
     generation_ += 1;
     if (!stopping_) {
       container_->schedule(proton::duration(kRetryPause.count()),
                            [this] { guard([&] { connect(); }); });
     }
   });
-}
-
-// Settles a delivery licgate sent: accepted, or rejected with `condition`
-// (AMQP 1.0 section 3.4.2; Proton C++ has no call for a rejection that
-// carries one). A delivery licgate sent settled (at most once) is only
-// settled here too.
-void settleDelivery(proton::delivery& delivery, const char* condition = nullptr,
-                    const std::string& description = {}) {
-  if (delivery.settled()) {
-    delivery.settle();
-    return;
-  }
-  if (condition == nullptr) {
-    delivery.accept();
-    return;
-  }
-  pn_delivery_t* raw = protonC(delivery);
-  pn_condition_t* error = pn_disposition_condition(pn_delivery_local(raw));
-  pn_condition_set_name(error, condition);
-  pn_condition_set_description(error, description.c_str());
-  pn_delivery_update(raw, PN_REJECTED);
-  pn_delivery_settle(raw);
-}
-
-// The bytes of a data section or a string value; empty for any other body,
-// which then does not read as a query or an outcome.
-std::string bodyBytes(const proton::message& message) {
-  const proton::value& body = message.body();
-  if (body.type() == proton::BINARY) {
-    const auto binary = proton::get<proton::binary>(body);
-    return std::string(binary.begin(), binary.end());
-  }
-  if (body.type() == proton::STRING) {
-    return proton::get<std::string>(body);
-  }
-  return {};
 }
 
 void AmqpSideImpl::take(Endpoint endpoint, proton::delivery& delivery, proton::message& message) {
@@ -502,7 +491,7 @@ void AmqpSideImpl::requestFlush() {
 }
 
 void AmqpSideImpl::flush() {
-  if (!connected_ || !conclusions_.active()) {
+  if (!connected_ || !sender_open_ || !conclusions_.active()) {
     return;
   }
   while (conclusions_.credit() > 0 && !ready_.empty()) {
@@ -511,22 +500,9 @@ void AmqpSideImpl::flush() {
     if (pending.attempts++ == 0) {
       players_.bodies[pending.body]->countConcluded();
     }
-    proton::tracker tracker = conclusions_.send(conclusionMessage(pending));
+    proton::tracker tracker = conclusions_.send(conclusionMessage(pending.conclusion));
     in_flight_.emplace(tracker, std::move(pending));
   }
-}
-
-proton::message AmqpSideImpl::conclusionMessage(const PendingConclusion& pending) const {
-  proton::message message;
-  message.id(proton::message_id("conclusion-" + pending.conclusion.query_id));
-  message.subject("conformity-conclusion");
-  message.content_type("application/json");
-  message.properties().put("system", pending.conclusion.body);
-  const std::string json = mapping::writeConclusionJson(pending.conclusion);
-  // inferred: the bytes travel as a data section (AMQP 1.0 section 3.2.6).
-  message.inferred(true);
-  message.body(proton::binary(json.begin(), json.end()));
-  return message;
 }
 
 void AmqpSideImpl::tick(std::uint64_t generation) {
@@ -548,6 +524,9 @@ void AmqpSideImpl::tick(std::uint64_t generation) {
       later_.erase(later_.begin());
     }
     if (connected_) {
+      if (!sender_open_ && now >= sender_not_before_) {
+        openConclusionSender();
+      }
       attachDue();
       flush();
     }
@@ -573,14 +552,7 @@ void AmqpSideImpl::on_tracker_reject(proton::tracker& tracker) {
     if (found == in_flight_.end()) {
       return;
     }
-    pn_condition_t* error = pn_disposition_condition(pn_delivery_remote(protonC(tracker)));
-    std::string description;
-    if (pn_condition_is_set(error)) {
-      description =
-          std::string(pn_condition_get_name(error)) + ": " +
-          (pn_condition_get_description(error) ? pn_condition_get_description(error) : "");
-    }
-    players_.bodies[found->second.body]->countSettled(false, description);
+    players_.bodies[found->second.body]->countSettled(false, rejectionText(tracker));
     in_flight_.erase(found);
   });
 }
