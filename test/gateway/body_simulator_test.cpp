@@ -15,6 +15,7 @@
 
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "adapters/amqp/intake_server.hpp"
 #include "adapters/http/server.hpp"
@@ -36,6 +37,18 @@ namespace amqp = adapters::amqp;
 namespace http = adapters::http;
 
 constexpr const char* kIntakeTrigger = "test/trigger";
+
+// What a licgate configuration needs besides its store and ports.
+constexpr const char* kLicgateRest = R"(licensors:
+  - code: CZ-ERU
+    name: ERU
+systems:
+  - id: portal
+    name: Portal
+    licensors: ["*"]
+log:
+  level: warn
+)";
 
 mapping::QueryMessage makeQuery(const std::string& id, const std::string& body,
                                 const std::string& application = "KZ-APP-1") {
@@ -151,6 +164,12 @@ class FakeLicgate {
 // licgate's SOAP endpoint: takes SubmitConclusion.
 class FakeSoapEndpoint {
  public:
+  // Every SubmitConclusion answered with this client fault instead.
+  void refuseWith(registry::Error error) {
+    std::lock_guard lock(mutex_);
+    refusal_ = std::move(error);
+  }
+
   void start() {
     http::ServerOptions options;
     options.port = 0;
@@ -158,6 +177,12 @@ class FakeSoapEndpoint {
       auto call = mapping::readSoapCall(request.body, request.headers.at("content-type"));
       std::lock_guard lock(mutex_);
       calls_.push_back(call.ok() ? *call : mapping::SoapCall{});
+      if (refusal_) {
+        const auto version = mapping::SoapVersion::k11;
+        return http::Response{mapping::soapFaultHttpStatus(version, refusal_->code),
+                              std::string(mapping::soapContentType(version)),
+                              mapping::writeSoapFault(version, *refusal_, "test")};
+      }
       const std::string envelope =
           mapping::writeSoapEnvelope(mapping::SoapVersion::k11, [](pugi::xml_node body) {
             pugi::xml_node response = body.append_child("SubmitConclusionResponse");
@@ -178,6 +203,7 @@ class FakeSoapEndpoint {
   mutable std::mutex mutex_;
   std::unique_ptr<http::Server> server_;
   std::vector<mapping::SoapCall> calls_;
+  std::optional<registry::Error> refusal_;
 };
 
 // Sends messages with reply-to set, which sendMessages does not do, at most
@@ -482,6 +508,78 @@ TEST_F(BodySimulator, ReconnectsToLicgateStartedLaterAndAgain) {
   ASSERT_TRUE(waitFor([&] { return again.count() == 1; })) << simulator_.log();
   EXPECT_EQ(mapping::readConclusionJson(again.conclusions()[0].body)->query_id, "cq-2");
   simulator_.stop();
+}
+
+TEST_F(BodySimulator, AddressBodyAttachesOnlyOnceUp) {
+  simulator_.start(header(licgate_.port()) + R"(bodies:
+  - id: sanitary
+    channel: {amqp_address: conformity/sanitary}
+    down_for_ms: 1500
+)");
+  const std::string query = mapping::writeQueryJson(makeQuery("cq-3", "sanitary"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+
+  sendWithReplyTo(licgate_.port(), "conformity/sanitary", {query});
+  const auto while_down = licgate_.stats();
+  ASSERT_TRUE(waitFor([&] {
+    sendWithReplyTo(licgate_.port(), "conformity/sanitary", {query});
+    return licgate_.stats().replies_sent > 0;
+  }));
+
+  EXPECT_EQ(while_down.replies_unroutable, 1u);
+  EXPECT_EQ(while_down.replies_sent, 0u);
+  EXPECT_GE(while_down.connections, 1u);
+  ASSERT_TRUE(waitFor([&] { return licgate_.count() >= 1; }));
+  simulator_.stop();
+}
+
+TEST_F(BodySimulator, SoapFaultOnConclusionIsARejection) {
+  FakeSoapEndpoint endpoint;
+  endpoint.refuseWith(registry::makeError(registry::ErrorCode::kUnknownQuery, "no query cq-8"));
+  endpoint.start();
+  simulator_.start(header(licgate_.port(), endpoint.url()) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+    answer_over: soap
+)");
+
+  sendMessages(peerOptions(simulator_.bodyPort("fire")), {queryMessage(makeQuery("cq-8", "fire"))});
+  ASSERT_TRUE(waitFor([&] { return endpoint.calls().size() == 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+  EXPECT_EQ(endpoint.calls().size(), 1u);
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["conclusions_rejected"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["last_rejection"], "unknown-query: no query cq-8");
+}
+
+// licgate killed with SIGKILL while the simulator is connected, started
+// again as another peer on the same port: the conclusion waiting meanwhile
+// gets through. The first licgate (the real program) does not take
+// conformity/conclusions, so the simulator keeps asking for the link.
+TEST_F(BodySimulator, ConclusionWaitsThroughLicgateKilled) {
+  const int port = testing::pickFreePort();
+  testing::writeFile(dir_.file("licgate.yaml"), "store:\n  path: " + dir_.file("register.db") +
+                                                    "\namqp:\n  port: " + std::to_string(port) +
+                                                    "\nhttp:\n  port: 0\n" + kLicgateRest);
+  testing::LicgateProcess real(LICGATE_PROGRAM, dir_.file("licgate.yaml"), dir_.path());
+  real.start();
+  simulator_.start(header(port) + R"(bodies:
+  - id: fire
+    channel: {amqp_peer: {listen: "127.0.0.1:0", address: conformity/queries}}
+)");
+  sendMessages(peerOptions(simulator_.bodyPort("fire")), {queryMessage(makeQuery("cq-4", "fire"))});
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+
+  real.stop(SIGKILL);
+  FakeLicgate again;
+  again.start(port);
+
+  ASSERT_TRUE(waitFor([&] { return again.count() == 1; })) << simulator_.log();
+  EXPECT_EQ(mapping::readConclusionJson(again.conclusions()[0].body)->query_id, "cq-4");
+  const json counters = simulator_.stop();
+  EXPECT_EQ(counters["bodies"]["fire"]["concluded"], 1);
+  EXPECT_EQ(counters["bodies"]["fire"]["conclusions_accepted"], 1);
 }
 
 TEST_F(BodySimulator, SoapBodyAnswersOverSoapAfterBeingDown) {
