@@ -67,7 +67,7 @@ struct Options {
 };
 
 std::string licgateConfig(const Options& options, const TempDir& dir, int redis_port,
-                          int body_port) {
+                          const std::vector<int>& body_ports) {
   std::string yaml;
   yaml += "store:\n  path: " + dir.path() + "/register.db\n";
   yaml += "redis:\n  host: 127.0.0.1\n  port: " + std::to_string(redis_port) + "\n";
@@ -84,9 +84,8 @@ std::string licgateConfig(const Options& options, const TempDir& dir, int redis_
   for (int b = 0; b < options.bodies; ++b) {
     const std::string id = "body-" + std::to_string(b);
     yaml += "    - id: " + id + "\n      name: Body " + std::to_string(b) + "\n";
-    yaml +=
-        "      channel:\n        amqp_peer: {url: \"amqp://127.0.0.1:" + std::to_string(body_port) +
-        "\", address: queries/" + id + "}\n";
+    yaml += "      channel:\n        amqp_peer: {url: \"amqp://127.0.0.1:" +
+            std::to_string(body_ports[b]) + "\", address: queries/" + id + "}\n";
     ids += (ids.empty() ? "" : ", ") + id;
   }
   yaml += "  activities:\n    \"01.1\": [" + ids + "]\n";
@@ -95,15 +94,15 @@ std::string licgateConfig(const Options& options, const TempDir& dir, int redis_
   return yaml;
 }
 
-// Every body on one peer of the simulator: one listener, an address each.
-std::string simulatorConfig(const Options& options, int licgate_amqp, int body_port) {
+// Each body on a peer of its own in the simulator, as each would run its own.
+std::string simulatorConfig(const Options& options, int licgate_amqp,
+                            const std::vector<int>& body_ports) {
   std::string yaml =
       "licgate:\n  amqp_url: \"amqp://127.0.0.1:" + std::to_string(licgate_amqp) + "\"\nbodies:\n";
   for (int b = 0; b < options.bodies; ++b) {
     const std::string id = "body-" + std::to_string(b);
-    yaml += "  - id: " + id +
-            "\n    channel:\n      amqp_peer: {listen: \"127.0.0.1:" + std::to_string(body_port) +
-            "\", address: queries/" + id + "}\n";
+    yaml += "  - id: " + id + "\n    channel:\n      amqp_peer: {listen: \"127.0.0.1:" +
+            std::to_string(body_ports[b]) + "\", address: queries/" + id + "}\n";
   }
   return yaml;
 }
@@ -203,30 +202,39 @@ registry::Status runBenchmark(const Options& options) {
     std::fprintf(stderr, "bench: conformity: run directory %s\n", dir->path().c_str());
   }
   auto redis_port = pickFreePort();
-  auto body_port = pickFreePort();
-  if (!redis_port || !body_port) {
-    return makeError(ErrorCode::kUnavailable, "no free port");
+  std::vector<int> body_ports;
+  for (int b = 0; b < options.bodies; ++b) {
+    auto port = pickFreePort();
+    if (!port) {
+      return port.takeError();
+    }
+    body_ports.push_back(*port);
+  }
+  if (!redis_port) {
+    return redis_port.takeError();
   }
   auto redis = startRedisServer(options.redis_server, *dir, *redis_port, true);
   if (!redis) {
     return redis.takeError();
   }
   auto licgate = startLicgate(options.licgate, "", *dir,
-                              licgateConfig(options, *dir, *redis_port, *body_port));
+                              licgateConfig(options, *dir, *redis_port, body_ports));
   if (!licgate) {
     return licgate.takeError();
   }
   const std::string sim_config = dir->path() + "/bodies.yaml";
-  std::ofstream(sim_config) << simulatorConfig(options, licgate->ports.amqp, *body_port);
+  std::ofstream(sim_config) << simulatorConfig(options, licgate->ports.amqp, body_ports);
   auto simulator = ChildProcess::spawn({options.licgate, "play-bodies", "--config", sim_config},
                                        dir->path() + "/bodies.log");
   if (!simulator) {
     stopLicgate(licgate->process);
     return simulator.takeError();
   }
-  if (auto up = waitForPort(*body_port, Clock::now() + std::chrono::seconds(10)); !up) {
-    stopLicgate(licgate->process);
-    return up.takeError();
+  for (int port : body_ports) {
+    if (auto up = waitForPort(port, Clock::now() + std::chrono::seconds(10)); !up) {
+      stopLicgate(licgate->process);
+      return up.takeError();
+    }
   }
 
   auto warm = rounds(options, licgate->ports.amqp, makeRequests(options.warmup_rounds, "W-"));
