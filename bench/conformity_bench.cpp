@@ -61,6 +61,7 @@ struct Options {
   std::size_t window = 64;
   std::string licgate;
   std::string redis_server = "redis-server";
+  std::string wrapper;
   int timeout_s = 600;
   bool keep = false;
   bool verbose = false;
@@ -217,7 +218,7 @@ registry::Status runBenchmark(const Options& options) {
   if (!redis) {
     return redis.takeError();
   }
-  auto licgate = startLicgate(options.licgate, "", *dir,
+  auto licgate = startLicgate(options.licgate, options.wrapper, *dir,
                               licgateConfig(options, *dir, *redis_port, body_ports));
   if (!licgate) {
     return licgate.takeError();
@@ -300,6 +301,8 @@ void addOptions(CLI::App& app, Options& options) {
   app.add_option("--redis-server", options.redis_server, "the redis-server program");
   app.add_option("--timeout-s", options.timeout_s, "give up the whole run after this long")
       ->check(CLI::Range(1, 86'400));
+  app.add_option("--wrapper", options.wrapper,
+                 "run licgate under this command, e.g. \"perf record -g --\"");
   app.add_flag("--keep", options.keep, "keep the run directory (register, configs, logs)");
   app.add_flag("-v,--verbose", options.verbose, "details of the run on stderr");
   // The other benchmarks' options are accepted and ignored, so that
