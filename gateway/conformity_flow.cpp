@@ -8,6 +8,13 @@
 #include "mapping/conformity.hpp"
 #include "mapping/error_table.hpp"
 
+// GCC 12 reports vectors of Result (a std::variant) that are assigned into
+// as "maybe uninitialized" at -O2, wrongly (GCC bug 80635 and its kin):
+// every element here is constructed before it is assigned.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace licgate::gateway {
 
 namespace {
@@ -127,10 +134,21 @@ std::int64_t ConformityFlow::deadlineOf(const config::BodyConfig& body, std::int
     return now_ms + body.deadline_seconds * 1000;
   }
   const int offset = config_.conformity.utc_offset_minutes;
-  const registry::Date last =
-      calendar_.addWorkingDays(localDate(now_ms, offset), body.deadline_working_days);
-  return startOfLocalDay(registry::Date(std::chrono::sys_days(last) + std::chrono::days(1)),
-                         offset);
+  const registry::Date today = localDate(now_ms, offset);
+  const std::pair<std::int64_t, int> key{std::chrono::sys_days(today).time_since_epoch().count(),
+                                         body.deadline_working_days};
+  std::lock_guard lock(deadline_mutex_);
+  if (auto found = deadlines_.find(key); found != deadlines_.end()) {
+    return found->second;
+  }
+  if (deadlines_.size() > 1000) {
+    deadlines_.clear();  // days long past: a process that runs for years keeps a few
+  }
+  const registry::Date last = calendar_.addWorkingDays(today, body.deadline_working_days);
+  const std::int64_t deadline =
+      startOfLocalDay(registry::Date(std::chrono::sys_days(last) + std::chrono::days(1)), offset);
+  deadlines_.emplace(key, deadline);
+  return deadline;
 }
 
 int ConformityFlow::workingDaysLeft(std::int64_t deadline_ms) const {
@@ -182,34 +200,24 @@ void ConformityFlow::noteRedisError(const registry::Error& error, const char* wh
   getLogger("conformity")->warn("{}: {}", what, error.message);
 }
 
-registry::Result<RequestAnswer> ConformityFlow::request(
-    const std::string& system, const registry::ConformityRequest& request) {
-  auto refuse = [this](registry::Error error) -> registry::Result<RequestAnswer> {
-    std::lock_guard lock(mutex_);
-    ++counters_.requests_refused;
-    return error;
-  };
-  if (auto checked = registry::checkRequest(request); !checked.ok()) {
-    return refuse(checked.takeError());
-  }
-  if (auto allowed = authorise(system, request.licensor); !allowed.ok()) {
-    return refuse(allowed.takeError());
-  }
+registry::Result<adapters::redis::OpenRound> ConformityFlow::planRound(
+    const std::string& system, const registry::ConformityRequest& request) const {
+  LICGATE_RETURN_IF_ERROR(registry::checkRequest(request));
+  LICGATE_RETURN_IF_ERROR(authorise(system, request.licensor));
   const auto& conformity = config_.conformity;
   const auto activity = conformity.activities.find(request.activity);
   if (activity == conformity.activities.end()) {
-    return refuse(
-        makeError(ErrorCode::kInvalidField, "activity: \"" + request.activity +
-                                                "\" needs no interested body's conclusion "
-                                                "(it is not listed under conformity.activities)"));
+    return makeError(ErrorCode::kInvalidField,
+                     "activity: \"" + request.activity +
+                         "\" needs no interested body's conclusion "
+                         "(it is not listed under conformity.activities)");
   }
   if (!conformity.outcomes.contains(request.licensor)) {
-    return refuse(makeError(ErrorCode::kInvalidField,
-                            "licensor: \"" + request.licensor +
-                                "\" has no outcome channel (conformity.outcomes): its outcome "
-                                "would reach nobody"));
+    return makeError(ErrorCode::kInvalidField,
+                     "licensor: \"" + request.licensor +
+                         "\" has no outcome channel (conformity.outcomes): its outcome would "
+                         "reach nobody");
   }
-
   adapters::redis::OpenRound round;
   round.request = request;
   round.fingerprint = mapping::requestFingerprint(request);
@@ -222,109 +230,221 @@ registry::Result<RequestAnswer> ConformityFlow::request(
                              body->on_silence == config::SilenceRule::kConsent,
                              body->retry.attempts});
   }
-  auto opened = tracker_.open(round);
-  if (!opened.ok()) {
-    noteRedisError(opened.error(), "a conformity request could not be opened");
-    return opened.takeError();
+  return round;
+}
+
+registry::Result<RequestAnswer> ConformityFlow::request(
+    const std::string& system, const registry::ConformityRequest& request) {
+  return std::move(requestAll({{system, request}}).front());
+}
+
+std::vector<registry::Result<RequestAnswer>> ConformityFlow::requestAll(
+    const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests) {
+  std::vector<registry::Result<RequestAnswer>> answers;
+  answers.reserve(requests.size());
+  std::vector<adapters::redis::OpenRound> rounds;
+  std::vector<std::size_t> planned;  // the index in `requests` of each round
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto round = planRound(requests[i].first, requests[i].second);
+    if (round.ok()) {
+      planned.push_back(i);
+      rounds.push_back(std::move(*round));
+      answers.push_back(RequestAnswer{});
+    } else {
+      answers.push_back(round.takeError());
+    }
   }
-  if (opened->result == adapters::redis::OpenResult::kConflict) {
-    return refuse(makeError(ErrorCode::kConflict,
-                            "application \"" + request.application_id +
-                                "\" has a conformity round of another request: one application "
-                                "id, one round"));
+  std::uint64_t opened_count = 0, duplicates = 0;
+  if (!rounds.empty()) {
+    auto opened = tracker_.openAll(rounds);
+    if (!opened.ok()) {
+      noteRedisError(opened.error(), "conformity requests could not be opened");
+      for (std::size_t k = 0; k < planned.size(); ++k) {
+        answers[planned[k]] = opened.error();
+      }
+    } else {
+      for (std::size_t k = 0; k < planned.size(); ++k) {
+        auto& result = (*opened)[k];
+        const auto& round = rounds[k];
+        if (result.error) {
+          noteRedisError(*result.error, "a conformity request could not be opened");
+          answers[planned[k]] = std::move(*result.error);
+          continue;
+        }
+        if (result.result == adapters::redis::OpenResult::kConflict) {
+          answers[planned[k]] = makeError(ErrorCode::kConflict,
+                                          "application \"" + round.request.application_id +
+                                              "\" has a conformity round of another request: one "
+                                              "application id, one round");
+          continue;
+        }
+        RequestAnswer answer;
+        answer.duplicate = result.result == adapters::redis::OpenResult::kDuplicate;
+        for (const auto& query : round.queries) {
+          answer.query_ids.push_back(query.query_id);
+        }
+        ++(answer.duplicate ? duplicates : opened_count);
+        answers[planned[k]] = std::move(answer);
+        dispatch(std::move(result.claimed));
+      }
+    }
   }
-  RequestAnswer answer;
-  answer.duplicate = opened->result == adapters::redis::OpenResult::kDuplicate;
-  for (const auto& query : round.queries) {
-    answer.query_ids.push_back(query.query_id);
+  std::uint64_t refused = 0;
+  for (const auto& answer : answers) {
+    refused += !answer.ok() && answer.error().code != ErrorCode::kUnavailable ? 1 : 0;
   }
-  {
-    std::lock_guard lock(mutex_);
-    ++(answer.duplicate ? counters_.requests_duplicate : counters_.requests_opened);
+  std::lock_guard lock(mutex_);
+  counters_.requests_opened += opened_count;
+  counters_.requests_duplicate += duplicates;
+  counters_.requests_refused += refused;
+  return answers;
+}
+
+registry::Status ConformityFlow::checkSender(const std::string& system,
+                                             const registry::Conclusion& conclusion) const {
+  LICGATE_RETURN_IF_ERROR(registry::checkConclusion(conclusion));
+  if (!system.empty() && system != conclusion.body) {
+    return makeError(ErrorCode::kWrongBody, "the conclusion names body \"" + conclusion.body +
+                                                "\" but was sent by system \"" + system + "\"");
   }
-  dispatch(std::move(opened->claimed));
-  return answer;
+  return {};
+}
+
+registry::Result<ConclusionAnswer> ConformityFlow::answerOf(const registry::Conclusion& conclusion,
+                                                            adapters::redis::Concluded& concluded) {
+  using adapters::redis::ConcludeResult;
+  switch (concluded.result) {
+    case ConcludeResult::kAccepted:
+      return ConclusionAnswer{"accepted"};
+    case ConcludeResult::kDuplicate:
+      return ConclusionAnswer{"duplicate"};
+    case ConcludeResult::kLate:
+      return ConclusionAnswer{"late"};
+    case ConcludeResult::kUnknown:
+      return makeError(ErrorCode::kUnknownQuery,
+                       "query_id: \"" + conclusion.query_id + "\" is not a query licgate sent");
+    case ConcludeResult::kWrongBody:
+      return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
+                                                  "\" went to body \"" + concluded.recorded_body +
+                                                  "\", not \"" + conclusion.body + "\"");
+    case ConcludeResult::kConflict:
+      return makeError(ErrorCode::kConflict,
+                       "query \"" + conclusion.query_id +
+                           "\" has another conclusion of this body recorded; it stays");
+  }
+  return makeError(ErrorCode::kInternal, "unknown conclusion result");
 }
 
 registry::Result<ConclusionAnswer> ConformityFlow::conclude(
     const std::string& system, const registry::Conclusion& conclusion) {
-  auto refuse = [this](registry::Error error) -> registry::Result<ConclusionAnswer> {
-    std::lock_guard lock(mutex_);
-    ++counters_.conclusions_refused;
-    return error;
-  };
-  if (auto checked = registry::checkConclusion(conclusion); !checked.ok()) {
-    return refuse(checked.takeError());
+  return std::move(concludeAll({{system, conclusion}}).front());
+}
+
+std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::concludeAll(
+    const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions) {
+  std::vector<registry::Result<ConclusionAnswer>> answers;
+  answers.reserve(conclusions.size());
+  std::vector<adapters::redis::ConformityTracker::ConclusionCall> calls;
+  std::vector<std::size_t> called;
+  for (std::size_t i = 0; i < conclusions.size(); ++i) {
+    const auto& [system, conclusion] = conclusions[i];
+    if (auto checked = checkSender(system, conclusion); !checked.ok()) {
+      answers.push_back(checked.takeError());
+      continue;
+    }
+    answers.push_back(ConclusionAnswer{});
+    calls.push_back({conclusion, mapping::conclusionFingerprint(conclusion)});
+    called.push_back(i);
   }
-  if (!system.empty() && system != conclusion.body) {
-    return refuse(
-        makeError(ErrorCode::kWrongBody, "the conclusion names body \"" + conclusion.body +
-                                             "\" but was sent by system \"" + system + "\""));
-  }
-  auto concluded = tracker_.conclude(conclusion, mapping::conclusionFingerprint(conclusion),
-                                     clock_(), sendLeaseMs());
-  if (!concluded.ok()) {
-    noteRedisError(concluded.error(), "a conclusion could not be recorded");
-    return concluded.takeError();
-  }
-  using adapters::redis::ConcludeResult;
-  ConclusionAnswer answer;
-  switch (concluded->result) {
-    case ConcludeResult::kAccepted:
-      answer.result = "accepted";
-      break;
-    case ConcludeResult::kDuplicate:
-      answer.result = "duplicate";
-      break;
-    case ConcludeResult::kLate:
-      answer.result = "late";
-      break;
-    case ConcludeResult::kUnknown:
-      return refuse(makeError(ErrorCode::kUnknownQuery, "query_id: \"" + conclusion.query_id +
-                                                            "\" is not a query licgate sent"));
-    case ConcludeResult::kWrongBody:
-      return refuse(makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
-                                                         "\" went to body \"" +
-                                                         concluded->recorded_body + "\", not \"" +
-                                                         conclusion.body + "\""));
-    case ConcludeResult::kConflict:
-      return refuse(makeError(ErrorCode::kConflict,
-                              "query \"" + conclusion.query_id +
-                                  "\" has another conclusion of this body recorded; it stays"));
+  std::vector<DecidedRound> decided;
+  if (!calls.empty()) {
+    auto concluded = tracker_.concludeAll(calls, clock_(), sendLeaseMs());
+    for (std::size_t k = 0; k < called.size(); ++k) {
+      if (!concluded.ok()) {
+        answers[called[k]] = concluded.error();
+        continue;
+      }
+      auto& result = (*concluded)[k];
+      if (!result.ok()) {
+        noteRedisError(result.error(), "a conclusion could not be recorded");
+        answers[called[k]] = result.takeError();
+        continue;
+      }
+      answers[called[k]] = answerOf(calls[k].conclusion, *result);
+      if (result->decided) {
+        decided.push_back(std::move(*result->decided));
+      }
+    }
+    if (!concluded.ok()) {
+      noteRedisError(concluded.error(), "conclusions could not be recorded");
+    }
   }
   {
     std::lock_guard lock(mutex_);
-    ++(answer.result == "accepted"    ? counters_.conclusions_accepted
-       : answer.result == "duplicate" ? counters_.conclusions_duplicate
-                                      : counters_.conclusions_late);
-    if (concluded->decided) {
-      decided_.push_back(std::move(*concluded->decided));
+    for (const auto& answer : answers) {
+      if (!answer.ok()) {
+        counters_.conclusions_refused += answer.error().code != ErrorCode::kUnavailable ? 1 : 0;
+        continue;
+      }
+      ++(answer->result == "accepted"    ? counters_.conclusions_accepted
+         : answer->result == "duplicate" ? counters_.conclusions_duplicate
+                                         : counters_.conclusions_late);
+    }
+    for (auto& round : decided) {
+      decided_.push_back(std::move(round));
     }
   }
   wake_.notify_one();
-  return answer;
+  return answers;
 }
 
 std::vector<adapters::amqp::Verdict> ConformityFlow::processDeliveries(
     const std::vector<adapters::amqp::Delivery>& batch) {
-  std::vector<adapters::amqp::Verdict> verdicts;
-  verdicts.reserve(batch.size());
-  for (const auto& delivery : batch) {
+  std::vector<adapters::amqp::Verdict> verdicts(batch.size());
+  // Requests and conclusions apart, each kind in one Redis round trip.
+  std::vector<std::pair<std::string, registry::ConformityRequest>> requests;
+  std::vector<std::size_t> request_at;
+  std::vector<std::pair<std::string, registry::Conclusion>> conclusions;
+  std::vector<std::size_t> conclusion_at;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& delivery = batch[i];
     if (delivery.refused) {
-      verdicts.push_back(verdictOf(*delivery.refused));
-      continue;
-    }
-    if (delivery.address == kRequestsAddress) {
+      verdicts[i] = verdictOf(*delivery.refused);
+    } else if (delivery.address == kRequestsAddress) {
       auto request = mapping::readRequestJson(delivery.body);
-      auto answer = request.ok() ? this->request(delivery.sender_system, *request)
-                                 : registry::Result<RequestAnswer>(request.takeError());
-      verdicts.push_back(answer.ok() ? accepted(answer->duplicate ? "duplicate" : "opened")
-                                     : verdictOf(answer.error()));
+      if (request.ok()) {
+        requests.emplace_back(delivery.sender_system, std::move(*request));
+        request_at.push_back(i);
+      } else {
+        verdicts[i] = verdictOf(request.error());
+        std::lock_guard lock(mutex_);
+        ++counters_.requests_refused;
+      }
     } else {
       auto conclusion = mapping::readConclusionJson(delivery.body);
-      auto answer = conclusion.ok() ? conclude(delivery.sender_system, *conclusion)
-                                    : registry::Result<ConclusionAnswer>(conclusion.takeError());
-      verdicts.push_back(answer.ok() ? accepted(answer->result) : verdictOf(answer.error()));
+      if (conclusion.ok()) {
+        conclusions.emplace_back(delivery.sender_system, std::move(*conclusion));
+        conclusion_at.push_back(i);
+      } else {
+        verdicts[i] = verdictOf(conclusion.error());
+        std::lock_guard lock(mutex_);
+        ++counters_.conclusions_refused;
+      }
+    }
+  }
+  if (!requests.empty()) {
+    auto answers = requestAll(requests);
+    for (std::size_t k = 0; k < answers.size(); ++k) {
+      verdicts[request_at[k]] = answers[k].ok()
+                                    ? accepted(answers[k]->duplicate ? "duplicate" : "opened")
+                                    : verdictOf(answers[k].error());
+    }
+  }
+  if (!conclusions.empty()) {
+    auto answers = concludeAll(conclusions);
+    for (std::size_t k = 0; k < answers.size(); ++k) {
+      verdicts[conclusion_at[k]] =
+          answers[k].ok() ? accepted(answers[k]->result) : verdictOf(answers[k].error());
     }
   }
   return verdicts;

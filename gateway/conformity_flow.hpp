@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -111,11 +112,20 @@ class ConformityFlow {
   registry::Result<RequestAnswer> request(const std::string& system,
                                           const registry::ConformityRequest& request);
 
+  // request() for each (system, request), Redis in one round trip: one
+  // answer per request, in order.
+  std::vector<registry::Result<RequestAnswer>> requestAll(
+      const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests);
+
   // A body's conclusion (step 5). `system` is the sender as the transport
   // names it (AMQP "system"), empty when it names none. Errors:
   // kUnknownQuery, kWrongBody, kConflict, kInvalidField, kUnavailable.
   registry::Result<ConclusionAnswer> conclude(const std::string& system,
                                               const registry::Conclusion& conclusion);
+
+  // conclude() for each (system, conclusion), as requestAll.
+  std::vector<registry::Result<ConclusionAnswer>> concludeAll(
+      const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions);
 
   // The AMQP deliveries on kRequestsAddress and kConclusionsAddress: one
   // verdict per delivery, in order; each settled only after its Redis
@@ -167,6 +177,13 @@ class ConformityFlow {
   };
 
   std::int64_t deadlineOf(const config::BodyConfig& body, std::int64_t now_ms) const;
+  // The round a request opens, once every check of it passed.
+  registry::Result<adapters::redis::OpenRound> planRound(
+      const std::string& system, const registry::ConformityRequest& request) const;
+  registry::Status checkSender(const std::string& system,
+                               const registry::Conclusion& conclusion) const;
+  static registry::Result<ConclusionAnswer> answerOf(const registry::Conclusion& conclusion,
+                                                     adapters::redis::Concluded& concluded);
   registry::Status authorise(const std::string& system, const std::string& licensor) const;
   void dispatch(std::vector<adapters::redis::ClaimedQuery> queries);
   void deliver(std::vector<adapters::redis::DecidedRound> rounds);
@@ -185,6 +202,11 @@ class ConformityFlow {
   Courier& courier_;
   MillisClock clock_;
   registry::WorkingCalendar calendar_;
+
+  // Deadlines by (local day of the request, working days): computing one
+  // builds a year's days off, and every request of a day needs the same few.
+  mutable std::mutex deadline_mutex_;
+  mutable std::map<std::pair<std::int64_t, int>, std::int64_t> deadlines_;
 
   mutable std::mutex mutex_;  // guards what the Proton and HTTP threads hand over
   std::condition_variable wake_;

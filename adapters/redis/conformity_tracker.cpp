@@ -277,6 +277,10 @@ class RedisConformityTracker final : public ConformityTracker {
         pending_(withLibrary(scripts::kPending)) {}
 
   Result<Opened> open(const OpenRound& round) override;
+  Result<std::vector<Opened>> openAll(const std::vector<OpenRound>& rounds) override;
+  Result<std::vector<Result<Concluded>>> concludeAll(const std::vector<ConclusionCall>& calls,
+                                                     std::int64_t now_ms,
+                                                     std::int64_t lease_ms) override;
   Result<std::vector<ClaimedQuery>> claimSends(std::int64_t now_ms, std::int64_t lease_ms,
                                                std::size_t limit) override;
   Result<std::vector<DecidedRound>> settleSends(const std::vector<SendResult>& results,
@@ -310,6 +314,10 @@ class RedisConformityTracker final : public ConformityTracker {
                          std::int64_t now_ms, std::int64_t lease_end_ms) const;
   Result<ReplyPtr> run(Script& script, const Words& arguments);
   Result<Opened> openedOf(const redisReply* reply, const OpenRound& round);
+  Words openArguments(WordStore& store, const OpenRound& round) const;
+  Words concludeArguments(WordStore& store, const ConclusionCall& call, std::int64_t now_ms,
+                          std::int64_t lease_ms) const;
+  Result<Concluded> concludedOf(Result<ReplyPtr> reply);
   template <typename T, typename Decode>
   Result<T> decodeReply(Result<ReplyPtr> reply, std::string_view what, Decode decode);
   Error unexpected(std::string_view what, std::string_view detail) const;
@@ -428,13 +436,8 @@ Result<Opened> RedisConformityTracker::openedOf(const redisReply* reply, const O
 }
 
 // KEYS and ARGV in the layout kOpen reads.
-Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
+Words RedisConformityTracker::openArguments(WordStore& store, const OpenRound& round) const {
   const registry::ConformityRequest& request = round.request;
-  if (round.queries.empty()) {
-    return registry::makeError(ErrorCode::kInvalidField, "application " + request.application_id +
-                                                             ": a round without queries");
-  }
-  WordStore store;
   Words query_keys;
   Words queries;
   int query_words = 0;
@@ -453,11 +456,57 @@ Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
   arguments.add(round.fingerprint).add(store.number(round.now_ms + round.lease_ms));
   arguments.add(store.number(app.count())).add(store.number(query_words));
   arguments.append(app).append(queries);
-  auto reply = run(open_, arguments);
-  if (!reply.ok()) {
-    return reply.takeError();
+  return arguments;
+}
+
+Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
+  auto all = openAll({round});
+  if (!all.ok()) {
+    return all.takeError();
   }
-  return openedOf(reply->get(), round);
+  Opened& opened = all->front();
+  if (opened.error) {
+    return std::move(*opened.error);
+  }
+  return std::move(opened);
+}
+
+Result<std::vector<Opened>> RedisConformityTracker::openAll(const std::vector<OpenRound>& rounds) {
+  WordStore store;
+  std::vector<Words> calls;
+  for (const OpenRound& round : rounds) {
+    if (!round.queries.empty()) {
+      calls.push_back(openArguments(store, round));
+    }
+  }
+  std::vector<Result<ReplyPtr>> replies;
+  if (!calls.empty()) {
+    std::lock_guard lock(mutex_);
+    auto answered = connection_.runScripts(open_, calls);
+    if (!answered.ok()) {
+      return answered.takeError();
+    }
+    replies = std::move(*answered);
+  }
+  std::vector<Opened> results(rounds.size());
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < rounds.size(); ++i) {
+    if (rounds[i].queries.empty()) {
+      results[i].error = registry::makeError(
+          ErrorCode::kInvalidField,
+          "application " + rounds[i].request.application_id + ": a round without queries");
+      continue;
+    }
+    Result<ReplyPtr>& reply = replies[next++];
+    auto opened =
+        reply.ok() ? openedOf(reply->get(), rounds[i]) : Result<Opened>(reply.takeError());
+    if (opened.ok()) {
+      results[i] = std::move(*opened);
+    } else {
+      results[i].error = opened.takeError();
+    }
+  }
+  return results;
 }
 
 Result<std::vector<ClaimedQuery>> RedisConformityTracker::claimSends(std::int64_t now_ms,
@@ -488,16 +537,19 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::settleSends(
                                                 "a settlement of sends", decidedRoundsOf);
 }
 
-Result<Concluded> RedisConformityTracker::conclude(const registry::Conclusion& conclusion,
-                                                   const std::string& fingerprint,
-                                                   std::int64_t now_ms, std::int64_t lease_ms) {
-  WordStore store;
+Words RedisConformityTracker::concludeArguments(WordStore& store, const ConclusionCall& call,
+                                                std::int64_t now_ms, std::int64_t lease_ms) const {
+  const registry::Conclusion& conclusion = call.conclusion;
   const std::string_view query_key = store.keep(queryKey(conclusion.query_id));
   Words arguments = libraryArguments(store, {query_key}, now_ms, now_ms + lease_ms);
   arguments.add(conclusion.body).add(registry::verdictName(conclusion.verdict));
   arguments.add(store.keep(reasonsJson(conclusion.reasons))).add(conclusion.signer);
-  arguments.add(conclusion.signed_document).add(fingerprint).add(conclusion.query_id);
-  return decodeReply<Concluded>(run(conclude_, arguments), "a conclusion", [](const Json& json) {
+  arguments.add(conclusion.signed_document).add(call.fingerprint).add(conclusion.query_id);
+  return arguments;
+}
+
+Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply) {
+  return decodeReply<Concluded>(std::move(reply), "a conclusion", [](const Json& json) {
     Concluded concluded;
     concluded.result = concludeResultOf(textAt(json, "result"));
     concluded.recorded_body = textAt(json, "recorded_body");
@@ -507,6 +559,42 @@ Result<Concluded> RedisConformityTracker::conclude(const registry::Conclusion& c
     }
     return concluded;
   });
+}
+
+Result<Concluded> RedisConformityTracker::conclude(const registry::Conclusion& conclusion,
+                                                   const std::string& fingerprint,
+                                                   std::int64_t now_ms, std::int64_t lease_ms) {
+  auto all = concludeAll({ConclusionCall{conclusion, fingerprint}}, now_ms, lease_ms);
+  if (!all.ok()) {
+    return all.takeError();
+  }
+  return std::move(all->front());
+}
+
+Result<std::vector<Result<Concluded>>> RedisConformityTracker::concludeAll(
+    const std::vector<ConclusionCall>& calls, std::int64_t now_ms, std::int64_t lease_ms) {
+  if (calls.empty()) {
+    return std::vector<Result<Concluded>>();
+  }
+  WordStore store;
+  std::vector<Words> arguments;
+  arguments.reserve(calls.size());
+  for (const ConclusionCall& call : calls) {
+    arguments.push_back(concludeArguments(store, call, now_ms, lease_ms));
+  }
+  Result<std::vector<Result<ReplyPtr>>> replies = [&] {
+    std::lock_guard lock(mutex_);
+    return connection_.runScripts(conclude_, arguments);
+  }();
+  if (!replies.ok()) {
+    return replies.takeError();
+  }
+  std::vector<Result<Concluded>> results;
+  results.reserve(calls.size());
+  for (auto& reply : *replies) {
+    results.push_back(concludedOf(std::move(reply)));
+  }
+  return results;
 }
 
 Result<std::vector<DecidedRound>> RedisConformityTracker::expireDue(std::int64_t now_ms,

@@ -78,6 +78,9 @@ enum class OpenResult : std::uint8_t {
 struct Opened {
   OpenResult result = OpenResult::kOpened;
   std::vector<ClaimedQuery> claimed;
+  // openAll: set when this round's own script failed (nothing of it is
+  // known); `result` then means nothing.
+  std::optional<registry::Error> error;
 };
 
 // How a send ended.
@@ -128,6 +131,11 @@ class ConformityTracker {
   // "send"), its deadline in "deadline" and the licensor's "pending".
   virtual registry::Result<Opened> open(const OpenRound& round) = 0;
 
+  // open() for each round in one round trip (a pipeline of scripts): one
+  // result per round, in order, with its own error when its script failed. The whole call fails (kUnavailable) only
+  // when Redis cannot be reached; then nothing is known of any.
+  virtual registry::Result<std::vector<Opened>> openAll(const std::vector<OpenRound>& rounds) = 0;
+
   // Claims up to `limit` queries whose send is due at `now_ms` (state
   // sending or retrying), moving each one's score to now + lease.
   virtual registry::Result<std::vector<ClaimedQuery>> claimSends(std::int64_t now_ms,
@@ -152,6 +160,14 @@ class ConformityTracker {
   virtual registry::Result<Concluded> conclude(const registry::Conclusion& conclusion,
                                                const std::string& fingerprint, std::int64_t now_ms,
                                                std::int64_t lease_ms) = 0;
+
+  // conclude() for each conclusion in one round trip, as openAll.
+  struct ConclusionCall {
+    registry::Conclusion conclusion;
+    std::string fingerprint;
+  };
+  virtual registry::Result<std::vector<registry::Result<Concluded>>> concludeAll(
+      const std::vector<ConclusionCall>& calls, std::int64_t now_ms, std::int64_t lease_ms) = 0;
 
   // Decides up to `limit` queries whose deadline is at or before `now_ms`
   // (step 6): sent -> expired (with tacit consent when the plan says so);

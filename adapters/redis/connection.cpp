@@ -171,6 +171,53 @@ Result<ReplyPtr> Connection::runScript(Script& script, const Words& arguments) {
   }
 }
 
+Result<std::vector<Result<ReplyPtr>>> Connection::runScripts(Script& script,
+                                                             const std::vector<Words>& calls) {
+  if (script.sha1_.empty()) {
+    LICGATE_RETURN_IF_ERROR(loadScript(script));
+  }
+  std::vector<Result<ReplyPtr>> results;
+  results.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    results.emplace_back(registry::makeError(ErrorCode::kInternal, "not run"));
+  }
+  std::vector<std::size_t> to_run(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    to_run[i] = i;
+  }
+  for (int round = 0; !to_run.empty(); ++round) {
+    std::vector<Words> commands(to_run.size());
+    for (std::size_t i = 0; i < to_run.size(); ++i) {
+      commands[i].add("EVALSHA").add(script.sha1_).append(calls[to_run[i]]);
+    }
+    auto replies = exchange(commands);
+    if (!replies.ok()) {
+      return replies.takeError();
+    }
+    std::vector<std::size_t> again;
+    for (std::size_t i = 0; i < to_run.size(); ++i) {
+      ReplyPtr& reply = (*replies)[i];
+      if (reply->type != REDIS_REPLY_ERROR) {
+        results[to_run[i]] = std::move(reply);
+        continue;
+      }
+      std::string_view text(reply->str, reply->len);
+      if (round == 0 && text.starts_with("NOSCRIPT")) {
+        again.push_back(to_run[i]);
+        continue;
+      }
+      results[to_run[i]] =
+          registry::makeError(ErrorCode::kUnavailable,
+                              "Redis at " + address_ + " failed a script: " + std::string(text));
+    }
+    if (!again.empty()) {
+      LICGATE_RETURN_IF_ERROR(loadScript(script));
+    }
+    to_run = std::move(again);
+  }
+  return results;
+}
+
 Status Connection::ping() {
   std::vector<Words> command(1);
   command[0].add("PING");

@@ -105,6 +105,12 @@ class Connection {
   // anything. Errors: kUnavailable (as runPipeline, and for an error the
   // script raised).
   registry::Result<ReplyPtr> runScript(Script& script, const Words& arguments);
+  // runScript for each of `calls`, in one round trip (a pipeline of
+  // EVALSHA); the calls Redis answers NOSCRIPT are run again after the
+  // script is loaded. The whole call fails only for the connection; an
+  // error a script raised is that call's own.
+  registry::Result<std::vector<registry::Result<ReplyPtr>>> runScripts(
+      Script& script, const std::vector<Words>& calls);
 
   // PING. Errors: kUnavailable when Redis does not answer PONG.
   registry::Status ping();
