@@ -183,14 +183,18 @@ nlohmann::json countersOf(const sim::Players& players) {
 
 // Written to a temporary file and renamed, so that a reader never sees half
 // a file.
-void writeAtomically(const std::string& path, const std::string& text) {
+bool writeAtomically(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out << text << '\n';
+    if (!out.flush()) {
+      return false;
+    }
   }
-  std::error_code ignored;
-  std::filesystem::rename(temporary, path, ignored);
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  return !error;
 }
 
 // Blocks until SIGINT or SIGTERM, rewriting the stats file meanwhile.

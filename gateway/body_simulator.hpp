@@ -62,8 +62,9 @@ registry::Result<SimConfig> loadSimConfigFile(const std::string& path);
 // Runs the simulator until SIGINT or SIGTERM, then prints its counters as
 // one JSON line on stdout. Writes the bound ports to `ports_file` (when not
 // empty) once everything listens. Returns the exit code: 0 after a signal,
-// 1 when a listener cannot be bound. Blocks the calling thread; SIGINT and
-// SIGTERM must not be blocked elsewhere.
+// 1 when a listener cannot be bound or the ports file cannot be written.
+// Blocks the calling thread; SIGINT and SIGTERM must not be blocked
+// elsewhere.
 int runPlayBodies(const SimConfig& config, const std::string& ports_file);
 
 }  // namespace licgate::gateway
