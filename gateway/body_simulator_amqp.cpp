@@ -139,6 +139,7 @@ class AmqpSideImpl final : public AmqpSide, public proton::messaging_handler {
   }
 
   void addEndpoints();
+  void reportListening();
   void connect();
   void openConclusionSender();
   void requeueInFlight();
@@ -164,6 +165,7 @@ class AmqpSideImpl final : public AmqpSide, public proton::messaging_handler {
   BoundPorts ports_;
   std::string listen_error_;
   std::promise<void> listening_;
+  bool listening_reported_ = false;
 
   // The connection to licgate, loop only.
   proton::connection licgate_;
@@ -233,6 +235,10 @@ registry::Status AmqpSideImpl::start(BoundPorts& ports) {
       container_->run();
     } catch (const std::exception& error) {
       logger_->error("AMQP container stopped: {}", error.what());
+      if (!listening_reported_) {
+        listen_error_ = std::string("the AMQP container failed: ") + error.what();
+        reportListening();
+      }
     }
   });
   listening.wait();
@@ -265,7 +271,7 @@ void AmqpSideImpl::on_container_start(proton::container& container) {
       container.listen(channel.host + ":" + std::to_string(channel.port), *peer);
     }
     if (listeners_pending_ == 0) {
-      listening_.set_value();
+      reportListening();
     }
     connect();
   });
@@ -281,6 +287,14 @@ void AmqpSideImpl::listened(const PeerEndpoint& peer, int port, const std::strin
   }
   (endpoint.body ? ports_.bodies : ports_.licensors)[name] = port;
   if (listeners_pending_ > 0 && --listeners_pending_ == 0) {
+    reportListening();
+  }
+}
+
+// Once only: start() waits for it, and a promise is set once.
+void AmqpSideImpl::reportListening() {
+  if (!listening_reported_) {
+    listening_reported_ = true;
     listening_.set_value();
   }
 }
