@@ -702,6 +702,23 @@ TEST(BodySimulatorConfig, UnknownKeyIsRefusedNamingItsPath) {
       << testing::readFile(dir.file("out.txt"));
 }
 
+TEST(BodySimulatorConfig, UsageErrorsAndAnUnreadableFileEndTheProgram) {
+  TempDir dir;
+
+  const int no_config =
+      testing::runProgram({LICGATE_PROGRAM, "play-bodies"}, dir.file("usage.txt"));
+  const int empty_config =
+      testing::runProgram({LICGATE_PROGRAM, "play-bodies", "--config", ""}, dir.file("usage.txt"));
+  const int missing = testing::runProgram(
+      {LICGATE_PROGRAM, "play-bodies", "--config", dir.file("none.yaml")}, dir.file("out.txt"));
+
+  EXPECT_EQ(no_config, 64);
+  EXPECT_EQ(empty_config, 64);
+  EXPECT_EQ(missing, 2);
+  EXPECT_NE(testing::readFile(dir.file("out.txt")).find("none.yaml cannot be read"),
+            std::string::npos);
+}
+
 TEST(BodySimulatorConfig, ChannelMustHaveOneKind) {
   auto config = readSimConfig(R"(bodies:
   - id: fire
