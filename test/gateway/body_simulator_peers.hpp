@@ -16,6 +16,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 #include "adapters/amqp/intake_server.hpp"
@@ -279,6 +280,19 @@ class Simulator {
     return ports_.at("licensors").at(code).get<int>();
   }
   std::string log() const { return testing::readFile(dir_.file("bodies.log")); }
+
+  // The CPU time the program has used so far, user and system
+  // (proc(5), /proc/PID/stat fields 14 and 15).
+  double cpuSeconds() const {
+    const std::string stat = testing::readFile("/proc/" + std::to_string(process_.pid()) + "/stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      ticks += i >= 14 ? std::stod(field) : 0;
+    }
+    return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
 
   // Stops it with SIGTERM; returns the counters it printed.
   json stop() {
