@@ -250,8 +250,14 @@ registry::Status runBenchmark(const Options& options) {
     return reset.takeError();
   }
   const double licgate_cpu_before = readCpuSeconds(licgate->process.pid());
+  const double redis_cpu_before = readCpuSeconds(redis->pid());
+  const double bodies_cpu_before = readCpuSeconds(simulator->pid());
+  const double own_cpu_before = ownCpuSeconds();
   auto measured = rounds(options, licgate->ports.amqp, makeRequests(options.rounds, "M-"));
   const double licgate_cpu = readCpuSeconds(licgate->process.pid()) - licgate_cpu_before;
+  const double redis_cpu = readCpuSeconds(redis->pid()) - redis_cpu_before;
+  const double bodies_cpu = readCpuSeconds(simulator->pid()) - bodies_cpu_before;
+  const double own_cpu = ownCpuSeconds() - own_cpu_before;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto calls = redisCalls(*redis_port, false);
   simulator->stop(std::chrono::seconds(5));
@@ -272,12 +278,14 @@ registry::Status runBenchmark(const Options& options) {
   const double p50 = quantile(measured->latency_ms, 0.50);
   const double p99 = quantile(measured->latency_ms, 0.99);
   if (options.verbose) {
+    auto per_query = [queries](double cpu) { return queries > 0 ? cpu * 1e6 / queries : 0; };
     std::fprintf(stderr,
-                 "conformity: %zu rounds of %d queries in %.2f s, window %zu; licgate CPU %.2f s "
-                 "(%.0f us/query); outcomes sent again %llu; max %.2f ms\n",
-                 options.rounds, options.bodies, measured->elapsed_s, options.window, licgate_cpu,
-                 queries > 0 ? licgate_cpu * 1e6 / queries : 0,
-                 static_cast<unsigned long long>(measured->repeated_outcomes),
+                 "conformity: %zu rounds of %d queries in %.2f s, window %zu; CPU us/query: "
+                 "licgate %.0f, redis %.0f, bodies %.0f, this licensor %.0f; outcomes sent "
+                 "again %llu; max %.2f ms\n",
+                 options.rounds, options.bodies, measured->elapsed_s, options.window,
+                 per_query(licgate_cpu), per_query(redis_cpu), per_query(bodies_cpu),
+                 per_query(own_cpu), static_cast<unsigned long long>(measured->repeated_outcomes),
                  quantile(measured->latency_ms, 1.0));
   }
   std::printf(

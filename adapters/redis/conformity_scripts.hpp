@@ -92,6 +92,17 @@ end
 local function isSending(q)
   return q.state == 'sending' or q.state == 'retrying'
 end
+
+-- Only the named fields of a query: a state change reads a few of a dozen
+-- (HGETALL of every query touched cost more than the change itself).
+local function fieldsOf(key, names)
+  local values = redis.call('HMGET', key, unpack(names))
+  local q = {}
+  for i, name in ipairs(names) do
+    if values[i] then q[name] = values[i] end
+  end
+  return q
+end
 )lua";
 
 // KEYS: app, send, deadline, pending, then each query's hash. ARGV: the
@@ -153,7 +164,7 @@ local decided = {}
 for at = 4, #ARGV, 4 do
   local id, kind, err, retry_at = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   local key = P .. 'q:' .. id
-  local q = queryOf(id)
+  local q = fieldsOf(key, {'state', 'deadline_ms', 'max_attempts', 'licensor', 'application'})
   if q.state ~= nil then
     local attempts = redis.call('HINCRBY', key, 'attempts', 1)
     if not isSending(q) then
@@ -183,7 +194,8 @@ return cjson.encode(decided)
 // decided}. A late conclusion is kept apart (late_*) so that what the
 // deadline decided, and the outcome built on it, never change.
 constexpr std::string_view kConclude = R"lua(
-local q = hashOf(KEYS[1])
+local q = fieldsOf(KEYS[1], {'state', 'body', 'fingerprint', 'late_fingerprint', 'licensor',
+  'application'})
 local fingerprint = ARGV[9]
 if q.state == nil then return cjson.encode({result = 'unknown'}) end
 if q.body ~= ARGV[4] then
