@@ -15,6 +15,7 @@
 // --timeout-s.
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -167,6 +168,29 @@ registry::Result<RedisCalls> redisCalls(int port, bool reset) {
   return calls;
 }
 
+// used_memory from INFO memory: what the rounds in Redis take.
+std::uint64_t redisUsedMemory(int port) {
+  redisContext* context = redisConnect("127.0.0.1", port);
+  std::uint64_t used = 0;
+  if (context != nullptr && context->err == 0) {
+    auto* reply = static_cast<redisReply*>(redisCommand(context, "INFO memory"));
+    if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
+      const std::string text(reply->str, reply->len);
+      const auto at = text.find("used_memory:");
+      if (at != std::string::npos) {
+        used = std::stoull(text.substr(at + 12));
+      }
+    }
+    if (reply != nullptr) {
+      freeReplyObject(reply);
+    }
+  }
+  if (context != nullptr) {
+    redisFree(context);
+  }
+  return used;
+}
+
 registry::Result<RoundLoadResult> rounds(const Options& options, int amqp_port,
                                          const std::vector<RoundRequest>& requests) {
   RoundLoadOptions load;
@@ -253,6 +277,7 @@ registry::Status runBenchmark(const Options& options) {
   const double redis_cpu_before = readCpuSeconds(redis->pid());
   const double bodies_cpu_before = readCpuSeconds(simulator->pid());
   const double own_cpu_before = ownCpuSeconds();
+  const std::uint64_t memory_before = redisUsedMemory(*redis_port);
   auto measured = rounds(options, licgate->ports.amqp, makeRequests(options.rounds, "M-"));
   const double licgate_cpu = readCpuSeconds(licgate->process.pid()) - licgate_cpu_before;
   const double redis_cpu = readCpuSeconds(redis->pid()) - redis_cpu_before;
@@ -260,6 +285,7 @@ registry::Status runBenchmark(const Options& options) {
   const double own_cpu = ownCpuSeconds() - own_cpu_before;
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   auto calls = redisCalls(*redis_port, false);
+  const std::uint64_t memory_after = redisUsedMemory(*redis_port);
   simulator->stop(std::chrono::seconds(5));
   stopLicgate(licgate->process);
   redis->stop(std::chrono::seconds(5));
@@ -282,11 +308,13 @@ registry::Status runBenchmark(const Options& options) {
     std::fprintf(stderr,
                  "conformity: %zu rounds of %d queries in %.2f s, window %zu; CPU us/query: "
                  "licgate %.0f, redis %.0f, bodies %.0f, this licensor %.0f; outcomes sent "
-                 "again %llu; max %.2f ms\n",
+                 "again %llu; max %.2f ms; Redis memory %.0f bytes/round\n",
                  options.rounds, options.bodies, measured->elapsed_s, options.window,
                  per_query(licgate_cpu), per_query(redis_cpu), per_query(bodies_cpu),
                  per_query(own_cpu), static_cast<unsigned long long>(measured->repeated_outcomes),
-                 quantile(measured->latency_ms, 1.0));
+                 quantile(measured->latency_ms, 1.0),
+                 static_cast<double>(memory_after - std::min(memory_after, memory_before)) /
+                     static_cast<double>(std::max<std::size_t>(options.rounds, 1)));
   }
   std::printf(
       "bench: conformity queries_per_s=%.0f redis_cmds_per_query=%.2f added_p50_ms=%.2f "

@@ -81,9 +81,11 @@ end
 
 -- Moves a query that is not final to a final state with `fields`, out of
 -- every timer.
+-- A query in "sent" has left the send timer already (its delivery took it
+-- out), so only the others are looked for there.
 local function finish(id, q, state, fields, decided)
   redis.call('HSET', P .. 'q:' .. id, 'state', state, 'next_ms', '0', unpack(fields))
-  redis.call('ZREM', P .. 'send', id)
+  if q.state ~= 'sent' then redis.call('ZREM', P .. 'send', id) end
   redis.call('ZREM', P .. 'deadline', id)
   redis.call('ZREM', P .. 'pending:' .. q.licensor, id)
   closeQuery(q.application, decided)
@@ -164,24 +166,30 @@ local decided = {}
 for at = 4, #ARGV, 4 do
   local id, kind, err, retry_at = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   local key = P .. 'q:' .. id
-  local q = fieldsOf(key, {'state', 'deadline_ms', 'max_attempts', 'licensor', 'application'})
+  local q = fieldsOf(key, {'state', 'attempts', 'deadline_ms', 'max_attempts', 'licensor',
+    'application'})
   if q.state ~= nil then
-    local attempts = redis.call('HINCRBY', key, 'attempts', 1)
+    -- The count goes with whatever else the send changes: one write.
+    local attempts = tonumber(q.attempts or '0') + 1
     if not isSending(q) then
       -- A conclusion or the deadline came first: the send only counts.
+      redis.call('HSET', key, 'attempts', attempts)
     elseif kind == 'delivered' then
-      redis.call('HSET', key, 'state', 'sent', 'next_ms', '0')
+      redis.call('HSET', key, 'state', 'sent', 'next_ms', '0', 'attempts', attempts)
       redis.call('ZREM', P .. 'send', id)
     elseif kind == 'permanent' then
-      finish(id, q, 'failed', {'last_error', err}, decided)
+      finish(id, q, 'failed', {'last_error', err, 'attempts', attempts}, decided)
     elseif tonumber(retry_at) >= tonumber(q.deadline_ms) then
       finish(id, q, 'failed',
-        {'last_error', 'the deadline comes before the next attempt: ' .. err}, decided)
+        {'last_error', 'the deadline comes before the next attempt: ' .. err,
+         'attempts', attempts}, decided)
     elseif attempts >= tonumber(q.max_attempts) then
       finish(id, q, 'failed',
-        {'last_error', 'gave up after ' .. attempts .. ' attempts: ' .. err}, decided)
+        {'last_error', 'gave up after ' .. attempts .. ' attempts: ' .. err,
+         'attempts', attempts}, decided)
     else
-      redis.call('HSET', key, 'state', 'retrying', 'next_ms', retry_at, 'last_error', err)
+      redis.call('HSET', key, 'state', 'retrying', 'next_ms', retry_at, 'last_error', err,
+        'attempts', attempts)
       redis.call('ZADD', P .. 'send', retry_at, id)
     end
   end
@@ -215,11 +223,10 @@ if q.state == 'expired' or q.state == 'failed' then
   end
   return cjson.encode({result = 'late'})
 end
-redis.call('HSET', KEYS[1], 'verdict', ARGV[5], 'tacit', '0', 'reasons', ARGV[6],
-  'signer', ARGV[7], 'signed_document', ARGV[8], 'fingerprint', fingerprint,
-  'concluded_ms', NOW)
 local decided = {}
-finish(ARGV[10], q, 'answered', {}, decided)
+finish(ARGV[10], q, 'answered', {'verdict', ARGV[5], 'tacit', '0', 'reasons', ARGV[6],
+  'signer', ARGV[7], 'signed_document', ARGV[8], 'fingerprint', fingerprint,
+  'concluded_ms', NOW}, decided)
 return cjson.encode({result = 'accepted', decided = decided[1]})
 )lua";
 
@@ -269,8 +276,9 @@ return cjson.encode(claimed)
 // application id, in the order of the hashes.
 constexpr std::string_view kOutcomesDelivered = R"lua(
 for i = 2, #KEYS do
-  redis.call('ZREM', KEYS[1], ARGV[i])
-  if redis.call('EXISTS', KEYS[i]) == 1 then
+  -- Only a round still in the timer is marked: one removed meanwhile (by
+  -- the operator) is not brought back as a stray hash.
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
     redis.call('HSET', KEYS[i], 'delivered_ms', ARGV[1])
   end
 end
