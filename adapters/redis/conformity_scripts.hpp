@@ -198,20 +198,23 @@ return cjson.encode(decided)
 )lua";
 
 // KEYS: the query's hash. ARGV[4..]: body, verdict, reasons (JSON), signer,
-// signed document, fingerprint, query id. Returns {result, recorded_body,
-// decided}. A late conclusion is kept apart (late_*) so that what the
-// deadline decided, and the outcome built on it, never change.
+// signed document, fingerprint, query id. Returns the result's name alone
+// ("accepted", "duplicate", "late", "unknown", "conflict"), or, for a wrong
+// body or a round made final, {result, recorded_body, decided}: most
+// conclusions need no JSON read back. A late conclusion is kept apart
+// (late_*) so that what the deadline decided, and the outcome built on it,
+// never change.
 constexpr std::string_view kConclude = R"lua(
 local q = fieldsOf(KEYS[1], {'state', 'body', 'fingerprint', 'late_fingerprint', 'licensor',
   'application'})
 local fingerprint = ARGV[9]
-if q.state == nil then return cjson.encode({result = 'unknown'}) end
+if q.state == nil then return 'unknown' end
 if q.body ~= ARGV[4] then
   return cjson.encode({result = 'wrong-body', recorded_body = q.body})
 end
 if q.state == 'answered' then
-  if q.fingerprint == fingerprint then return cjson.encode({result = 'duplicate'}) end
-  return cjson.encode({result = 'conflict'})
+  if q.fingerprint == fingerprint then return 'duplicate' end
+  return 'conflict'
 end
 if q.state == 'expired' or q.state == 'failed' then
   local late = q.late_fingerprint or ''
@@ -219,14 +222,15 @@ if q.state == 'expired' or q.state == 'failed' then
     redis.call('HSET', KEYS[1], 'late_verdict', ARGV[5], 'late_ms', NOW,
       'late_fingerprint', fingerprint)
   elseif late ~= fingerprint then
-    return cjson.encode({result = 'conflict'})
+    return 'conflict'
   end
-  return cjson.encode({result = 'late'})
+  return 'late'
 end
 local decided = {}
 finish(ARGV[10], q, 'answered', {'verdict', ARGV[5], 'tacit', '0', 'reasons', ARGV[6],
   'signer', ARGV[7], 'signed_document', ARGV[8], 'fingerprint', fingerprint,
   'concluded_ms', NOW}, decided)
+if decided[1] == nil then return 'accepted' end
 return cjson.encode({result = 'accepted', decided = decided[1]})
 )lua";
 

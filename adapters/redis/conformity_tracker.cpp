@@ -549,6 +549,14 @@ Words RedisConformityTracker::concludeArguments(WordStore& store, const Conclusi
 }
 
 Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply) {
+  if (reply.ok() && (*reply)->type == REDIS_REPLY_STRING && (*reply)->len > 0 &&
+      (*reply)->str[0] != '{') {
+    try {
+      return Concluded{concludeResultOf(std::string((*reply)->str, (*reply)->len)), {}, {}};
+    } catch (const std::exception& error) {
+      return unexpected("a conclusion", error.what());
+    }
+  }
   return decodeReply<Concluded>(std::move(reply), "a conclusion", [](const Json& json) {
     Concluded concluded;
     concluded.result = concludeResultOf(textAt(json, "result"));
