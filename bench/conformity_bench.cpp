@@ -39,18 +39,6 @@ namespace {
 using registry::ErrorCode;
 using registry::makeError;
 
-std::atomic<bool> g_interrupted{false};
-std::atomic<bool> g_timed_out{false};
-
-void noteInterrupt(int) {
-  g_interrupted.store(true);
-}
-
-void noteTimeout(int) {
-  g_timed_out.store(true);
-  g_interrupted.store(true);
-}
-
 constexpr const char* kLicensor = "KZ-BENCH";
 constexpr const char* kSystem = "bench-licensor";
 constexpr const char* kOutcomeAddress = "conformity/outcomes/bench";
@@ -199,7 +187,7 @@ registry::Result<RoundLoadResult> rounds(const Options& options, int amqp_port,
   load.outcome_address = kOutcomeAddress;
   load.window = options.window;
   load.timeout = std::chrono::seconds(options.timeout_s);
-  load.interrupted = &g_interrupted;
+  load.interrupted = &stopFlags().interrupted;
   auto result = runRounds(load, requests);
   if (!result) {
     return result;
@@ -355,10 +343,7 @@ int main(int argc, char** argv) {
   CLI::App app{"licgate conformity benchmark: rounds of queries to simulated bodies"};
   licgate::bench::addOptions(app, options);
   CLI11_PARSE(app, argc, argv);
-  std::signal(SIGINT, licgate::bench::noteInterrupt);
-  std::signal(SIGTERM, licgate::bench::noteInterrupt);
-  std::signal(SIGALRM, licgate::bench::noteTimeout);
-  alarm(static_cast<unsigned>(options.timeout_s));
+  licgate::bench::stopOnSignals(options.timeout_s);
 
   auto status = licgate::bench::runBenchmark(options);
   if (!status) {

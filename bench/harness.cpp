@@ -393,6 +393,33 @@ double readCpuSeconds(pid_t pid) {
   return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
+StopFlags& stopFlags() {
+  static StopFlags flags;
+  return flags;
+}
+
+namespace {
+
+void noteInterrupt(int) {
+  stopFlags().interrupted.store(true);
+}
+
+void noteTimeout(int) {
+  stopFlags().timed_out.store(true);
+  stopFlags().interrupted.store(true);
+}
+
+}  // namespace
+
+void stopOnSignals(int timeout_s) {
+  std::signal(SIGINT, noteInterrupt);
+  std::signal(SIGTERM, noteInterrupt);
+  if (timeout_s > 0) {
+    std::signal(SIGALRM, noteTimeout);
+    alarm(static_cast<unsigned>(timeout_s));
+  }
+}
+
 std::string buildTreeProgram(const std::string& relative) {
   std::error_code error;
   auto self = std::filesystem::read_symlink("/proc/self/exe", error);

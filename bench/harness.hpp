@@ -6,6 +6,7 @@
 // timed phases, never inside them.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -156,6 +157,19 @@ void stopLicgate(ChildProcess& licgate);
 // User plus system CPU time of a live process in seconds, 0 when it cannot
 // be read (proc(5), fields 14 and 15 of /proc/PID/stat).
 double readCpuSeconds(pid_t pid);
+
+// Set by SIGINT or SIGTERM (interrupted) and by the alarm of
+// stopOnSignals' timeout (both): a load in progress checks `interrupted`
+// and stops, and the benchmark stops what it started.
+struct StopFlags {
+  std::atomic<bool> interrupted{false};
+  std::atomic<bool> timed_out{false};
+};
+StopFlags& stopFlags();
+
+// Sets SIGINT and SIGTERM to raise stopFlags().interrupted and, when
+// `timeout_s` > 0, an alarm that raises both after that many seconds.
+void stopOnSignals(int timeout_s);
 
 // A program of the build tree, `relative` to its top (the benchmarks are in
 // bench/, licgate in gateway/), found from the running benchmark's path;

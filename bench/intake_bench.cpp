@@ -30,14 +30,6 @@ namespace {
 using registry::ErrorCode;
 using registry::makeError;
 
-// Set by SIGINT or SIGTERM: the load in progress stops, and the benchmark
-// then stops licgate and redis-server and removes its directory.
-std::atomic<bool> g_interrupted{false};
-
-void noteInterrupt(int) {
-  g_interrupted.store(true);
-}
-
 struct Options {
   std::size_t events = 100'000;
   std::size_t window = 1000;
@@ -127,7 +119,7 @@ registry::Result<BareFigures> runBare(const Options& options,
   load_options.system = kBenchSystem;
   load_options.window = options.window;
   load_options.timeout = std::chrono::seconds(options.timeout_s);
-  load_options.interrupted = &g_interrupted;
+  load_options.interrupted = &stopFlags().interrupted;
   double cpu_before = ownCpuSeconds();
   auto load = sendLoad(load_options, messages);
   (*receiver)->stop();
@@ -218,7 +210,7 @@ registry::Result<LicgateFigures> measureLicgate(const Options& options, ChildPro
   load_options.system = kBenchSystem;
   load_options.window = options.window;
   load_options.timeout = std::chrono::seconds(options.timeout_s);
-  load_options.interrupted = &g_interrupted;
+  load_options.interrupted = &stopFlags().interrupted;
   double cpu_before = ownCpuSeconds();
   auto load = sendLoad(load_options, messages);
   if (!load) {
@@ -338,7 +330,7 @@ registry::Status runBenchmark(const Options& options) {
     return dir.takeError();
   }
   auto licgate = runLicgate(options, messages, *dir);
-  if ((!licgate && !g_interrupted.load()) || options.keep) {
+  if ((!licgate && !stopFlags().interrupted.load()) || options.keep) {
     dir->keep();
     std::fprintf(stderr, "bench: run directory kept: %s\n", dir->path().c_str());
   }
@@ -398,8 +390,7 @@ int main(int argc, char** argv) {
   CLI::App app{"licgate intake benchmark: licgate against a bare AMQP receiver"};
   licgate::bench::addOptions(app, options);
   CLI11_PARSE(app, argc, argv);
-  std::signal(SIGINT, licgate::bench::noteInterrupt);
-  std::signal(SIGTERM, licgate::bench::noteInterrupt);
+  licgate::bench::stopOnSignals(0);
 
   auto status = licgate::bench::runBenchmark(options);
   if (!status) {

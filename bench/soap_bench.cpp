@@ -32,20 +32,6 @@ namespace {
 using registry::ErrorCode;
 using registry::makeError;
 
-// Set by SIGINT, SIGTERM or the --timeout-s alarm: the load in progress
-// stops and fails, and the benchmark stops what it started.
-std::atomic<bool> g_interrupted{false};
-std::atomic<bool> g_timed_out{false};
-
-void noteInterrupt(int) {
-  g_interrupted.store(true);
-}
-
-void noteTimeout(int) {
-  g_timed_out.store(true);
-  g_interrupted.store(true);
-}
-
 // The same shuffle in every run, so that runs are comparable.
 constexpr std::uint32_t kShuffleSeed = 20240301;
 
@@ -82,7 +68,7 @@ SoapLoadOptions loadOptions(const Options& options, int port) {
   load.connections = options.connections;
   load.warmup = std::chrono::milliseconds(static_cast<std::int64_t>(options.warmup_s * 1000));
   load.measure = std::chrono::milliseconds(static_cast<std::int64_t>(options.duration_s * 1000));
-  load.interrupted = &g_interrupted;
+  load.interrupted = &stopFlags().interrupted;
   return load;
 }
 
@@ -93,7 +79,7 @@ registry::Result<ServerFigures> measure(const Options& options, ChildProcess& se
   double own_before = ownCpuSeconds();
   auto load = runSoapLoad(loadOptions(options, port), numbers);
   if (!load) {
-    if (g_timed_out.load()) {
+    if (stopFlags().timed_out.load()) {
       return makeError(ErrorCode::kUnavailable,
                        "timed out after " + std::to_string(options.timeout_s) + " s");
     }
@@ -209,7 +195,7 @@ registry::Status runBenchmark(const Options& options) {
     bool failed = true;
     bool keep = false;
     ~KeepOnFailure() {
-      if ((failed && !g_interrupted.load()) || keep) {
+      if ((failed && !stopFlags().interrupted.load()) || keep) {
         dir.keep();
         std::fprintf(stderr, "bench: run directory kept: %s\n", dir.path().c_str());
       }
@@ -283,10 +269,7 @@ int main(int argc, char** argv) {
   CLI::App app{"licgate SOAP benchmark: GetLicence against licgate and a gSOAP server"};
   licgate::bench::addOptions(app, options);
   CLI11_PARSE(app, argc, argv);
-  std::signal(SIGINT, licgate::bench::noteInterrupt);
-  std::signal(SIGTERM, licgate::bench::noteInterrupt);
-  std::signal(SIGALRM, licgate::bench::noteTimeout);
-  alarm(static_cast<unsigned>(options.timeout_s));
+  licgate::bench::stopOnSignals(options.timeout_s);
 
   auto status = licgate::bench::runBenchmark(options);
   if (!status) {

@@ -6,6 +6,8 @@
 #include <set>
 #include <vector>
 
+#include "registry/text.hpp"
+
 namespace licgate::mapping {
 
 using registry::ErrorCode;
@@ -98,17 +100,8 @@ class RepeatFinder {
   std::string repeated_;
 };
 
-// nlohmann's message without its "[json.exception.parse_error.101] " tag,
-// which means nothing to a sender.
 std::string describe(const StrictJson::exception& ex) {
-  std::string_view text = ex.what();
-  if (!text.empty() && text.front() == '[') {
-    std::size_t end = text.find("] ");
-    if (end != std::string_view::npos) {
-      text.remove_prefix(end + 2);
-    }
-  }
-  return std::string(text);
+  return registry::jsonErrorText(ex.what());
 }
 
 }  // namespace

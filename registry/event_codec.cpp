@@ -190,17 +190,8 @@ std::string encodeEvent(const Event& event) {
 
 namespace {
 
-// nlohmann's message without its "[json.exception.parse_error.101] " tag,
-// which means nothing to a sender.
 std::string describeParseError(const nlohmann::detail::exception& ex) {
-  std::string_view text = ex.what();
-  if (!text.empty() && text.front() == '[') {
-    std::size_t end = text.find("] ");
-    if (end != std::string_view::npos) {
-      text.remove_prefix(end + 2);
-    }
-  }
-  return std::string(text);
+  return jsonErrorText(ex.what());
 }
 
 // One member of a JSON object as the parser met it. Only what the event

@@ -123,4 +123,14 @@ std::string quoteForMessage(std::string_view text, std::size_t max_bytes) {
   return out;
 }
 
+std::string jsonErrorText(std::string_view what) {
+  if (!what.empty() && what.front() == '[') {
+    const std::size_t end = what.find("] ");
+    if (end != std::string_view::npos) {
+      what.remove_prefix(end + 2);
+    }
+  }
+  return std::string(what);
+}
+
 }  // namespace licgate::registry

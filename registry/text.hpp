@@ -31,6 +31,10 @@ std::size_t countCharacters(std::string_view text);
 // documents that carry it. Errors: kInvalidField naming `what`.
 Status checkIdentifier(std::string_view text, std::string_view what, std::size_t max_bytes);
 
+// An nlohmann::json exception's what() without its
+// "[json.exception.parse_error.101] " tag, which means nothing to a sender.
+std::string jsonErrorText(std::string_view what);
+
 // `text` made safe to quote in a message: ill-formed bytes and control
 // characters become \xNN, and text over `max_bytes` is cut with "...".
 std::string quoteForMessage(std::string_view text, std::size_t max_bytes = 80);
