@@ -112,7 +112,6 @@ CREATE TABLE conformity_outcomes (
   decided_ms INTEGER NOT NULL,
   queries TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE INDEX conformity_outcomes_by_licensor ON conformity_outcomes (licensor, decided_at);
 )sql"},
 };
 
