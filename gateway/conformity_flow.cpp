@@ -551,25 +551,24 @@ void ConformityFlow::deliver(std::vector<DecidedRound> rounds) {
   }
   std::vector<registry::ConformityOutcome> outcomes;
   outcomes.reserve(rounds.size());
+  std::uint64_t first_deliveries = 0;
   for (const auto& round : rounds) {
-    if (round.attempt == 1) {
-      outcomes.push_back(round.outcome);
-    }
+    outcomes.push_back(round.outcome);
+    first_deliveries += round.attempt == 1 ? 1 : 0;
   }
   // Kept before it is sent: a licensor told an outcome can always read it
-  // back from the register. The first delivery of a round writes it; a
-  // round claimed again writes nothing new (the store keeps the first).
-  if (!outcomes.empty()) {
-    if (auto kept = store_.keepConformityOutcomes(outcomes); !kept.ok()) {
-      getLogger("conformity")
-          ->warn("{} decided rounds wait for the register: {}", outcomes.size(),
-                 kept.error().message);
-      return;  // claimed until their lease ends, then claimed again
-    }
+  // back from the register. Every delivery writes it, since the process
+  // that decided the round may have died before its write; the store keeps
+  // an application's first outcome, so a second write changes nothing.
+  if (auto kept = store_.keepConformityOutcomes(outcomes); !kept.ok()) {
+    getLogger("conformity")
+        ->warn("{} decided rounds wait for the register: {}", outcomes.size(),
+               kept.error().message);
+    return;  // claimed until their lease ends, then claimed again
   }
   {
     std::lock_guard lock(mutex_);
-    counters_.rounds_decided += outcomes.size();
+    counters_.rounds_decided += first_deliveries;
   }
   for (const auto& round : rounds) {
     sendOutcome(round);
@@ -676,9 +675,7 @@ void ConformityFlow::tick() {
     noteRedisError(due.error(), "due sends could not be claimed");
   }
   if (auto outcomes = tracker_.claimOutcomes(now, lease, kClaimLimit); outcomes.ok()) {
-    for (const auto& round : *outcomes) {
-      sendOutcome(round);
-    }
+    deliver(std::move(*outcomes));
   } else {
     noteRedisError(outcomes.error(), "due outcomes could not be claimed");
   }

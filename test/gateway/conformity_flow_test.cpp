@@ -298,6 +298,28 @@ TEST_F(ConformityFlowTest, AnOutcomeTheLicensorDidNotTakeIsSentAgain) {
   EXPECT_TRUE(courier_.take().empty());
 }
 
+// Another process decided the round and died before it kept or sent the
+// outcome: once that process's lease ends, this one keeps and sends it.
+TEST_F(ConformityFlowTest, KeepsAndSendsAnOutcomeWhoseDeciderDied) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  const registry::Conclusion answer = conclusion(queryId("APP-1", "ecology"), "ecology");
+  auto decided = tracker_->conclude(answer, mapping::conclusionFingerprint(answer), now_, 30'000);
+  ASSERT_TRUE(decided.ok() && decided->decided.has_value());
+
+  flow_->tick();
+  EXPECT_TRUE(courier_.take().empty());  // the other's lease holds
+  now_ += 30'001;
+  flow_->tick();
+
+  auto kept = store_->findConformityOutcome("APP-1");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->outcome, registry::RoundOutcome::kConforms);
+  auto sent = courier_.take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].parcel.amqp.message_id, "outcome-APP-1");
+}
+
 TEST_F(ConformityFlowTest, ShowsTheRoundFromTheRegisterOnceRedisHasForgottenIt) {
   ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
   settleAll(Receipt::Fate::kPermanent, "refused");
