@@ -237,6 +237,10 @@ int runServe(const config::Config& config, const ServeOptions& options) {
   if (conformity.flow) {
     intake_options.addresses.emplace_back(kRequestsAddress);
     intake_options.addresses.emplace_back(kConclusionsAddress);
+    // A query sent on an attached link must be settled within the flow's
+    // send timeout, or its lease could end while it still waits and a second
+    // send would overtake it.
+    intake_options.settle_timeout = std::chrono::milliseconds(config.conformity.send_timeout_ms);
   }
   auto intake = adapters::amqp::makeIntakeServer(
       intake_options, routeDeliveries(intake_flow.processor(), conformity.flow.get()));
