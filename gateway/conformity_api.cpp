@@ -148,25 +148,33 @@ std::optional<Response> conformityRoute(ConformityFlow* flow, const Request& req
                      : getPending(*flow, request, *licensor);
 }
 
-nlohmann::ordered_json conformityStatsJson(const ConformityCounters& c) {
-  return {{"requestsOpened", c.requests_opened},
-          {"requestsDuplicate", c.requests_duplicate},
-          {"requestsRefused", c.requests_refused},
-          {"sends", c.sends},
-          {"sendsDelivered", c.sends_delivered},
-          {"sendsRetried", c.sends_retried},
-          {"sendsFailed", c.sends_failed},
-          {"conclusionsAccepted", c.conclusions_accepted},
-          {"conclusionsDuplicate", c.conclusions_duplicate},
-          {"conclusionsLate", c.conclusions_late},
-          {"conclusionsRefused", c.conclusions_refused},
-          {"roundsDecided", c.rounds_decided},
-          {"outcomesDelivered", c.outcomes_delivered},
-          {"outcomesRetried", c.outcomes_retried},
-          {"redisErrors", c.redis_errors}};
+nlohmann::ordered_json conformityStatsJson(ConformityFlow& flow) {
+  const ConformityCounters c = flow.counters();
+  nlohmann::ordered_json json = {{"requestsOpened", c.requests_opened},
+                                 {"requestsDuplicate", c.requests_duplicate},
+                                 {"requestsRefused", c.requests_refused},
+                                 {"sends", c.sends},
+                                 {"sendsDelivered", c.sends_delivered},
+                                 {"sendsRetried", c.sends_retried},
+                                 {"sendsFailed", c.sends_failed},
+                                 {"conclusionsAccepted", c.conclusions_accepted},
+                                 {"conclusionsDuplicate", c.conclusions_duplicate},
+                                 {"conclusionsLate", c.conclusions_late},
+                                 {"conclusionsRefused", c.conclusions_refused},
+                                 {"roundsDecided", c.rounds_decided},
+                                 {"outcomesDelivered", c.outcomes_delivered},
+                                 {"outcomesRetried", c.outcomes_retried},
+                                 {"redisErrors", c.redis_errors}};
+  auto backlog = flow.backlog();
+  json["backlog"] = backlog.ok() ? nlohmann::ordered_json{{"sendsDue", backlog->sends},
+                                                          {"openQueries", backlog->open_queries},
+                                                          {"outcomesDue", backlog->outcomes}}
+                                 : nullptr;
+  return json;
 }
 
-void writeConformityMetrics(MetricsText& metrics, const ConformityCounters& c) {
+void writeConformityMetrics(MetricsText& metrics, ConformityFlow& flow) {
+  const ConformityCounters c = flow.counters();
   constexpr std::string_view kRequests = "licgate_conformity_requests_total";
   metrics.family(kRequests, "counter", "Conformity requests, by result.");
   metrics.sample(kRequests, "result", "opened", c.requests_opened);
@@ -192,6 +200,15 @@ void writeConformityMetrics(MetricsText& metrics, const ConformityCounters& c) {
   metrics.family("licgate_conformity_redis_errors_total", "counter",
                  "Calls of the conformity flow that found Redis unavailable.");
   metrics.sample("licgate_conformity_redis_errors_total", c.redis_errors);
+  auto backlog = flow.backlog();
+  if (!backlog.ok()) {
+    return;
+  }
+  metrics.family("licgate_conformity_backlog", "gauge",
+                 "What waits in Redis: sends due or under way, queries not final, outcomes due.");
+  metrics.sample("licgate_conformity_backlog", "of", "sends", backlog->sends);
+  metrics.sample("licgate_conformity_backlog", "of", "open_queries", backlog->open_queries);
+  metrics.sample("licgate_conformity_backlog", "of", "outcomes", backlog->outcomes);
 }
 
 }  // namespace licgate::gateway

@@ -22,10 +22,12 @@ namespace licgate::gateway {
 std::optional<adapters::http::Response> conformityRoute(ConformityFlow* flow,
                                                         const adapters::http::Request& request);
 
-// The flow's counters as /api/v1/stats shows them.
-nlohmann::ordered_json conformityStatsJson(const ConformityCounters& counters);
+// The flow's counters and what waits in Redis, as /api/v1/stats shows them
+// (the backlog null when Redis does not answer).
+nlohmann::ordered_json conformityStatsJson(ConformityFlow& flow);
 
-// The counters as Prometheus families.
-void writeConformityMetrics(MetricsText& metrics, const ConformityCounters& counters);
+// The same as Prometheus families; the backlog's gauges only while Redis
+// answers.
+void writeConformityMetrics(MetricsText& metrics, ConformityFlow& flow);
 
 }  // namespace licgate::gateway

@@ -722,6 +722,10 @@ registry::Result<std::vector<registry::QueryView>> ConformityFlow::pending(
   return tracker_.pending(licensor, limit);
 }
 
+registry::Result<adapters::redis::ConformityTracker::Backlog> ConformityFlow::backlog() {
+  return tracker_.backlog();
+}
+
 ConformityCounters ConformityFlow::counters() const {
   std::lock_guard lock(mutex_);
   return counters_;

@@ -155,6 +155,9 @@ class ConformityFlow {
   void drain();
 
   ConformityCounters counters() const;
+  // What waits in Redis (for /metrics and /api/v1/stats); kUnavailable
+  // when Redis does not answer.
+  registry::Result<adapters::redis::ConformityTracker::Backlog> backlog();
 
   // When the send after the failed send number `attempt` is due, `now_ms`
   // being now:

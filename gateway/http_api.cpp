@@ -374,7 +374,7 @@ Response HttpApi::getStats() {
     stats["shep"]["outbox"] = shep.outbox >= 0 ? nlohmann::ordered_json(shep.outbox) : nullptr;
   }
   if (sources_.conformity != nullptr) {
-    stats["conformity"] = conformityStatsJson(sources_.conformity->counters());
+    stats["conformity"] = conformityStatsJson(*sources_.conformity);
   }
   return jsonResponse(200, stats.dump());
 }
@@ -427,7 +427,7 @@ Response HttpApi::getMetrics() {
   }
   writeStoreMetrics(metrics, sources_.store->counts());
   if (sources_.conformity != nullptr) {
-    writeConformityMetrics(metrics, sources_.conformity->counters());
+    writeConformityMetrics(metrics, *sources_.conformity);
   }
   return Response{200, "text/plain; version=0.0.4", metrics.text()};
 }

@@ -169,8 +169,11 @@ TEST_F(ConformityApiTest, CountsTheFlowInStatsAndMetrics) {
 
   EXPECT_EQ(stats["conformity"]["requestsOpened"], 1);
   EXPECT_EQ(stats["conformity"]["sendsDelivered"], 2);
+  EXPECT_EQ(stats["conformity"]["backlog"]["openQueries"], 2);
+  EXPECT_EQ(stats["conformity"]["backlog"]["sendsDue"], 0);
   EXPECT_TRUE(contains(metrics, "licgate_conformity_sends_total{result=\"delivered\"} 2"))
       << metrics;
+  EXPECT_TRUE(contains(metrics, "licgate_conformity_backlog{of=\"open_queries\"} 2")) << metrics;
 }
 
 TEST(ConformityRoutes, AnswerNotFoundWhenTheFlowIsOff) {
