@@ -19,6 +19,7 @@ constexpr std::string_view kApplicationsPath = "/api/v1/applications/";
 constexpr std::string_view kConformitySuffix = "/conformity";
 constexpr std::string_view kLicensorsPath = "/api/v1/licensors/";
 constexpr std::string_view kPendingSuffix = "/pending";
+constexpr std::string_view kFailedPath = "/api/v1/conformity/failed";
 constexpr std::size_t kDefaultPending = 100;
 constexpr std::size_t kMaxPending = 10'000;
 
@@ -93,41 +94,65 @@ Response getRound(ConformityFlow& flow, const Request& request, const std::strin
   return json(200, std::move(out));
 }
 
-Response getPending(ConformityFlow& flow, const Request& request, const std::string& licensor) {
+// ?limit=N, 1..kMaxPending; the default when absent. Any other parameter
+// is refused, as every route of the API refuses what it does not know.
+registry::Result<std::size_t> readLimit(const Request& request) {
   std::size_t limit = kDefaultPending;
   for (const auto& [name, value] : request.query) {
     if (name != "limit") {
-      return error(registry::makeError(ErrorCode::kInvalidField,
-                                       "parameter " + name + ": unknown (known: limit)"));
+      return registry::makeError(ErrorCode::kInvalidField,
+                                 "parameter " + name + ": unknown (known: limit)");
     }
     if (request.query.count(name) > 1) {
-      return error(registry::makeError(ErrorCode::kInvalidField,
-                                       "parameter limit: given more than once (give it once)"));
+      return registry::makeError(ErrorCode::kInvalidField,
+                                 "parameter limit: given more than once (give it once)");
     }
     std::size_t parsed = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
     if (value.empty() || ec != std::errc() || end != value.data() + value.size() || parsed < 1 ||
         parsed > kMaxPending) {
-      return error(
-          registry::makeError(ErrorCode::kInvalidField, "parameter limit: \"" + value +
-                                                            "\" is not a whole number in 1.." +
-                                                            std::to_string(kMaxPending)));
+      return registry::makeError(ErrorCode::kInvalidField, "parameter limit: \"" + value +
+                                                               "\" is not a whole number in 1.." +
+                                                               std::to_string(kMaxPending));
     }
     limit = parsed;
   }
-  auto pending = flow.pending(licensor, limit);
-  if (!pending.ok()) {
-    return error(pending.error());
+  return limit;
+}
+
+Response listQueries(ConformityFlow& flow, const std::string& head_key,
+                     const std::string& head_value,
+                     const registry::Result<std::vector<registry::QueryView>>& queries) {
+  if (!queries.ok()) {
+    return error(queries.error());
   }
   nlohmann::ordered_json head;
-  head["licensor"] = licensor;
-  head["count"] = pending->size();
+  if (!head_key.empty()) {
+    head[head_key] = head_value;
+  }
+  head["count"] = queries->size();
   std::string out = head.dump();
   out.pop_back();
   out += ",\"queries\":";
-  appendQueries(out, flow, *pending);
+  appendQueries(out, flow, *queries);
   out += '}';
   return json(200, std::move(out));
+}
+
+Response getPending(ConformityFlow& flow, const Request& request, const std::string& licensor) {
+  auto limit = readLimit(request);
+  if (!limit.ok()) {
+    return error(limit.error());
+  }
+  return listQueries(flow, "licensor", licensor, flow.pending(licensor, *limit));
+}
+
+Response getFailed(ConformityFlow& flow, const Request& request) {
+  auto limit = readLimit(request);
+  if (!limit.ok()) {
+    return error(limit.error());
+  }
+  return listQueries(flow, "", "", flow.failed(*limit));
 }
 
 }  // namespace
@@ -135,7 +160,8 @@ Response getPending(ConformityFlow& flow, const Request& request, const std::str
 std::optional<Response> conformityRoute(ConformityFlow* flow, const Request& request) {
   auto application = middle(request.path, kApplicationsPath, kConformitySuffix);
   auto licensor = middle(request.path, kLicensorsPath, kPendingSuffix);
-  if (!application && !licensor) {
+  const bool failed = request.path == kFailedPath;
+  if (!application && !licensor && !failed) {
     return std::nullopt;
   }
   if (flow == nullptr) {
@@ -143,6 +169,9 @@ std::optional<Response> conformityRoute(ConformityFlow* flow, const Request& req
         ErrorCode::kNotFound,
         "no resource at " + request.path +
             ": the conformity flow is off (no conformity.activities configured)"));
+  }
+  if (failed) {
+    return getFailed(*flow, request);
   }
   return application ? getRound(*flow, request, *application)
                      : getPending(*flow, request, *licensor);

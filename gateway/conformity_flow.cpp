@@ -722,6 +722,10 @@ registry::Result<std::vector<registry::QueryView>> ConformityFlow::pending(
   return tracker_.pending(licensor, limit);
 }
 
+registry::Result<std::vector<registry::QueryView>> ConformityFlow::failed(std::size_t limit) {
+  return tracker_.failed(limit);
+}
+
 registry::Result<adapters::redis::ConformityTracker::Backlog> ConformityFlow::backlog() {
   return tracker_.backlog();
 }

@@ -139,6 +139,8 @@ class ConformityFlow {
   // The licensor's open queries, earliest deadline first.
   registry::Result<std::vector<registry::QueryView>> pending(const std::string& licensor,
                                                              std::size_t limit);
+  // The queries that never reached their body, the latest failure first.
+  registry::Result<std::vector<registry::QueryView>> failed(std::size_t limit);
   // The working days left to `deadline_ms` at the flow's clock: 0 on the
   // deadline's last day, negative once it is past.
   int workingDaysLeft(std::int64_t deadline_ms) const;

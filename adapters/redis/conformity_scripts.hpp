@@ -85,6 +85,8 @@ end
 -- out), so only the others are looked for there.
 local function finish(id, q, state, fields, decided)
   redis.call('HSET', P .. 'q:' .. id, 'state', state, 'next_ms', '0', unpack(fields))
+  -- The operator's list of queries that never reached their body.
+  if state == 'failed' then redis.call('ZADD', P .. 'failed', NOW, id) end
   if q.state ~= 'sent' then redis.call('ZREM', P .. 'send', id) end
   redis.call('ZREM', P .. 'deadline', id)
   redis.call('ZREM', P .. 'pending:' .. q.licensor, id)
@@ -307,9 +309,16 @@ if r == nil then return false end
 return cjson.encode(r)
 )lua";
 
-// KEYS: the licensor's pending set. ARGV[4]: the limit.
+// KEYS: the licensor's pending set, or the failed set. ARGV[4]: the limit;
+// ARGV[5]: "first" (lowest score first: the earliest deadline) or "last"
+// (highest first: the latest failure).
 constexpr std::string_view kPending = R"lua(
-local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+local ids
+if ARGV[5] == 'last' then
+  ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+else
+  ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
+end
 local queries = {}
 for _, id in ipairs(ids) do
   local q = queryOf(id)

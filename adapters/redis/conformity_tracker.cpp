@@ -299,6 +299,7 @@ class RedisConformityTracker final : public ConformityTracker {
   Result<std::optional<Round>> round(const std::string& application_id) override;
   Result<std::vector<registry::QueryView>> pending(const std::string& licensor,
                                                    std::size_t limit) override;
+  Result<std::vector<registry::QueryView>> failed(std::size_t limit) override;
   Result<Backlog> backlog() override;
 
  private:
@@ -691,9 +692,22 @@ Result<std::vector<registry::QueryView>> RedisConformityTracker::pending(
   WordStore store;
   const std::string_view pending_key = store.keep(pendingKey(licensor));
   Words arguments = libraryArguments(store, {pending_key}, 0, 0);
-  arguments.add(store.limit(limit));
+  arguments.add(store.limit(limit)).add("first");
   return decodeReply<std::vector<registry::QueryView>>(
       run(pending_, arguments), "a read of pending queries",
+      [](const Json& json) { return queryViewsOf(json.is_array() ? json : Json::array()); });
+}
+
+Result<std::vector<registry::QueryView>> RedisConformityTracker::failed(std::size_t limit) {
+  if (limit == 0) {
+    return std::vector<registry::QueryView>();
+  }
+  WordStore store;
+  const std::string_view failed_key = store.keep(prefix_ + "failed");
+  Words arguments = libraryArguments(store, {failed_key}, 0, 0);
+  arguments.add(store.limit(limit)).add("last");
+  return decodeReply<std::vector<registry::QueryView>>(
+      run(pending_, arguments), "a read of failed queries",
       [](const Json& json) { return queryViewsOf(json.is_array() ? json : Json::array()); });
 }
 

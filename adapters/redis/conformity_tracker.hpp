@@ -16,7 +16,8 @@
 //   "<prefix>cf:pending:<licensor>"  sorted set: the licensor's queries not
 //       final, by deadline ms;
 //   "<prefix>cf:outcome"  sorted set: applications whose outcome is due to
-//       be sent to the licensor, by due ms.
+//       be sent to the licensor, by due ms;
+//   "<prefix>cf:failed"  sorted set: queries that failed, by when.
 // Nothing expires: a round is kept until the operator removes it (the
 // register keeps the outcome for good).
 //
@@ -206,6 +207,10 @@ class ConformityTracker {
   // `limit`.
   virtual registry::Result<std::vector<registry::QueryView>> pending(const std::string& licensor,
                                                                      std::size_t limit) = 0;
+
+  // The queries that failed (never delivered: refused, out of attempts,
+  // undelivered at the deadline), the latest first, at most `limit`.
+  virtual registry::Result<std::vector<registry::QueryView>> failed(std::size_t limit) = 0;
 
   // How many queries are due to be sent and rounds due to be delivered
   // (for /metrics).

@@ -145,6 +145,22 @@ TEST_F(ConformityApiTest, ListsTheLicensorsPendingQueriesEarliestDeadlineFirst) 
   EXPECT_TRUE(contains(soap.body, "<lg:body>fire</lg:body>")) << soap.body;
 }
 
+TEST_F(ConformityApiTest, ListsTheQueriesThatNeverReachedTheirBody) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+  settleAll(Receipt::Fate::kPermanent, "http://127.0.0.1:5998/q answered HTTP 404");
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-2")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+
+  auto failed = get("/api/v1/conformity/failed");
+
+  ASSERT_EQ(failed.status, 200) << failed.body;
+  auto json = nlohmann::json::parse(failed.body);
+  ASSERT_EQ(json["count"], 1);
+  EXPECT_EQ(json["queries"][0]["application_id"], "APP-1");
+  EXPECT_EQ(json["queries"][0]["state"], "failed");
+  EXPECT_EQ(json["queries"][0]["last_error"], "http://127.0.0.1:5998/q answered HTTP 404");
+}
+
 TEST_F(ConformityApiTest, RefusesBadRoutesNamingWhatWasWrong) {
   auto unknown = get("/api/v1/applications/APP-404/conformity");
   auto bad_limit = get("/api/v1/licensors/CZ-ERU/pending", {{"limit", "0"}});
