@@ -60,7 +60,14 @@ int checkConfig(const std::string& config_path) {
             << (c.redis.enabled ? c.redis.options.host + ":" + std::to_string(c.redis.options.port)
                                 : std::string("disabled"))
             << '\n'
-            << "  licensors: " << c.licensors.size() << ", systems: " << c.systems.size() << '\n';
+            << "  licensors: " << c.licensors.size() << ", systems: " << c.systems.size() << '\n'
+            << "  conformity: "
+            << (c.conformity.enabled()
+                    ? std::to_string(c.conformity.activities.size()) + " activities, " +
+                          std::to_string(c.conformity.bodies.size()) + " bodies, " +
+                          std::to_string(c.conformity.outcomes.size()) + " outcome channels"
+                    : std::string("off"))
+            << '\n';
   return 0;
 }
 
