@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -96,7 +97,7 @@ void readChannel(Reader& reader, const YAML::Node& node, const std::string& path
     return;
   }
   if (given.size() > 1) {
-    reader.fail(path, "gives " + join(given, " and ") + "; a body has exactly one channel");
+    reader.fail(path, "gives " + join(given, " and ") + "; a channel is exactly one of them");
     return;
   }
   if (given[0] == "amqp_address") {
@@ -293,10 +294,68 @@ void readUtcOffset(Reader& reader, const YAML::Node& node, const std::string& pa
   const int minutes = shaped ? (text[4] - '0') * 10 + (text[5] - '0') : 99;
   if (!shaped || hours > 14 || minutes > 59) {
     reader.fail(childPath(path, "utc_offset"),
-                "\"" + text + "\" is not an offset from UTC such as \"+05:00\"");
+                "\"" + text + "\" is not an offset from UTC such as \"+05:00\" (-14:00..+14:00)");
     return;
   }
   out = (text[0] == '-' ? -1 : 1) * (hours * 60 + minutes);
+}
+
+// The addresses licgate takes deliveries on: a channel that sent there
+// would feed licgate's own intake.
+constexpr std::string_view kIntakeAddresses[] = {"licences/events", "conformity/requests",
+                                                 "conformity/conclusions"};
+
+// What a channel's messages are told apart by: two channels with one key
+// would get each other's queries (a body answering another's query is
+// refused, and the other never gets it).
+std::string channelKey(const BodyChannel& channel) {
+  switch (channel.kind) {
+    case BodyChannelKind::kAmqpAddress:
+      return "amqp_address " + channel.address;
+    case BodyChannelKind::kAmqpPeer:
+      return "amqp_peer " + channel.peer_url + " " + channel.address;
+    case BodyChannelKind::kSoap:
+      return "";  // a SOAP service may well serve several bodies: the query names its body
+  }
+  return "";
+}
+
+void checkAddress(Reader& reader, const std::string& where, const BodyChannel& channel) {
+  if (channel.kind == BodyChannelKind::kSoap || channel.address.empty()) {
+    return;
+  }
+  if (channel.address.find_first_of(" \t") != std::string::npos) {
+    reader.fail(where, "\"" + channel.address + "\" has a space: an AMQP address has none");
+  }
+  if (channel.kind == BodyChannelKind::kAmqpAddress &&
+      std::find(std::begin(kIntakeAddresses), std::end(kIntakeAddresses), channel.address) !=
+          std::end(kIntakeAddresses)) {
+    reader.fail(where, "\"" + channel.address +
+                           "\" is an address licgate takes deliveries on, not one it sends on");
+  }
+}
+
+// Every channel licgate sends on, bodies' and licensors', each once.
+void checkChannelsApart(Reader& reader, const ConformityConfig& config) {
+  std::map<std::string, std::string> used;  // channel key -> where it was first given
+  auto check = [&](const std::string& where, const BodyChannel& channel) {
+    checkAddress(reader, where, channel);
+    const std::string key = channelKey(channel);
+    if (key.empty()) {
+      return;
+    }
+    auto [first, inserted] = used.emplace(key, where);
+    if (!inserted) {
+      reader.fail(where, "is the channel of " + first->second +
+                             " too: each body and each licensor needs a channel of its own");
+    }
+  };
+  for (std::size_t i = 0; i < config.bodies.size(); ++i) {
+    check("conformity.bodies[" + std::to_string(i) + "].channel", config.bodies[i].channel);
+  }
+  for (const auto& [code, channel] : config.outcomes) {
+    check(childPath("conformity.outcomes", code), channel);
+  }
 }
 
 }  // namespace
@@ -314,6 +373,7 @@ void readConformity(Reader& reader, const YAML::Node& node, const std::string& b
   readActivities(reader, node["activities"], path + ".activities", out, ids_read, out.activities);
   readOutcomes(reader, node["outcomes"], path + ".outcomes", out.outcomes);
   readUtcOffset(reader, node, path, out.utc_offset_minutes);
+  checkChannelsApart(reader, out);
   reader.readInteger(node, path, "send_timeout_ms", kSendTimeout, out.send_timeout_ms);
   // Deadlines in working days mean nothing without the days off; a
   // calendar that failed to load is reported at its own key already.

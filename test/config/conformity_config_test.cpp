@@ -150,11 +150,12 @@ TEST_P(ConformityConfigProblem, IsReportedWithItsPathAndValue) {
 INSTANTIATE_TEST_SUITE_P(
     EachKind, ConformityConfigProblem,
     testing::Values(
-        BadSection{oneBody(kAmqpChannel) + "    - id: sanitary\n      name: Again\n" + kAmqpChannel,
+        BadSection{oneBody(kAmqpChannel) + "    - id: sanitary\n      name: Again\n" +
+                       "      channel: {amqp_address: conformity/again}\n",
                    "test.yaml: conformity.bodies[1].id: \"sanitary\" is listed twice"},
         BadSection{oneBody("      channel: {amqp_address: a, soap_url: \"http://x.example\"}\n"),
                    "test.yaml: conformity.bodies[0].channel: gives amqp_address and soap_url; a "
-                   "body has exactly one channel"},
+                   "channel is exactly one of them"},
         BadSection{oneBody(""),
                    "test.yaml: conformity.bodies[0].channel: is required (one of amqp_address, "
                    "amqp_peer, soap_url)"},
@@ -208,10 +209,25 @@ INSTANTIATE_TEST_SUITE_P(
                    "Kazakhstan's)"},
         BadSection{"  utc_offset: \"+5\"\n",
                    "test.yaml: conformity.utc_offset: \"+5\" is not an offset from UTC such as "
-                   "\"+05:00\""},
+                   "\"+05:00\" (-14:00..+14:00)"},
         BadSection{"  utc_offset: \"+15:00\"\n",
                    "test.yaml: conformity.utc_offset: \"+15:00\" is not an offset from UTC "
-                   "such as \"+05:00\""},
+                   "such as \"+05:00\" (-14:00..+14:00)"},
+        BadSection{oneBody(kAmqpChannel) + "    - id: fire\n      name: Fire\n" + kAmqpChannel,
+                   "test.yaml: conformity.bodies[1].channel: is the channel of "
+                   "conformity.bodies[0].channel too: each body and each licensor needs a "
+                   "channel of its own"},
+        BadSection{oneBody(kAmqpChannel) + "  outcomes:\n    CZ-ERU: {amqp_address: "
+                                           "conformity/sanitary}\n",
+                   "test.yaml: conformity.outcomes.CZ-ERU: is the channel of "
+                   "conformity.bodies[0].channel too: each body and each licensor needs a "
+                   "channel of its own"},
+        BadSection{oneBody("      channel: {amqp_address: conformity/conclusions}\n"),
+                   "test.yaml: conformity.bodies[0].channel: \"conformity/conclusions\" is an "
+                   "address licgate takes deliveries on, not one it sends on"},
+        BadSection{oneBody("      channel: {amqp_address: \"conformity/sani tary\"}\n"),
+                   "test.yaml: conformity.bodies[0].channel: \"conformity/sani tary\" has a "
+                   "space: an AMQP address has none"},
         BadSection{"  outcomes:\n    KZ-MINING: {amqp_address: outcomes/mining}\n",
                    "test.yaml: conformity.outcomes.KZ-MINING: \"KZ-MINING\" is not a licensor "
                    "listed under licensors"},
