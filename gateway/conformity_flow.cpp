@@ -233,6 +233,31 @@ registry::Result<adapters::redis::OpenRound> ConformityFlow::planRound(
   return round;
 }
 
+std::optional<registry::Result<RequestAnswer>> ConformityFlow::decidedBefore(
+    const adapters::redis::OpenRound& round) {
+  auto kept = store_.findConformityOutcome(round.request.application_id);
+  if (!kept.ok()) {
+    return registry::Result<RequestAnswer>(kept.takeError());
+  }
+  if (!kept->has_value()) {
+    return std::nullopt;
+  }
+  if ((*kept)->request_fingerprint != round.fingerprint) {
+    return registry::Result<RequestAnswer>(makeError(
+        ErrorCode::kConflict, "application \"" + round.request.application_id +
+                                  "\" has a conformity round of another request, decided: one "
+                                  "application id, one round"));
+  }
+  RequestAnswer answer;
+  answer.duplicate = true;
+  for (const auto& query : round.queries) {
+    answer.query_ids.push_back(query.query_id);
+  }
+  std::lock_guard lock(mutex_);
+  ++counters_.requests_duplicate;
+  return registry::Result<RequestAnswer>(std::move(answer));
+}
+
 registry::Result<RequestAnswer> ConformityFlow::request(
     const std::string& system, const registry::ConformityRequest& request) {
   return std::move(requestAll({{system, request}}).front());
@@ -246,13 +271,21 @@ std::vector<registry::Result<RequestAnswer>> ConformityFlow::requestAll(
   std::vector<std::size_t> planned;  // the index in `requests` of each round
   for (std::size_t i = 0; i < requests.size(); ++i) {
     auto round = planRound(requests[i].first, requests[i].second);
-    if (round.ok()) {
-      planned.push_back(i);
-      rounds.push_back(std::move(*round));
-      answers.push_back(RequestAnswer{});
-    } else {
+    if (!round.ok()) {
       answers.push_back(round.takeError());
+      continue;
     }
+    // A round Redis no longer holds (removed after its outcome, or a Redis
+    // restored without it) is still in the register: the same request is
+    // a duplicate of it, another one a conflict, never a second round.
+    auto decided = decidedBefore(*round);
+    if (decided.has_value()) {
+      answers.push_back(std::move(*decided));
+      continue;
+    }
+    planned.push_back(i);
+    rounds.push_back(std::move(*round));
+    answers.push_back(RequestAnswer{});
   }
   std::uint64_t opened_count = 0, duplicates = 0;
   if (!rounds.empty()) {
@@ -711,6 +744,7 @@ registry::Result<std::optional<RoundView>> ConformityFlow::round(
   view.request.licensor = outcome.licensor;
   view.request.activity = outcome.activity;
   view.request.applicant.iin_bin = outcome.applicant_iin_bin;
+  view.request.applicant.name = outcome.applicant_name;
   view.outcome = std::string(registry::roundOutcomeName(outcome.outcome));
   view.decided_ms = outcome.decided_ms;
   view.queries = std::move(outcome.queries);

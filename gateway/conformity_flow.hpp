@@ -185,6 +185,10 @@ class ConformityFlow {
   // The round a request opens, once every check of it passed.
   registry::Result<adapters::redis::OpenRound> planRound(
       const std::string& system, const registry::ConformityRequest& request) const;
+  // The answer to a request whose round the register holds decided
+  // already; nullopt when it holds none.
+  std::optional<registry::Result<RequestAnswer>> decidedBefore(
+      const adapters::redis::OpenRound& round);
   registry::Status checkSender(const std::string& system,
                                const registry::Conclusion& conclusion) const;
   static registry::Result<ConclusionAnswer> answerOf(const registry::Conclusion& conclusion,

@@ -114,6 +114,10 @@ struct ConformityOutcome {
   std::string licensor;
   std::string activity;
   std::string applicant_iin_bin;
+  std::string applicant_name;
+  // The request's fingerprint, so that the same request sent again after
+  // Redis forgot the round is still told from another one.
+  std::string request_fingerprint;
   RoundOutcome outcome = RoundOutcome::kConforms;
   std::int64_t decided_ms = 0;
   std::vector<QueryView> queries;

@@ -97,8 +97,8 @@ Status SqliteStore::keepConformityOutcomes(std::span<const ConformityOutcome> ou
     }
     auto insert = writer_->prepare(
         "INSERT INTO conformity_outcomes (application_id, licensor, activity, applicant_iin_bin, "
-        "outcome, decided_at, decided_ms, queries) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (application_id) DO NOTHING");
+        "applicant_name, request_fingerprint, outcome, decided_at, decided_ms, queries) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (application_id) DO NOTHING");
     if (!insert) {
       status = insert.takeError();
       break;
@@ -107,10 +107,12 @@ Status SqliteStore::keepConformityOutcomes(std::span<const ConformityOutcome> ou
                  .bind(2, outcome.licensor)
                  .bind(3, outcome.activity)
                  .bind(4, outcome.applicant_iin_bin)
-                 .bind(5, roundOutcomeName(outcome.outcome))
-                 .bind(6, timestampOf(outcome.decided_ms))
-                 .bind(7, outcome.decided_ms)
-                 .bind(8, queries.dump())
+                 .bind(5, outcome.applicant_name)
+                 .bind(6, outcome.request_fingerprint)
+                 .bind(7, roundOutcomeName(outcome.outcome))
+                 .bind(8, timestampOf(outcome.decided_ms))
+                 .bind(9, outcome.decided_ms)
+                 .bind(10, queries.dump())
                  .run();
     if (!status.ok()) {
       break;
@@ -136,8 +138,8 @@ Result<std::optional<ConformityOutcome>> SqliteStore::findConformityOutcome(
     return lease.takeError();
   }
   auto query = lease->connection().prepare(
-      "SELECT licensor, activity, applicant_iin_bin, outcome, decided_ms, queries "
-      "FROM conformity_outcomes WHERE application_id = ?");
+      "SELECT licensor, activity, applicant_iin_bin, applicant_name, request_fingerprint, "
+      "outcome, decided_ms, queries FROM conformity_outcomes WHERE application_id = ?");
   if (!query) {
     return query.takeError();
   }
@@ -154,14 +156,16 @@ Result<std::optional<ConformityOutcome>> SqliteStore::findConformityOutcome(
   outcome.licensor = query->text(0);
   outcome.activity = query->text(1);
   outcome.applicant_iin_bin = query->text(2);
-  const auto decided = roundOutcomeFromName(query->text(3));
+  outcome.applicant_name = query->text(3);
+  outcome.request_fingerprint = query->text(4);
+  const auto decided = roundOutcomeFromName(query->text(5));
   if (!decided) {
     return makeError(ErrorCode::kInternal, "conformity outcome of " + application_id +
-                                               ": unknown outcome \"" + query->text(3) + "\"");
+                                               ": unknown outcome \"" + query->text(5) + "\"");
   }
   outcome.outcome = *decided;
-  outcome.decided_ms = query->integer(4);
-  const auto queries = nlohmann::json::parse(query->text(5), nullptr, false);
+  outcome.decided_ms = query->integer(6);
+  const auto queries = nlohmann::json::parse(query->text(7), nullptr, false);
   if (!queries.is_array()) {
     return makeError(ErrorCode::kInternal,
                      "conformity outcome of " + application_id + ": its queries are not a list");

@@ -107,6 +107,8 @@ CREATE TABLE conformity_outcomes (
   licensor TEXT NOT NULL,
   activity TEXT NOT NULL,
   applicant_iin_bin TEXT NOT NULL,
+  applicant_name TEXT NOT NULL,
+  request_fingerprint TEXT NOT NULL,
   outcome TEXT NOT NULL,
   decided_at TEXT NOT NULL,
   decided_ms INTEGER NOT NULL,

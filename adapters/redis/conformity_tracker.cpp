@@ -175,6 +175,8 @@ DecidedRound decidedRoundOf(const Json& record) {
   outcome.licensor = textAt(record, "licensor");
   outcome.activity = textAt(record, "activity");
   outcome.applicant_iin_bin = textAt(record, "applicant_iin_bin");
+  outcome.applicant_name = textAt(record, "applicant_name");
+  outcome.request_fingerprint = textAt(record, "fingerprint");
   outcome.outcome = outcomeAt(record);
   outcome.decided_ms = numberAt(record, "decided_ms");
   outcome.queries = queryViewsOf(listAt(record, "query_list"));

@@ -320,6 +320,33 @@ TEST_F(ConformityFlowTest, KeepsAndSendsAnOutcomeWhoseDeciderDied) {
   EXPECT_EQ(sent[0].parcel.amqp.message_id, "outcome-APP-1");
 }
 
+// Redis without AOF loses its rounds when it restarts; the register still
+// holds each decided one, and one application id stays one round.
+TEST_F(ConformityFlowTest, KnowsADecidedRoundAfterRedisHasForgottenIt) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+  settleAll(Receipt::Fate::kPermanent, "refused");
+  courier_.take();  // the outcome
+  redis_.stop();
+  ASSERT_TRUE(redis_.start());
+
+  auto again = flow_->request("eru-export", request("APP-1", "12.3"));
+  auto other = flow_->request("eru-export", [] {
+    auto changed = request("APP-1", "12.3");
+    changed.data_json = R"({"site":"elsewhere"})";
+    return changed;
+  }());
+
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ(again->query_ids, std::vector<std::string>{queryId("APP-1", "ecology")});
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, registry::ErrorCode::kConflict);
+  EXPECT_TRUE(courier_.take().empty());  // nothing sent again
+  auto round = flow_->round("APP-1");
+  ASSERT_TRUE(round.ok() && round->has_value());
+  EXPECT_EQ((*round)->request.applicant.name, "Alem Energy LLP");
+}
+
 TEST_F(ConformityFlowTest, ShowsTheRoundFromTheRegisterOnceRedisHasForgottenIt) {
   ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
   settleAll(Receipt::Fate::kPermanent, "refused");

@@ -127,6 +127,8 @@ ConformityOutcome sampleOutcome() {
   outcome.licensor = "CZ-ERU";
   outcome.activity = "05.1";
   outcome.applicant_iin_bin = "050540004455";
+  outcome.applicant_name = "Alem Energy LLP";
+  outcome.request_fingerprint = "f1ngerpr1nt";
   outcome.outcome = RoundOutcome::kIncomplete;
   outcome.decided_ms = 1'796'000'123'456;
   QueryView answered = decided(Verdict::kConforms);
@@ -160,6 +162,8 @@ TEST_F(StoreTest, KeepsAConformityOutcomeWithEveryQuery) {
   EXPECT_EQ(kept.licensor, "CZ-ERU");
   EXPECT_EQ(kept.activity, "05.1");
   EXPECT_EQ(kept.applicant_iin_bin, "050540004455");
+  EXPECT_EQ(kept.applicant_name, "Alem Energy LLP");
+  EXPECT_EQ(kept.request_fingerprint, "f1ngerpr1nt");
   EXPECT_EQ(kept.outcome, RoundOutcome::kIncomplete);
   EXPECT_EQ(kept.decided_ms, 1'796'000'123'456);
   ASSERT_EQ(kept.queries.size(), 2u);
