@@ -45,7 +45,7 @@ struct SimLicensor {
 struct SimConfig {
   std::string amqp_host = "127.0.0.1";  // licgate's AMQP listener
   int amqp_port = 5672;
-  std::string soap_url = "http://127.0.0.1:8080/soap";  // licgate's SOAP endpoint
+  std::string soap_url = "http://127.0.0.1:8080/soap/v1";  // licgate's SOAP endpoint
   std::vector<SimBody> bodies;
   std::vector<SimLicensor> licensors;
   std::string stats_file;  // empty: none
