@@ -103,9 +103,10 @@ registry::Result<std::size_t> readLimit(const Request& request) {
       return registry::makeError(ErrorCode::kInvalidField,
                                  "parameter " + name + ": unknown (known: limit)");
     }
-    if (request.query.count(name) > 1) {
-      return registry::makeError(ErrorCode::kInvalidField,
-                                 "parameter limit: given more than once (give it once)");
+    if (const auto given = request.query.count(name); given > 1) {
+      return registry::makeError(
+          ErrorCode::kInvalidField,
+          "parameter limit: given " + std::to_string(given) + " times (give it once)");
     }
     std::size_t parsed = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "gateway/logging.hpp"
 #include "mapping/conformity.hpp"
 #include "mapping/error_table.hpp"
+#include "registry/text.hpp"
 
 // GCC 12 reports vectors of Result (a std::variant) that are assigned into
 // as "maybe uninitialized" at -O2, wrongly (GCC bug 80635 and its kin):
@@ -193,11 +195,32 @@ registry::Status ConformityFlow::authorise(const std::string& system,
 }
 
 void ConformityFlow::noteRedisError(const registry::Error& error, const char* what) {
+  std::uint64_t in_a_row = 0;
   {
     std::lock_guard lock(mutex_);
     ++counters_.redis_errors;
+    in_a_row = ++redis_errors_in_a_row_;
   }
-  getLogger("conformity")->warn("{}: {}", what, error.message);
+  if (in_a_row == 1) {
+    getLogger("conformity")
+        ->warn(
+            "{}: {} (further Redis errors are counted in redis_errors, not logged, until it "
+            "answers again)",
+            what, error.message);
+  } else {
+    getLogger("conformity")->debug("{}: {}", what, error.message);
+  }
+}
+
+void ConformityFlow::noteRedisAnswered() {
+  std::uint64_t in_a_row = 0;
+  {
+    std::lock_guard lock(mutex_);
+    in_a_row = std::exchange(redis_errors_in_a_row_, 0);
+  }
+  if (in_a_row > 0) {
+    getLogger("conformity")->info("Redis answers again, after {} failed calls", in_a_row);
+  }
 }
 
 registry::Result<adapters::redis::OpenRound> ConformityFlow::planRound(
@@ -211,6 +234,15 @@ registry::Result<adapters::redis::OpenRound> ConformityFlow::planRound(
                      "activity: \"" + request.activity +
                          "\" needs no interested body's conclusion "
                          "(it is not listed under conformity.activities)");
+  }
+  const bool listed = std::any_of(config_.licensors.begin(), config_.licensors.end(),
+                                  [&request](const config::LicensorConfig& licensor) {
+                                    return licensor.code == request.licensor;
+                                  });
+  if (!listed) {
+    return makeError(ErrorCode::kInvalidField, "licensor: \"" +
+                                                   registry::quoteForMessage(request.licensor) +
+                                                   "\" is not a licensor listed under licensors");
   }
   if (!conformity.outcomes.contains(request.licensor)) {
     return makeError(ErrorCode::kInvalidField,
@@ -698,6 +730,7 @@ void ConformityFlow::tick() {
   const std::int64_t now = clock_();
   const std::int64_t lease = sendLeaseMs();
   if (auto expired = tracker_.expireDue(now, lease, kClaimLimit); expired.ok()) {
+    noteRedisAnswered();
     deliver(std::move(*expired));
   } else {
     noteRedisError(expired.error(), "deadlines could not be checked");

@@ -202,6 +202,7 @@ class ConformityFlow {
   void handleSendReceipts(std::vector<SendReceipt> receipts);
   void handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts);
   void noteRedisError(const registry::Error& error, const char* what);
+  void noteRedisAnswered();
   void run(std::chrono::milliseconds poll);
   std::int64_t sendLeaseMs() const;
 
@@ -223,6 +224,9 @@ class ConformityFlow {
   std::vector<OutcomeReceipt> outcome_receipts_;
   std::vector<adapters::redis::DecidedRound> decided_;
   ConformityCounters counters_;
+  // Redis errors since it last answered: while it is down every tick fails,
+  // so the first is logged as a warning and the rest only counted.
+  std::uint64_t redis_errors_in_a_row_ = 0;
   std::mt19937_64 jitter_;
   bool stopping_ = false;
   std::thread thread_;

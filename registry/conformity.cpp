@@ -1,6 +1,8 @@
 // The conformity check's values (registry/conformity.hpp).
 #include "registry/conformity.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "registry/identifiers.hpp"
@@ -63,6 +65,40 @@ Status checkIinOrBin(std::string_view value) {
 
 constexpr std::size_t kMaxDataBytes = 64 * 1024;
 
+// JSON readers here and at the bodies refuse a message nested more than 64
+// levels deep, and a query carries the data one level below its top: data
+// deeper than 63 levels would open a round no body could read.
+constexpr std::size_t kMaxDataDepth = 63;
+
+// The deepest nesting of objects and arrays in well-formed JSON text,
+// counted without building a tree.
+std::size_t nestingDepth(std::string_view json) {
+  std::size_t depth = 0;
+  std::size_t deepest = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : json) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 constexpr NameTable<Verdict, 2> kVerdicts{{
     {Verdict::kConforms, "conforms"},
     {Verdict::kDoesNotConform, "does-not-conform"},
@@ -89,6 +125,12 @@ Status checkRequest(const ConformityRequest& request) {
   if (auto s = checkText(request.application_id, "application_id", 1, 128, true); !s.ok()) {
     return s;
   }
+  // The id is a path segment of the HTTP API's reads, where a '/' would
+  // split it in two and make the round unreadable.
+  if (request.application_id.find('/') != std::string::npos) {
+    return invalid("application_id",
+                   "\"" + quoteForMessage(request.application_id) + "\" contains a '/'");
+  }
   if (auto s = checkText(request.licensor, "licensor", 1, 64, true); !s.ok()) {
     return s;
   }
@@ -108,6 +150,10 @@ Status checkRequest(const ConformityRequest& request) {
   const auto data = nlohmann::json::parse(request.data_json, nullptr, false);
   if (data.is_discarded() || !data.is_object()) {
     return invalid("data", "is not a JSON object");
+  }
+  if (nestingDepth(request.data_json) > kMaxDataDepth) {
+    return invalid("data", "is nested more than " + std::to_string(kMaxDataDepth) +
+                               " levels deep (a query carries it one level down)");
   }
   return {};
 }

@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdio>
+#include <limits>
 
 namespace licgate::registry {
 
@@ -130,7 +131,10 @@ std::string jsonErrorText(std::string_view what) {
       what.remove_prefix(end + 2);
     }
   }
-  return std::string(what);
+  // nlohmann quotes the bytes it stopped at ("last read: '\xff'") as they
+  // came, and an error that is not valid UTF-8 cannot travel in an AMQP
+  // string, a JSON reply or an XML fault.
+  return quoteForMessage(what, std::numeric_limits<std::size_t>::max());
 }
 
 }  // namespace licgate::registry

@@ -32,7 +32,8 @@ std::size_t countCharacters(std::string_view text);
 Status checkIdentifier(std::string_view text, std::string_view what, std::size_t max_bytes);
 
 // An nlohmann::json exception's what() without its
-// "[json.exception.parse_error.101] " tag, which means nothing to a sender.
+// "[json.exception.parse_error.101] " tag, which means nothing to a sender,
+// and with the ill-formed bytes it quotes escaped as \xNN.
 std::string jsonErrorText(std::string_view what);
 
 // `text` made safe to quote in a message: ill-formed bytes and control

@@ -470,7 +470,7 @@ void IntakeLoop::applyVerdict(proton::delivery& delivery, const Verdict& verdict
       if (!verdict.condition.empty()) {
         pn_condition_t* condition = pn_disposition_condition(pn_delivery_local(raw));
         pn_condition_set_name(condition, verdict.condition.c_str());
-        pn_condition_set_description(condition, verdict.description.c_str());
+        pn_condition_set_description(condition, wireDescription(verdict.description).c_str());
       }
       pn_delivery_update(raw, PN_REJECTED);
       pn_delivery_settle(raw);

@@ -7,6 +7,10 @@
 #include <proton/uuid.hpp>
 #include <proton/value.hpp>
 
+#include <limits>
+
+#include "registry/text.hpp"
+
 namespace licgate::adapters::amqp {
 
 namespace {
@@ -130,7 +134,7 @@ proton::message makeOutcomeMessage(const std::string& reply_to,
   if (!verdict.licence_number.empty()) {
     properties.put("licence", verdict.licence_number);
   }
-  reply.body(verdict.description);
+  reply.body(wireDescription(verdict.description));
   return reply;
 }
 
@@ -167,6 +171,13 @@ const char* sendOutcomeName(SendOutcome outcome) {
       return "failed";
   }
   return "failed";
+}
+
+std::string wireDescription(const std::string& description) {
+  if (registry::isValidUtf8(description)) {
+    return description;
+  }
+  return registry::quoteForMessage(description, std::numeric_limits<std::size_t>::max());
 }
 
 const char* settleName(Settle settle) {

@@ -39,6 +39,11 @@ proton::message makeOutcomeMessage(const std::string& reply_to,
 // properties as string application properties.
 proton::message makeOutboundMessage(const OutboundMessage& outbound);
 
+// A verdict's description as an AMQP string may carry it: valid UTF-8
+// (section 1.6.20), ill-formed bytes escaped as \xNN. Descriptions quote
+// what senders sent, and an ill-formed one would break the peer's decoder.
+std::string wireDescription(const std::string& description);
+
 // "accepted", "rejected" or "released": the AMQP outcome names (section 3.4).
 const char* settleName(Settle settle);
 

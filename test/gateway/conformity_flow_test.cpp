@@ -59,6 +59,11 @@ TEST_F(ConformityFlowTest, RefusesWhatItCannotOpenNamingWhy) {
     r.licensor = testing::kKzLicensor;
     return r;
   }());
+  auto unlisted = flow_->request("portal", [] {
+    auto r = request("APP-3");
+    r.licensor = "XX-NONE";
+    return r;
+  }());
 
   EXPECT_EQ(unknown_system.error().code, registry::ErrorCode::kNotAuthorised);
   EXPECT_EQ(unknown_system.error().message, "system \"nobody\" is not configured");
@@ -69,8 +74,10 @@ TEST_F(ConformityFlowTest, RefusesWhatItCannotOpenNamingWhy) {
   EXPECT_EQ(no_outcome.error().code, registry::ErrorCode::kInvalidField);
   EXPECT_TRUE(no_outcome.error().message.starts_with(
       "licensor: \"" + std::string(testing::kKzLicensor) + "\" has no outcome channel"));
+  EXPECT_EQ(unlisted.error().message,
+            "licensor: \"XX-NONE\" is not a licensor listed under licensors");
   EXPECT_TRUE(courier_.take().empty());
-  EXPECT_EQ(flow_->counters().requests_refused, 4u);
+  EXPECT_EQ(flow_->counters().requests_refused, 5u);
 }
 
 TEST_F(ConformityFlowTest, DeliveredQueriesAreSent) {

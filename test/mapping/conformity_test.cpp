@@ -93,6 +93,8 @@ registry::ConformityOutcome sampleOutcome() {
           "CZ-ERU",
           "05.1",
           "050540004455",
+          "Alem Energy LLP",
+          "fingerprint-1",
           registry::RoundOutcome::kConforms,
           kDecidedMs,
           {answered, tacit}};

@@ -48,6 +48,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "application_id: \" APP-1\" starts or ends with a space"},
         BadRequest{[](ConformityRequest& r) { r.application_id = std::string(129, 'a'); },
                    "application_id: is longer than 128 characters (129)"},
+        BadRequest{[](ConformityRequest& r) { r.application_id = "APP/2026/1"; },
+                   "application_id: \"APP/2026/1\" contains a '/'"},
         BadRequest{[](ConformityRequest& r) { r.licensor = "CZ\tERU"; },
                    "licensor: \"CZ\\x09ERU\" contains a control character"},
         BadRequest{[](ConformityRequest& r) { r.activity = ""; }, "activity: is empty"},
@@ -56,6 +58,27 @@ INSTANTIATE_TEST_SUITE_P(
                    "data: is not a JSON object"},
         BadRequest{[](ConformityRequest& r) { r.data_json = std::string(70000, ' ') + "{}"; },
                    "data: is 70002 bytes, over the limit of 65536"}));
+
+// An object of `levels` levels: {"a":[[...]]}.
+std::string nestedData(std::size_t levels) {
+  return "{\"a\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+}
+
+TEST(ConformityRequestCheck, RefusesDataTooDeepForAQueryToCarry) {
+  ConformityRequest request = validRequest();
+  request.data_json = nestedData(63);
+  EXPECT_TRUE(checkRequest(request).ok());
+
+  request.data_json = nestedData(64);
+  const Status status = checkRequest(request);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message,
+            "data: is nested more than 63 levels deep (a query carries it one level down)");
+
+  // Brackets inside strings, escaped quotes among them, are text.
+  request.data_json = R"({"note":"\"[[[[", "b":")" + std::string(100, '{') + "\"}";
+  EXPECT_TRUE(checkRequest(request).ok()) << checkRequest(request).error().message;
+}
 
 TEST(ConformityRequestCheck, NamesBothRulesForANumberThatIsNeitherIinNorBin) {
   ConformityRequest request = validRequest();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "registry/event_codec.hpp"
+#include "registry/text.hpp"
 #include "test/registry/event_samples.hpp"
 
 namespace licgate::registry {
@@ -183,8 +184,7 @@ std::string parseErrorOf(std::string_view json) {
   try {
     Json parsed = Json::parse(json);
   } catch (const nlohmann::json::exception& error) {
-    std::string text = error.what();
-    return text.substr(text.find("] ") + 2);
+    return jsonErrorText(error.what());
   }
   return "";
 }

@@ -50,5 +50,23 @@ TEST(QuoteForMessage, CutsLongText) {
   EXPECT_EQ(quoteForMessage(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
 }
 
+TEST(JsonErrorText, DropsTheTagAndEscapesTheBytesTheParserStoppedAt) {
+  const std::string what =
+      "[json.exception.parse_error.101] parse error at line 1, column 12: syntax error while "
+      "parsing value - invalid literal; last read: '\xff'";
+
+  const std::string text = jsonErrorText(what);
+
+  EXPECT_EQ(text,
+            "parse error at line 1, column 12: syntax error while parsing value - invalid "
+            "literal; last read: '\\xFF'");
+  EXPECT_TRUE(isValidUtf8(text));
+}
+
+TEST(JsonErrorText, KeepsALongMessageWhole) {
+  const std::string what = "[json.exception.parse_error.101] " + std::string(500, 'x') + "\xfe";
+  EXPECT_EQ(jsonErrorText(what), std::string(500, 'x') + "\\xFE");
+}
+
 }  // namespace
 }  // namespace licgate::registry

@@ -101,5 +101,16 @@ TEST(OutcomeMessage, DerivesTheOutcomeFromTheSettlementWhenNotGiven) {
   EXPECT_EQ(proton::get<std::string>(reply.body()), "applied as journal entry 17");
 }
 
+TEST(OutcomeMessage, EscapesADescriptionThatIsNotUtf8) {
+  Verdict verdict;
+  verdict.settle = Settle::kReject;
+  verdict.description = "not valid JSON: last read: '\xff'";
+
+  proton::message reply = makeOutcomeMessage("replies/tax", proton::message_id("m-2"), verdict);
+
+  EXPECT_EQ(proton::get<std::string>(reply.body()), "not valid JSON: last read: '\\xFF'");
+  EXPECT_EQ(wireDescription("already fine: \u00e9"), "already fine: \u00e9");
+}
+
 }  // namespace
 }  // namespace licgate::adapters::amqp
