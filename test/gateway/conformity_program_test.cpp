@@ -69,6 +69,23 @@ std::string conclude(const LicgateNode& node, const std::string& system, const s
 
 class ConformityProgram : public ::testing::Test {
  protected:
+  // An ecology body over SOAP whose service answers 503 for the whole test,
+  // needed by activity 12.3; `settings` are the body's further keys in
+  // licgate's configuration (retry, deadline, silence rule).
+  void startWithEcologyDown(const std::string& settings) {
+    rig_.startBodies(gate_, std::string("bodies:\n"
+                                        "  - id: ecology\n"
+                                        "    channel: {soap: {listen: \"127.0.0.1:0\"}}\n"
+                                        "    down_for_ms: 60000\n") +
+                                kOutcomesOverAddress);
+    rig_.startLicgate(gate_,
+                      "  bodies:\n"
+                      "    - id: ecology\n      name: Ecology\n"
+                      "      channel: {soap_url: \"" +
+                          soapUrl(rig_.bodyPort("ecology")) + "\"}\n" + settings +
+                          "  activities:\n    \"12.3\": [ecology]\n" + kGateOutcomesOverAddress);
+  }
+
   ConformityRig rig_;
   LicgateNode gate_;
 };
@@ -232,20 +249,7 @@ TEST_F(ConformityProgram, RetriesABodyThatIsDownAndDecidesSilentOnesAtTheirDeadl
 }
 
 TEST_F(ConformityProgram, FailsAQueryWhoseAttemptsRunOutAndKeepsItsConclusionAsLate) {
-  rig_.startBodies(gate_, std::string("bodies:\n"
-                                      "  - id: ecology\n"
-                                      "    channel: {soap: {listen: \"127.0.0.1:0\"}}\n"
-                                      "    down_for_ms: 60000\n") +
-                              kOutcomesOverAddress);
-  rig_.startLicgate(gate_,
-                    "  bodies:\n"
-                    "    - id: ecology\n      name: Ecology\n"
-                    "      channel: {soap_url: \"" +
-                        soapUrl(rig_.bodyPort("ecology")) +
-                        "\"}\n"
-                        "      retry: {initial_ms: 100, max_ms: 200, attempts: 3}\n"
-                        "  activities:\n    \"12.3\": [ecology]\n" +
-                        kGateOutcomesOverAddress);
+  startWithEcologyDown("      retry: {initial_ms: 100, max_ms: 200, attempts: 3}\n");
 
   EXPECT_EQ(requestRounds(gate_, {"APP-F"}, "12.3"), std::vector<std::string>{"opened"});
   ASSERT_TRUE(rig_.outcomesReach(1, 10s)) << rig_.stats().dump() << "\n" << gate_.process->log();
@@ -271,21 +275,9 @@ TEST_F(ConformityProgram, FailsAQueryWhoseAttemptsRunOutAndKeepsItsConclusionAsL
 // A body that never received its query cannot be taken to consent
 // (docs/conformity.md, step 6).
 TEST_F(ConformityProgram, FailsAnUndeliveredQueryAtItsDeadlineDespiteConsent) {
-  rig_.startBodies(gate_, std::string("bodies:\n"
-                                      "  - id: ecology\n"
-                                      "    channel: {soap: {listen: \"127.0.0.1:0\"}}\n"
-                                      "    down_for_ms: 60000\n") +
-                              kOutcomesOverAddress);
-  rig_.startLicgate(gate_,
-                    "  bodies:\n"
-                    "    - id: ecology\n      name: Ecology\n"
-                    "      channel: {soap_url: \"" +
-                        soapUrl(rig_.bodyPort("ecology")) +
-                        "\"}\n"
-                        "      retry: {initial_ms: 200, max_ms: 400, attempts: 100}\n"
-                        "      deadline_seconds: 2\n      on_silence: consent\n"
-                        "  activities:\n    \"12.3\": [ecology]\n" +
-                        kGateOutcomesOverAddress);
+  startWithEcologyDown(
+      "      retry: {initial_ms: 200, max_ms: 400, attempts: 100}\n"
+      "      deadline_seconds: 2\n      on_silence: consent\n");
 
   EXPECT_EQ(requestRounds(gate_, {"APP-U"}, "12.3"), std::vector<std::string>{"opened"});
   ASSERT_TRUE(rig_.outcomesReach(1, 10s)) << rig_.stats().dump() << "\n" << gate_.process->log();
