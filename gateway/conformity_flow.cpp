@@ -297,14 +297,17 @@ registry::Result<RequestAnswer> ConformityFlow::request(
 
 std::vector<registry::Result<RequestAnswer>> ConformityFlow::requestAll(
     const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests) {
-  std::vector<registry::Result<RequestAnswer>> answers;
-  answers.reserve(requests.size());
-  std::vector<adapters::redis::OpenRound> rounds;
-  std::vector<std::size_t> planned;  // the index in `requests` of each round
+  return openPlanned(planRequests(requests));
+}
+
+ConformityFlow::PlannedRequests ConformityFlow::planRequests(
+    const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests) {
+  PlannedRequests plan;
+  plan.answers.reserve(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) {
     auto round = planRound(requests[i].first, requests[i].second);
     if (!round.ok()) {
-      answers.push_back(round.takeError());
+      plan.answers.push_back(round.takeError());
       continue;
     }
     // A round Redis no longer holds (removed after its outcome, or a Redis
@@ -312,13 +315,20 @@ std::vector<registry::Result<RequestAnswer>> ConformityFlow::requestAll(
     // a duplicate of it, another one a conflict, never a second round.
     auto decided = decidedBefore(*round);
     if (decided.has_value()) {
-      answers.push_back(std::move(*decided));
+      plan.answers.push_back(std::move(*decided));
       continue;
     }
-    planned.push_back(i);
-    rounds.push_back(std::move(*round));
-    answers.push_back(RequestAnswer{});
+    plan.planned.push_back(i);
+    plan.rounds.push_back(std::move(*round));
+    plan.answers.push_back(RequestAnswer{});
   }
+  return plan;
+}
+
+std::vector<registry::Result<RequestAnswer>> ConformityFlow::openPlanned(PlannedRequests plan) {
+  auto& answers = plan.answers;
+  const auto& rounds = plan.rounds;
+  const auto& planned = plan.planned;
   std::uint64_t opened_count = 0, duplicates = 0;
   if (!rounds.empty()) {
     auto opened = tracker_.openAll(rounds);
@@ -362,7 +372,7 @@ std::vector<registry::Result<RequestAnswer>> ConformityFlow::requestAll(
   counters_.requests_opened += opened_count;
   counters_.requests_duplicate += duplicates;
   counters_.requests_refused += refused;
-  return answers;
+  return std::move(answers);
 }
 
 registry::Status ConformityFlow::checkSender(const std::string& system,
@@ -407,20 +417,31 @@ registry::Result<ConclusionAnswer> ConformityFlow::conclude(
 
 std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::concludeAll(
     const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions) {
-  std::vector<registry::Result<ConclusionAnswer>> answers;
-  answers.reserve(conclusions.size());
-  std::vector<adapters::redis::ConformityTracker::ConclusionCall> calls;
-  std::vector<std::size_t> called;
+  return recordChecked(checkConclusions(conclusions));
+}
+
+ConformityFlow::CheckedConclusions ConformityFlow::checkConclusions(
+    const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions) const {
+  CheckedConclusions checked;
+  checked.answers.reserve(conclusions.size());
   for (std::size_t i = 0; i < conclusions.size(); ++i) {
     const auto& [system, conclusion] = conclusions[i];
-    if (auto checked = checkSender(system, conclusion); !checked.ok()) {
-      answers.push_back(checked.takeError());
+    if (auto status = checkSender(system, conclusion); !status.ok()) {
+      checked.answers.push_back(status.takeError());
       continue;
     }
-    answers.push_back(ConclusionAnswer{});
-    calls.push_back({conclusion, mapping::conclusionFingerprint(conclusion)});
-    called.push_back(i);
+    checked.answers.push_back(ConclusionAnswer{});
+    checked.calls.push_back({conclusion, mapping::conclusionFingerprint(conclusion)});
+    checked.called.push_back(i);
   }
+  return checked;
+}
+
+std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::recordChecked(
+    CheckedConclusions checked) {
+  auto& answers = checked.answers;
+  const auto& calls = checked.calls;
+  const auto& called = checked.called;
   std::vector<DecidedRound> decided;
   if (!calls.empty()) {
     auto concluded = tracker_.concludeAll(calls, clock_(), sendLeaseMs());
@@ -460,28 +481,32 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::concludeAll(
     }
   }
   wake_.notify_one();
-  return answers;
+  return std::move(answers);
 }
 
 std::vector<adapters::amqp::Verdict> ConformityFlow::processDeliveries(
     const std::vector<adapters::amqp::Delivery>& batch) {
-  std::vector<adapters::amqp::Verdict> verdicts(batch.size());
+  return finishDeliveries(*prepareDeliveries(batch));
+}
+
+std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliveries(
+    const std::vector<adapters::amqp::Delivery>& batch) {
+  auto prepared = std::make_unique<PreparedDeliveries>();
+  prepared->verdicts.resize(batch.size());
   // Requests and conclusions apart, each kind in one Redis round trip.
   std::vector<std::pair<std::string, registry::ConformityRequest>> requests;
-  std::vector<std::size_t> request_at;
   std::vector<std::pair<std::string, registry::Conclusion>> conclusions;
-  std::vector<std::size_t> conclusion_at;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& delivery = batch[i];
     if (delivery.refused) {
-      verdicts[i] = verdictOf(*delivery.refused);
+      prepared->verdicts[i] = verdictOf(*delivery.refused);
     } else if (delivery.address == kRequestsAddress) {
       auto request = mapping::readRequestJson(delivery.body);
       if (request.ok()) {
         requests.emplace_back(delivery.sender_system, std::move(*request));
-        request_at.push_back(i);
+        prepared->request_at.push_back(i);
       } else {
-        verdicts[i] = verdictOf(request.error());
+        prepared->verdicts[i] = verdictOf(request.error());
         std::lock_guard lock(mutex_);
         ++counters_.requests_refused;
       }
@@ -489,30 +514,38 @@ std::vector<adapters::amqp::Verdict> ConformityFlow::processDeliveries(
       auto conclusion = mapping::readConclusionJson(delivery.body);
       if (conclusion.ok()) {
         conclusions.emplace_back(delivery.sender_system, std::move(*conclusion));
-        conclusion_at.push_back(i);
+        prepared->conclusion_at.push_back(i);
       } else {
-        verdicts[i] = verdictOf(conclusion.error());
+        prepared->verdicts[i] = verdictOf(conclusion.error());
         std::lock_guard lock(mutex_);
         ++counters_.conclusions_refused;
       }
     }
   }
-  if (!requests.empty()) {
-    auto answers = requestAll(requests);
+  prepared->requests = planRequests(requests);
+  prepared->conclusions = checkConclusions(conclusions);
+  return prepared;
+}
+
+std::vector<adapters::amqp::Verdict> ConformityFlow::finishDeliveries(
+    PreparedDeliveries& prepared) {
+  auto& verdicts = prepared.verdicts;
+  if (!prepared.request_at.empty()) {
+    auto answers = openPlanned(std::move(prepared.requests));
     for (std::size_t k = 0; k < answers.size(); ++k) {
-      verdicts[request_at[k]] = answers[k].ok()
-                                    ? accepted(answers[k]->duplicate ? "duplicate" : "opened")
-                                    : verdictOf(answers[k].error());
+      verdicts[prepared.request_at[k]] =
+          answers[k].ok() ? accepted(answers[k]->duplicate ? "duplicate" : "opened")
+                          : verdictOf(answers[k].error());
     }
   }
-  if (!conclusions.empty()) {
-    auto answers = concludeAll(conclusions);
+  if (!prepared.conclusion_at.empty()) {
+    auto answers = recordChecked(std::move(prepared.conclusions));
     for (std::size_t k = 0; k < answers.size(); ++k) {
-      verdicts[conclusion_at[k]] =
+      verdicts[prepared.conclusion_at[k]] =
           answers[k].ok() ? accepted(answers[k]->result) : verdictOf(answers[k].error());
     }
   }
-  return verdicts;
+  return std::move(verdicts);
 }
 
 Parcel ConformityFlow::queryParcel(const ClaimedQuery& query,

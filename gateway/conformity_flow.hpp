@@ -133,6 +133,15 @@ class ConformityFlow {
   std::vector<adapters::amqp::Verdict> processDeliveries(
       const std::vector<adapters::amqp::Delivery>& batch);
 
+  // processDeliveries in two steps, for the intake's two threads: reading
+  // and checking one batch (no Redis) overlaps the Redis round trips and
+  // sends of the batch before. finishDeliveries must see the batches in
+  // the order they were prepared.
+  struct PreparedDeliveries;
+  std::unique_ptr<PreparedDeliveries> prepareDeliveries(
+      const std::vector<adapters::amqp::Delivery>& batch);
+  std::vector<adapters::amqp::Verdict> finishDeliveries(PreparedDeliveries& prepared);
+
   // The application's round; nullopt when neither Redis nor the register
   // knows it.
   registry::Result<std::optional<RoundView>> round(const std::string& application_id);
@@ -180,6 +189,25 @@ class ConformityFlow {
     int attempt = 1;
     Receipt receipt;
   };
+
+  // requestAll's checks (and the register's decided rounds) apart from its
+  // Redis round trip, and concludeAll's likewise.
+  struct PlannedRequests {
+    std::vector<registry::Result<RequestAnswer>> answers;  // one per request
+    std::vector<adapters::redis::OpenRound> rounds;        // those to open
+    std::vector<std::size_t> planned;                      // each round's answer
+  };
+  struct CheckedConclusions {
+    std::vector<registry::Result<ConclusionAnswer>> answers;  // one per conclusion
+    std::vector<adapters::redis::ConformityTracker::ConclusionCall> calls;
+    std::vector<std::size_t> called;  // each call's answer
+  };
+  PlannedRequests planRequests(
+      const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests);
+  std::vector<registry::Result<RequestAnswer>> openPlanned(PlannedRequests planned);
+  CheckedConclusions checkConclusions(
+      const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions) const;
+  std::vector<registry::Result<ConclusionAnswer>> recordChecked(CheckedConclusions checked);
 
   std::int64_t deadlineOf(const config::BodyConfig& body, std::int64_t now_ms) const;
   // The round a request opens, once every check of it passed.
@@ -230,6 +258,17 @@ class ConformityFlow {
   std::mt19937_64 jitter_;
   bool stopping_ = false;
   std::thread thread_;
+};
+
+// What prepareDeliveries leaves for finishDeliveries: the verdicts decided
+// already (a delivery that could not be read) and the checked requests and
+// conclusions with the place of each in the batch.
+struct ConformityFlow::PreparedDeliveries {
+  std::vector<adapters::amqp::Verdict> verdicts;  // one per delivery
+  PlannedRequests requests;
+  std::vector<std::size_t> request_at;
+  CheckedConclusions conclusions;
+  std::vector<std::size_t> conclusion_at;
 };
 
 }  // namespace licgate::gateway

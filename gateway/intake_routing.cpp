@@ -14,12 +14,14 @@ bool isConformity(const Delivery& delivery) {
 }
 
 // What the first stage leaves for the second: the events' own prepared
-// batch and which deliveries they are, and the conformity verdicts.
+// batch and which deliveries they are, and the conformity deliveries read
+// and checked. The second stage stores events in the register and takes
+// the conformity deliveries to Redis, while the first reads the next batch.
 struct RoutedBatch final : PreparedBatch {
   std::vector<Delivery> events;
   std::vector<bool> is_event;  // per delivery of the whole batch
   std::unique_ptr<PreparedBatch> events_prepared;
-  std::vector<Verdict> conformity;
+  std::unique_ptr<ConformityFlow::PreparedDeliveries> conformity;
 };
 
 }  // namespace
@@ -41,18 +43,23 @@ adapters::amqp::StagedProcessor routeDeliveries(adapters::amqp::StagedProcessor 
       (event ? out->events : queries).push_back(delivery);
     }
     if (!queries.empty()) {
-      out->conformity = conformity->processDeliveries(queries);
+      out->conformity = conformity->prepareDeliveries(queries);
     }
     if (!out->events.empty()) {
       out->events_prepared = shared->prepare(out->events);
     }
     return std::unique_ptr<PreparedBatch>(std::move(out));
   };
-  routed.commit = [shared](PreparedBatch* prepared, const std::vector<Delivery>& batch) {
+  routed.commit = [shared, conformity](PreparedBatch* prepared,
+                                       const std::vector<Delivery>& batch) {
     auto& routed_batch = static_cast<RoutedBatch&>(*prepared);
     std::vector<Verdict> event_verdicts;
     if (!routed_batch.events.empty()) {
       event_verdicts = shared->commit(routed_batch.events_prepared.get(), routed_batch.events);
+    }
+    std::vector<Verdict> conformity_verdicts;
+    if (routed_batch.conformity) {
+      conformity_verdicts = conformity->finishDeliveries(*routed_batch.conformity);
     }
     std::vector<Verdict> verdicts;
     verdicts.reserve(batch.size());
@@ -67,7 +74,7 @@ adapters::amqp::StagedProcessor routeDeliveries(adapters::amqp::StagedProcessor 
           verdicts.push_back(std::move(event_verdicts[next_event++]));
         }
       } else {
-        verdicts.push_back(std::move(routed_batch.conformity[next_conformity++]));
+        verdicts.push_back(std::move(conformity_verdicts[next_conformity++]));
       }
     }
     return verdicts;
