@@ -14,6 +14,7 @@
 
 #include "config/calendar.hpp"
 #include "config/host_check.hpp"
+#include "registry/conformity.hpp"
 
 namespace licgate::config {
 
@@ -159,6 +160,11 @@ bool readBodies(Reader& reader, const YAML::Node& node, const std::string& path,
     }
     BodyConfig body;
     ids_read = reader.readString(node[i], item, "id", body.id, true) && ids_read;
+    if (!body.id.empty()) {
+      if (const std::string problem = registry::bodyIdProblem(body.id); !problem.empty()) {
+        reader.fail(item + ".id", problem + " (a conclusion naming it would be refused)");
+      }
+    }
     reader.readString(node[i], item, "name", body.name, true);
     if (!body.id.empty() && !seen.insert(body.id).second) {
       reader.fail(item + ".id", "\"" + body.id + "\" is listed twice");
@@ -204,6 +210,10 @@ void readActivities(Reader& reader, const YAML::Node& node, const std::string& p
     }
     if (!seen_activities.insert(activity).second) {
       reader.fail(where, "given twice");
+      continue;
+    }
+    if (const std::string problem = registry::activityProblem(activity); !problem.empty()) {
+      reader.fail(where, problem + " (a request naming it would be refused)");
       continue;
     }
     std::vector<std::string> ids;
@@ -292,7 +302,7 @@ void readUtcOffset(Reader& reader, const YAML::Node& node, const std::string& pa
                       std::isdigit(static_cast<unsigned char>(text[5]));
   const int hours = shaped ? (text[1] - '0') * 10 + (text[2] - '0') : 99;
   const int minutes = shaped ? (text[4] - '0') * 10 + (text[5] - '0') : 99;
-  if (!shaped || hours > 14 || minutes > 59) {
+  if (!shaped || minutes > 59 || hours * 60 + minutes > 14 * 60) {
     reader.fail(childPath(path, "utc_offset"),
                 "\"" + text + "\" is not an offset from UTC such as \"+05:00\" (-14:00..+14:00)");
     return;

@@ -86,7 +86,7 @@ Response getRound(ConformityFlow& flow, const Request& request, const std::strin
   if (view.decided_ms > 0) {
     head["decided_at"] = mapping::formatLocalTime(view.decided_ms, flow.utcOffsetMinutes());
   }
-  std::string out = head.dump();
+  std::string out = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   out.pop_back();  // the closing brace: the queries follow
   out += ",\"queries\":";
   appendQueries(out, flow, view.queries);
@@ -132,7 +132,7 @@ Response listQueries(ConformityFlow& flow, const std::string& head_key,
     head[head_key] = head_value;
   }
   head["count"] = queries->size();
-  std::string out = head.dump();
+  std::string out = head.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   out.pop_back();
   out += ",\"queries\":";
   appendQueries(out, flow, *queries);

@@ -60,7 +60,7 @@ void ChannelCourier::stop() {
 void ChannelCourier::send(const config::BodyChannel& channel, Parcel parcel, ReceiptCallback done) {
   switch (channel.kind) {
     case config::BodyChannelKind::kAmqpAddress: {
-      const std::string where = "the link attached to " + channel.address;
+      const std::string where = "licgate's address " + channel.address;
       intake_.sendOnAttached(channel.address, std::move(parcel.amqp),
                              [where, done = std::move(done)](const auto& receipt) {
                                done(receiptOf(receipt, where));

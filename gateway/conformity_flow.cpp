@@ -235,11 +235,7 @@ registry::Result<adapters::redis::OpenRound> ConformityFlow::planRound(
                          "\" needs no interested body's conclusion "
                          "(it is not listed under conformity.activities)");
   }
-  const bool listed = std::any_of(config_.licensors.begin(), config_.licensors.end(),
-                                  [&request](const config::LicensorConfig& licensor) {
-                                    return licensor.code == request.licensor;
-                                  });
-  if (!listed) {
+  if (!isListedLicensor(request.licensor)) {
     return makeError(ErrorCode::kInvalidField, "licensor: \"" +
                                                    registry::quoteForMessage(request.licensor) +
                                                    "\" is not a licensor listed under licensors");
@@ -499,7 +495,11 @@ std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliv
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& delivery = batch[i];
     if (delivery.refused) {
+      // Refused by the listener before it was read (too large, say).
       prepared->verdicts[i] = verdictOf(*delivery.refused);
+      std::lock_guard lock(mutex_);
+      ++(delivery.address == kRequestsAddress ? counters_.requests_refused
+                                              : counters_.conclusions_refused);
     } else if (delivery.address == kRequestsAddress) {
       auto request = mapping::readRequestJson(delivery.body);
       if (request.ok()) {
@@ -819,7 +819,19 @@ registry::Result<std::optional<RoundView>> ConformityFlow::round(
 
 registry::Result<std::vector<registry::QueryView>> ConformityFlow::pending(
     const std::string& licensor, std::size_t limit) {
+  // A code mistyped (or in the wrong case) would otherwise read as a
+  // licensor with nothing pending.
+  if (!isListedLicensor(licensor)) {
+    return makeError(ErrorCode::kNotFound, "licensor \"" + registry::quoteForMessage(licensor) +
+                                               "\" is not a licensor listed under licensors");
+  }
   return tracker_.pending(licensor, limit);
+}
+
+bool ConformityFlow::isListedLicensor(const std::string& code) const {
+  return std::any_of(
+      config_.licensors.begin(), config_.licensors.end(),
+      [&code](const config::LicensorConfig& licensor) { return licensor.code == code; });
 }
 
 registry::Result<std::vector<registry::QueryView>> ConformityFlow::failed(std::size_t limit) {

@@ -145,7 +145,8 @@ class ConformityFlow {
   // The application's round; nullopt when neither Redis nor the register
   // knows it.
   registry::Result<std::optional<RoundView>> round(const std::string& application_id);
-  // The licensor's open queries, earliest deadline first.
+  // The licensor's open queries, earliest deadline first. Errors:
+  // kNotFound (a licensor not listed), kUnavailable (Redis).
   registry::Result<std::vector<registry::QueryView>> pending(const std::string& licensor,
                                                              std::size_t limit);
   // The queries that never reached their body, the latest failure first.
@@ -222,6 +223,7 @@ class ConformityFlow {
   static registry::Result<ConclusionAnswer> answerOf(const registry::Conclusion& conclusion,
                                                      adapters::redis::Concluded& concluded);
   registry::Status authorise(const std::string& system, const std::string& licensor) const;
+  bool isListedLicensor(const std::string& code) const;
   void dispatch(std::vector<adapters::redis::ClaimedQuery> queries);
   void deliver(std::vector<adapters::redis::DecidedRound> rounds);
   void sendOutcome(const adapters::redis::DecidedRound& round);

@@ -219,7 +219,19 @@ Response SoapApi::handle(const Request& request) {
                        "\" is not SOAP: text/xml (SOAP 1.1) or application/soap+xml (SOAP 1.2)",
                    correlation_id);
   }
-  return call(request, correlation_id);
+  // A failure inside licgate is still answered as SOAP, so that the
+  // client's tool chain reads a fault rather than an HTTP error page.
+  try {
+    return call(request, correlation_id);
+  } catch (const std::exception& failure) {
+    log_->error("[{}] the SOAP call failed inside licgate: {}", correlation_id, failure.what());
+  }
+  return faultResponse(*mapping::soapVersionOfContentType(content_type),
+                       makeError(ErrorCode::kInternal,
+                                 "licgate failed while answering the call; it is logged under "
+                                 "correlation id " +
+                                     correlation_id),
+                       correlation_id, 500);
 }
 
 // ?wsdl and ?xsd=NAME, with addresses for the Host the client used, so that

@@ -68,7 +68,6 @@ class RepeatFinder {
     return true;
   }
 
- private:
   // The path of the value about to be read in the innermost container.
   std::string childPath() const {
     if (frames_.empty()) {
@@ -81,6 +80,7 @@ class RepeatFinder {
     return memberPath(frame.path, frame.key);
   }
 
+ private:
   void takeKey(std::string key) {
     Frame& frame = frames_.back();
     if (!frame.keys.insert(key).second && repeated_.empty()) {
@@ -123,6 +123,14 @@ Result<StrictJson> parseStrictJson(std::string_view text, std::string_view root_
         });
   } catch (const StrictJson::parse_error& ex) {
     return makeError(ErrorCode::kMalformed, "not valid JSON: " + describe(ex));
+  } catch (const StrictJson::out_of_range& ex) {
+    // A number no double holds (1e400): valid JSON, but not data licgate
+    // can keep or pass on. The parser stops before the value's event, so
+    // the finder still points at it.
+    const std::string path = finder.childPath();
+    return makeError(ErrorCode::kInvalidField, (path.empty() ? "the value" : path) +
+                                                   ": is a number no double holds (" +
+                                                   describe(ex) + ")");
   } catch (const TooDeep& deep) {
     return makeError(ErrorCode::kInvalidField, (deep.path.empty() ? "the value" : deep.path) +
                                                    ": is nested more than " +

@@ -2,6 +2,7 @@
 #include "registry/conformity.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,34 +18,48 @@ Error invalid(std::string_view field, const std::string& what) {
   return makeError(ErrorCode::kInvalidField, std::string(field) + ": " + what);
 }
 
-// A text of `min`..`max` characters without control characters (which
-// would break the logs, lines and documents that carry it) and, for ids,
-// without spaces at either end (which would make two ids look like one).
-Status checkText(std::string_view value, std::string_view field, std::size_t min, std::size_t max,
-                 bool trimmed) {
+// What keeps a text from being `min`..`max` characters without control
+// characters (which would break the logs, lines and documents that carry
+// it) and, for ids, without spaces at either end (which would make two ids
+// look like one); empty when nothing does.
+std::string textProblem(std::string_view value, std::size_t min, std::size_t max, bool trimmed) {
   if (!isValidUtf8(value)) {
-    return invalid(field, "\"" + quoteForMessage(value) + "\" is not valid UTF-8");
+    return "\"" + quoteForMessage(value) + "\" is not valid UTF-8";
   }
   const std::size_t length = countCharacters(value);
   if (length < min) {
-    return invalid(field, min == 1 ? std::string("is empty")
-                                   : "is shorter than " + std::to_string(min) + " characters");
+    return min == 1 ? std::string("is empty")
+                    : "is shorter than " + std::to_string(min) + " characters";
   }
   if (length > max) {
-    return invalid(field, "is longer than " + std::to_string(max) + " characters (" +
-                              std::to_string(length) + ")");
+    return "is longer than " + std::to_string(max) + " characters (" + std::to_string(length) + ")";
   }
   for (const char c : value) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) {
-      return invalid(field, "\"" + quoteForMessage(value) + "\" contains a control character");
+      return "\"" + quoteForMessage(value) + "\" contains a control character";
     }
   }
+  if (findXmlNoncharacter(value)) {
+    return "\"" + quoteForMessage(value) + "\" contains U+FFFE or U+FFFF, which XML cannot carry";
+  }
   if (trimmed && (value.front() == ' ' || value.back() == ' ')) {
-    return invalid(field, "\"" + quoteForMessage(value) + "\" starts or ends with a space");
+    return "\"" + quoteForMessage(value) + "\" starts or ends with a space";
   }
   return {};
 }
+
+Status checkText(std::string_view value, std::string_view field, std::size_t min, std::size_t max,
+                 bool trimmed) {
+  std::string problem = textProblem(value, min, max, trimmed);
+  if (!problem.empty()) {
+    return invalid(field, problem);
+  }
+  return {};
+}
+
+constexpr std::size_t kMaxBodyId = 128;
+constexpr std::size_t kMaxActivity = 64;
 
 // An applicant's number is an IIN (a person) or a BIN (an organisation);
 // both are 12 digits and the form alone cannot tell which, so either rule
@@ -99,6 +114,32 @@ std::size_t nestingDepth(std::string_view json) {
   return deepest;
 }
 
+// Whether a key or string anywhere in `data` holds U+FFFE or U+FFFF, which
+// JSON may also write as \uFFFF escapes; walked without recursion.
+bool holdsXmlNoncharacter(const nlohmann::json& data) {
+  std::vector<const nlohmann::json*> open{&data};
+  while (!open.empty()) {
+    const nlohmann::json* value = open.back();
+    open.pop_back();
+    if (value->is_string() && findXmlNoncharacter(value->get_ref<const std::string&>())) {
+      return true;
+    }
+    if (value->is_object()) {
+      for (const auto& [key, member] : value->items()) {
+        if (findXmlNoncharacter(key)) {
+          return true;
+        }
+        open.push_back(&member);
+      }
+    } else if (value->is_array()) {
+      for (const auto& element : *value) {
+        open.push_back(&element);
+      }
+    }
+  }
+  return false;
+}
+
 constexpr NameTable<Verdict, 2> kVerdicts{{
     {Verdict::kConforms, "conforms"},
     {Verdict::kDoesNotConform, "does-not-conform"},
@@ -121,6 +162,14 @@ constexpr NameTable<RoundOutcome, 3> kOutcomes{{
 
 }  // namespace
 
+std::string bodyIdProblem(std::string_view id) {
+  return textProblem(id, 1, kMaxBodyId, true);
+}
+
+std::string activityProblem(std::string_view code) {
+  return textProblem(code, 1, kMaxActivity, true);
+}
+
 Status checkRequest(const ConformityRequest& request) {
   if (auto s = checkText(request.application_id, "application_id", 1, 128, true); !s.ok()) {
     return s;
@@ -140,20 +189,25 @@ Status checkRequest(const ConformityRequest& request) {
   if (auto s = checkText(request.applicant.name, "applicant.name", 1, 1000, false); !s.ok()) {
     return s;
   }
-  if (auto s = checkText(request.activity, "activity", 1, 64, true); !s.ok()) {
+  if (auto s = checkText(request.activity, "activity", 1, kMaxActivity, true); !s.ok()) {
     return s;
   }
   if (request.data_json.size() > kMaxDataBytes) {
     return invalid("data", "is " + std::to_string(request.data_json.size()) +
                                " bytes, over the limit of " + std::to_string(kMaxDataBytes));
   }
+  if (nestingDepth(request.data_json) > kMaxDataDepth) {
+    return invalid("data", "is nested more than " + std::to_string(kMaxDataDepth) +
+                               " levels deep (a query carries it one level down)");
+  }
   const auto data = nlohmann::json::parse(request.data_json, nullptr, false);
   if (data.is_discarded() || !data.is_object()) {
     return invalid("data", "is not a JSON object");
   }
-  if (nestingDepth(request.data_json) > kMaxDataDepth) {
-    return invalid("data", "is nested more than " + std::to_string(kMaxDataDepth) +
-                               " levels deep (a query carries it one level down)");
+  if (holdsXmlNoncharacter(data)) {
+    return invalid("data",
+                   "holds U+FFFE or U+FFFF, which XML cannot carry (a query to a SOAP "
+                   "body is XML)");
   }
   return {};
 }
@@ -162,7 +216,7 @@ Status checkConclusion(const Conclusion& conclusion) {
   if (auto s = checkText(conclusion.query_id, "query_id", 1, 128, true); !s.ok()) {
     return s;
   }
-  if (auto s = checkText(conclusion.body, "body", 1, 128, true); !s.ok()) {
+  if (auto s = checkText(conclusion.body, "body", 1, kMaxBodyId, true); !s.ok()) {
     return s;
   }
   if (conclusion.reasons.size() > 100) {

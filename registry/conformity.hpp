@@ -37,6 +37,14 @@ struct ConformityRequest {
 // configured is the flow's to check.
 Status checkRequest(const ConformityRequest& request);
 
+// What is wrong with a body id or an activity code by the rules requests
+// and conclusions are checked with ("is longer than 128 characters (200)",
+// "\" 05.1\" starts or ends with a space"); empty when nothing is. The
+// configuration checks its bodies and activities with them, so that it
+// lists none that no conclusion or request could name.
+std::string bodyIdProblem(std::string_view id);
+std::string activityProblem(std::string_view code);
+
 enum class Verdict : std::uint8_t { kConforms, kDoesNotConform };
 
 std::string_view verdictName(Verdict verdict);  // "conforms", "does-not-conform"

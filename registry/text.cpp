@@ -73,6 +73,19 @@ bool isValidUtf8(std::string_view text) {
   return true;
 }
 
+std::optional<std::size_t> findXmlNoncharacter(std::string_view text) {
+  // U+FFFE and U+FFFF are EF BF BE and EF BF BF; in well-formed UTF-8 those
+  // bytes mean nothing else.
+  for (std::size_t at = text.find('\xEF'); at != std::string_view::npos;
+       at = text.find('\xEF', at + 1)) {
+    if (at + 2 < text.size() && text[at + 1] == '\xBF' &&
+        (text[at + 2] == '\xBE' || text[at + 2] == '\xBF')) {
+      return at;
+    }
+  }
+  return std::nullopt;
+}
+
 Status checkIdentifier(std::string_view text, std::string_view what, std::size_t max_bytes) {
   if (text.size() > max_bytes) {
     return makeError(ErrorCode::kInvalidField, std::string(what) + " has " +

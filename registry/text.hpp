@@ -21,6 +21,11 @@ std::optional<char32_t> decodeUtf8(std::string_view text, std::size_t& pos);
 
 bool isValidUtf8(std::string_view text);
 
+// The byte offset of the first U+FFFE or U+FFFF in UTF-8 text, if any. JSON
+// and UTF-8 allow both, XML 1.0 (section 2.2) neither: a text holding one
+// cannot be written into an XML answer.
+std::optional<std::size_t> findXmlNoncharacter(std::string_view text);
+
 // The characters (code points) of UTF-8 text, as XML Schema's length facets
 // count them; an ill-formed byte counts as one.
 std::size_t countCharacters(std::string_view text);

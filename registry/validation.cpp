@@ -89,6 +89,12 @@ Status checkText(std::string_view type, std::string_view field, std::string_view
                            std::to_string(at) + ", which XML cannot carry");
     }
   }
+  if (auto at = findXmlNoncharacter(value)) {
+    return makeError(ErrorCode::kInvalidField, label(type, field) + " has the character U+FFF" +
+                                                   (value[*at + 2] == '\xBE' ? "E" : "F") +
+                                                   " at byte " + std::to_string(*at) +
+                                                   ", which XML cannot carry");
+  }
   return {};
 }
 

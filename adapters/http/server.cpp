@@ -144,8 +144,12 @@ Request toRequest(bhttp::request<bhttp::string_body>&& message) {
 Response errorResponse(ErrorCode code, const std::string& message) {
   Response response;
   response.status = mapping::errorTransport(code).http_status;
+  // The message may quote a path or parameter as the client sent it, bytes
+  // that are not UTF-8 included: replaced, not thrown on, since this is
+  // also the answer to a handler that threw.
   response.body =
-      nlohmann::json{{"error", registry::errorCodeName(code)}, {"message", message}}.dump();
+      nlohmann::json{{"error", registry::errorCodeName(code)}, {"message", message}}.dump(
+          -1, ' ', false, nlohmann::json::error_handler_t::replace);
   return response;
 }
 

@@ -210,6 +210,21 @@ INSTANTIATE_TEST_SUITE_P(
         BadSection{"  utc_offset: \"+5\"\n",
                    "test.yaml: conformity.utc_offset: \"+5\" is not an offset from UTC such as "
                    "\"+05:00\" (-14:00..+14:00)"},
+        BadSection{"  bodies:\n    - id: \" sanitary\"\n      name: Sanitary\n" + kAmqpChannel,
+                   "test.yaml: conformity.bodies[0].id: \" sanitary\" starts or ends with a "
+                   "space (a conclusion naming it would be refused)"},
+        BadSection{
+            "  bodies:\n    - id: " + std::string(129, 's') + "\n      name: S\n" + kAmqpChannel,
+            "test.yaml: conformity.bodies[0].id: is longer than 128 characters (129) (a "
+            "conclusion naming it would be refused)"},
+        BadSection{oneBody(kAmqpChannel) + "  calendar: calendar-kz.yaml\n  activities:\n    \"" +
+                       std::string(65, '1') + "\": [sanitary]\n",
+                   "test.yaml: conformity.activities." + std::string(65, '1') +
+                       ": is longer than 64 characters (65) (a request naming it would be "
+                       "refused)"},
+        BadSection{"  utc_offset: \"+14:59\"\n",
+                   "test.yaml: conformity.utc_offset: \"+14:59\" is not an offset from UTC "
+                   "such as \"+05:00\" (-14:00..+14:00)"},
         BadSection{"  utc_offset: \"+15:00\"\n",
                    "test.yaml: conformity.utc_offset: \"+15:00\" is not an offset from UTC "
                    "such as \"+05:00\" (-14:00..+14:00)"},

@@ -176,6 +176,27 @@ TEST_F(ConformityApiTest, RefusesBadRoutesNamingWhatWasWrong) {
   EXPECT_EQ(bad_parameter.status, 400);
 }
 
+// A code mistyped, in the wrong case or not even UTF-8 is a licensor not
+// listed, never an empty list (and never a crash while writing the answer).
+TEST_F(ConformityApiTest, RefusesPendingOfALicensorNotListed) {
+  auto miscased = get("/api/v1/licensors/cz-eru/pending");
+  auto not_utf8 = get("/api/v1/licensors/\xff/pending");
+  auto soap = soap_->handle(
+      soapPost(envelope("<lg:GetPendingConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:licensor>nope"
+                        "</lg:licensor></lg:GetPendingConformity>"),
+               ""));
+
+  EXPECT_EQ(miscased.status, 404);
+  EXPECT_EQ(nlohmann::json::parse(miscased.body)["message"],
+            "licensor \"cz-eru\" is not a licensor listed under licensors");
+  EXPECT_EQ(not_utf8.status, 404);
+  EXPECT_EQ(nlohmann::json::parse(not_utf8.body)["message"],
+            "licensor \"\\xFF\" is not a licensor listed under licensors");
+  EXPECT_TRUE(contains(soap.body, "licensor \"nope\" is not a licensor listed under licensors"))
+      << soap.body;
+  EXPECT_TRUE(contains(soap.body, "not-found")) << soap.body;
+}
+
 TEST_F(ConformityApiTest, CountsTheFlowInStatsAndMetrics) {
   ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
   settleAll(Receipt::Fate::kDelivered);

@@ -80,6 +80,38 @@ TEST_F(ConformityFlowTest, RefusesWhatItCannotOpenNamingWhy) {
   EXPECT_EQ(flow_->counters().requests_refused, 5u);
 }
 
+// One batch as the intake hands it over: a number no double holds refuses
+// its own delivery, not the batch, and a delivery the listener refused is
+// counted with the refused requests.
+TEST_F(ConformityFlowTest, ABadDeliveryIsRefusedAloneInItsBatch) {
+  auto delivery = [](std::string body) {
+    adapters::amqp::Delivery d;
+    d.address = std::string(kRequestsAddress);
+    d.sender_system = "eru-export";
+    d.body = std::move(body);
+    return d;
+  };
+  auto too_big = request("APP-2");
+  too_big.data_json = R"({"e":"NUMBER"})";
+  std::string overflowing = mapping::writeRequestJson(too_big);
+  overflowing.replace(overflowing.find("\"NUMBER\""), 8, "1e400");
+  std::vector<adapters::amqp::Delivery> batch{delivery(mapping::writeRequestJson(request("APP-1"))),
+                                              delivery(overflowing), delivery("")};
+  batch[2].refused = registry::Error{registry::ErrorCode::kTooLarge, "the message is too large"};
+
+  auto prepared = flow_->prepareDeliveries(batch);
+  const auto verdicts = flow_->finishDeliveries(*prepared);
+
+  ASSERT_EQ(verdicts.size(), 3u);
+  EXPECT_EQ(verdicts[0].outcome, "opened");
+  EXPECT_EQ(verdicts[1].settle, adapters::amqp::Settle::kReject);
+  EXPECT_NE(verdicts[1].description.find("number overflow parsing '1e400'"), std::string::npos)
+      << verdicts[1].description;
+  EXPECT_EQ(verdicts[2].settle, adapters::amqp::Settle::kReject);
+  EXPECT_EQ(flow_->counters().requests_opened, 1u);
+  EXPECT_EQ(flow_->counters().requests_refused, 2u);
+}
+
 TEST_F(ConformityFlowTest, DeliveredQueriesAreSent) {
   ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
 

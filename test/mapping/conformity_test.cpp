@@ -243,6 +243,9 @@ TEST(ConformityJson, RefusesRequestsThatAreNotTheDocumentedShape) {
        ErrorCode::kInvalidField, "data.rooms[1].n: is given twice"},
       {R"({"application_id":"A",)" + rest + R"(,"data":"site"})", ErrorCode::kInvalidField,
        "data: is not an object"},
+      {R"({"application_id":"A",)" + rest + R"(,"data":{"rooms":[1,1e400]}})",
+       ErrorCode::kInvalidField,
+       "data.rooms[1]: is a number no double holds (number overflow parsing '1e400')"},
   };
 
   for (const Refusal& c : cases) {
@@ -580,6 +583,10 @@ TEST(ConformitySoap, RefusesRequestsThatAreNotTheDocumentedShape) {
        "RequestConformity: <dataJson>: is not a JSON object"},
       {withParameter(no_data, "<lg:dataJson>{\"a\":1,\"a\":2}</lg:dataJson>"),
        ErrorCode::kInvalidField, "RequestConformity: <dataJson>.a: is given twice"},
+      {withParameter(no_data, "<lg:dataJson>{\"e\":-1e999}</lg:dataJson>"),
+       ErrorCode::kInvalidField,
+       "RequestConformity: <dataJson>.e: is a number no double holds (number overflow "
+       "parsing '-1e999')"},
       {withParameter(no_data, "<lg:applicantName><b>N</b></lg:applicantName>"),
        ErrorCode::kInvalidField,
        "RequestConformity: parameter <applicantName> must be a simple "

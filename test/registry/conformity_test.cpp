@@ -53,6 +53,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadRequest{[](ConformityRequest& r) { r.licensor = "CZ\tERU"; },
                    "licensor: \"CZ\\x09ERU\" contains a control character"},
         BadRequest{[](ConformityRequest& r) { r.activity = ""; }, "activity: is empty"},
+        BadRequest{[](ConformityRequest& r) { r.applicant.name = "A\uFFFF"; },
+                   "applicant.name: \"A\uFFFF\" contains U+FFFE or U+FFFF, which XML cannot "
+                   "carry"},
+        BadRequest{[](ConformityRequest& r) { r.data_json = R"({"rooms":[{"note":"\ufffe"}]})"; },
+                   "data: holds U+FFFE or U+FFFF, which XML cannot carry (a query to a SOAP body "
+                   "is XML)"},
         BadRequest{[](ConformityRequest& r) { r.applicant.name = ""; }, "applicant.name: is empty"},
         BadRequest{[](ConformityRequest& r) { r.data_json = "[1,2]"; },
                    "data: is not a JSON object"},

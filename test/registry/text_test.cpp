@@ -50,6 +50,13 @@ TEST(QuoteForMessage, CutsLongText) {
   EXPECT_EQ(quoteForMessage(std::string(100, 'x'), 10), std::string(10, 'x') + "...");
 }
 
+TEST(FindXmlNoncharacter, FindsUFFFEAndUFFFFOnly) {
+  EXPECT_EQ(findXmlNoncharacter("ab\uFFFF"), 2u);
+  EXPECT_EQ(findXmlNoncharacter("\uFFFEx"), 0u);
+  EXPECT_EQ(findXmlNoncharacter("\uFFFD \uFEFF \u20AC"), std::nullopt);
+  EXPECT_EQ(findXmlNoncharacter("\xEF\xBF"), std::nullopt);  // cut short
+}
+
 TEST(JsonErrorText, DropsTheTagAndEscapesTheBytesTheParserStoppedAt) {
   const std::string what =
       "[json.exception.parse_error.101] parse error at line 1, column 12: syntax error while "

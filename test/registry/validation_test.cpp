@@ -219,6 +219,17 @@ TEST(Validation, RejectsAControlCharacterXmlCannotCarry) {
             "carry");
 }
 
+TEST(Validation, RejectsANoncharacterXmlCannotCarry) {
+  Event issue = samples::issueEvent();
+  issue.holder->name = "ТОО \uFFFE";
+
+  Status status = validateEvent(issue);
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message,
+            "issue: holder.name has the character U+FFFE at byte 7, which XML cannot carry");
+}
+
 TEST(Validation, KeepsTabsAndLineBreaks) {
   Event issue = samples::issueEvent();
   issue.holder->address = "Velký Karlov 126\r\n\t671 28";

@@ -494,6 +494,26 @@ TEST_F(HttpServerTest, HandlerExceptionIs500JsonError) {
             "/api/v1/changes\"}");
 }
 
+// The 500's message quotes the path, which may decode to bytes that are
+// not UTF-8: the answer replaces them instead of throwing again.
+TEST_F(HttpServerTest, HandlerExceptionOnAPathThatIsNotUtf8IsStillAnswered) {
+  startServer([](const Request&) -> Response { throw std::runtime_error("bad path"); });
+  RawClient client(server_->boundPort());
+
+  client.send(get("/api/v1/licensors/%FF/pending"));
+  auto reply = client.readReply();
+  client.send(get("/b"));
+  auto second = client.readReply();
+
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 500);
+  EXPECT_EQ(reply->body,
+            "{\"error\":\"internal\",\"message\":\"licgate failed while answering GET "
+            "/api/v1/licensors/\xEF\xBF\xBD/pending\"}");
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->status, 500);
+}
+
 TEST_F(HttpServerTest, ServerKeepsServingAfterAHandlerException) {
   bool thrown = false;
   startServer([&](const Request&) -> Response {
