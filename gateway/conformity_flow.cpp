@@ -221,6 +221,27 @@ void ConformityFlow::noteRedisAnswered() {
   if (in_a_row > 0) {
     getLogger("conformity")->info("Redis answers again, after {} failed calls", in_a_row);
   }
+  // Asked again after every outage: the Redis that came back may be
+  // another one, or the same restarted with another configuration.
+  if (in_a_row > 0 || !persistence_checked_) {
+    checkPersistence();
+  }
+}
+
+void ConformityFlow::checkPersistence() {
+  auto append_only = tracker_.appendOnly();
+  if (!append_only.ok()) {
+    getLogger("conformity")
+        ->info("could not tell whether Redis keeps an append-only file: {}",
+               append_only.error().message);
+  } else if (!*append_only) {
+    getLogger("conformity")
+        ->warn(
+            "Redis runs without an append-only file (appendonly no): a Redis restart loses "
+            "every conformity query in flight; run it with appendonly yes "
+            "(docs/conformity.md, \"Redis\")");
+  }
+  persistence_checked_ = true;
 }
 
 registry::Result<adapters::redis::OpenRound> ConformityFlow::planRound(

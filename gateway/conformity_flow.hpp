@@ -233,6 +233,7 @@ class ConformityFlow {
   void handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts);
   void noteRedisError(const registry::Error& error, const char* what);
   void noteRedisAnswered();
+  void checkPersistence();
   void run(std::chrono::milliseconds poll);
   std::int64_t sendLeaseMs() const;
 
@@ -257,6 +258,7 @@ class ConformityFlow {
   // Redis errors since it last answered: while it is down every tick fails,
   // so the first is logged as a warning and the rest only counted.
   std::uint64_t redis_errors_in_a_row_ = 0;
+  bool persistence_checked_ = false;  // the flow's thread only, from tick()
   std::mt19937_64 jitter_;
   bool stopping_ = false;
   std::thread thread_;

@@ -303,6 +303,7 @@ class RedisConformityTracker final : public ConformityTracker {
                                                    std::size_t limit) override;
   Result<std::vector<registry::QueryView>> failed(std::size_t limit) override;
   Result<Backlog> backlog() override;
+  Result<bool> appendOnly() override;
 
  private:
   std::string appKey(const std::string& id) const { return prefix_ + "app:" + id; }
@@ -732,6 +733,26 @@ Result<ConformityTracker::Backlog> RedisConformityTracker::backlog() {
     counts[i] = static_cast<std::uint64_t>(reply->integer);
   }
   return Backlog{counts[0], counts[1], counts[2]};
+}
+
+Result<bool> RedisConformityTracker::appendOnly() {
+  std::vector<Words> commands(1);
+  commands[0].add("INFO").add("persistence");
+  std::lock_guard lock(mutex_);
+  auto replies = connection_.runPipeline(commands);
+  if (!replies.ok()) {
+    return replies.takeError();
+  }
+  const redisReply* reply = (*replies)[0].get();
+  if (reply->type != REDIS_REPLY_STRING) {
+    return unexpected("INFO persistence", "not text");
+  }
+  const std::string_view info(reply->str, reply->len);
+  const std::size_t at = info.find("aof_enabled:");
+  if (at == std::string_view::npos) {
+    return unexpected("INFO persistence", "no aof_enabled line");
+  }
+  return info.substr(at + 12, 1) == "1";
 }
 
 }  // namespace

@@ -220,6 +220,11 @@ class ConformityTracker {
     std::uint64_t outcomes = 0;
   };
   virtual registry::Result<Backlog> backlog() = 0;
+
+  // Whether Redis keeps an append-only file (INFO persistence,
+  // aof_enabled): without one a Redis restart loses every query in flight,
+  // which the flow warns about.
+  virtual registry::Result<bool> appendOnly() = 0;
 };
 
 // Connects lazily, like SeenIds: a Redis that is down at start only makes

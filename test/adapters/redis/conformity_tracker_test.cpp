@@ -760,6 +760,27 @@ TEST_F(ConformityTrackerTest, AQueryInAStateLicgateDoesNotKnowIsUnavailableNotAC
   EXPECT_NE(round.error().message.find("lost"), std::string::npos) << round.error().message;
 }
 
+TEST(ConformityTrackerPersistence, TellsWhetherRedisKeepsAnAppendOnlyFile) {
+  test::RedisProcess with_aof(true);
+  test::RedisProcess without_aof(false);
+  ASSERT_TRUE(with_aof.start());
+  ASSERT_TRUE(without_aof.start());
+  RedisOptions options;
+  options.port = with_aof.port();
+  auto on = makeConformityTracker(options)->appendOnly();
+  options.port = without_aof.port();
+  auto off = makeConformityTracker(options)->appendOnly();
+  without_aof.stop();
+  auto down = makeConformityTracker(options)->appendOnly();
+
+  ASSERT_TRUE(on.ok()) << on.error().message;
+  EXPECT_TRUE(*on);
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  EXPECT_FALSE(*off);
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error().code, ErrorCode::kUnavailable);
+}
+
 TEST(ConformityTrackerRestart, ARedisRestartWithAofKeepsEveryRound) {
   test::RedisProcess redis(true);
   ASSERT_TRUE(redis.start());
