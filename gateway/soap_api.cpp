@@ -716,7 +716,7 @@ Result<std::string> SoapApi::requestConformity(const SoapCall& call) {
   }
   auto answer = conformity_->request(read->system, read->request);
   if (!answer.ok()) {
-    return answer.takeError();
+    return mapping::inSoapTerms(answer.takeError(), call.operation);
   }
   return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
     pugi::xml_node response = appendResponse(body, call.operation);
@@ -739,7 +739,7 @@ Result<std::string> SoapApi::submitConclusion(const SoapCall& call) {
   }
   auto answer = conformity_->conclude("", *conclusion);
   if (!answer.ok()) {
-    return answer.takeError();
+    return mapping::inSoapTerms(answer.takeError(), call.operation);
   }
   return mapping::writeSoapEnvelope(call.version, [&](pugi::xml_node body) {
     appendResponse(body, call.operation)

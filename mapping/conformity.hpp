@@ -100,6 +100,12 @@ registry::Result<SoapConformityRequest> readRequestSoap(const SoapCall& call);
 // signer, signedDocument (optional).
 registry::Result<registry::Conclusion> readConclusionSoap(const SoapCall& call);
 
+// An error of the flow's checks, which name the JSON fields ("reasons[0]:
+// is empty"), named instead by the SOAP parameters of `operation`
+// ("SubmitConclusion: <reason> 1: is empty"); errors that name no field
+// unchanged.
+registry::Error inSoapTerms(registry::Error error, std::string_view operation);
+
 // The envelope licgate posts to a body's soap_url: a ConformityQuery
 // element with queryId, body, applicationId, licensor, applicantIinBin,
 // applicantName, activity, deadline, dataJson.

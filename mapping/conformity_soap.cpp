@@ -2,8 +2,10 @@
 // of licgate's namespace that mapping/schema/licgate-soap.xsd declares.
 // Writers put children in the order of the schema's sequences; readers take
 // them in any order, as licgate's other operations do.
+#include <charconv>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "mapping/conformity.hpp"
 #include "mapping/conformity_internal.hpp"
@@ -184,6 +186,52 @@ Result<registry::Conclusion> readConclusionSoap(const SoapCall& call) {
   LICGATE_RETURN_IF_ERROR(assignTo(conclusion.signer, parameters->required("signer")));
   conclusion.signed_document = parameters->optional("signedDocument");
   return conclusion;
+}
+
+registry::Error inSoapTerms(registry::Error error, std::string_view operation) {
+  // A request's and a conclusion's fields and the parameters that carry them.
+  static constexpr std::pair<std::string_view, std::string_view> kParameters[] = {
+      {"application_id", "applicationId"},
+      {"licensor", "licensor"},
+      {"applicant.iin_bin", "applicantIinBin"},
+      {"applicant.name", "applicantName"},
+      {"activity", "activity"},
+      {"data", "dataJson"},
+      {"query_id", "queryId"},
+      {"body", "body"},
+      {"verdict", "verdict"},
+      {"reasons", "reason"},
+      {"signer", "signer"},
+      {"signed_document", "signedDocument"},
+  };
+  const std::string_view message = error.message;
+  for (const auto& [field, parameter] : kParameters) {
+    if (!message.starts_with(field)) {
+      continue;
+    }
+    std::string_view rest = message.substr(field.size());
+    std::string named = std::string(operation) + ": <" + std::string(parameter) + ">";
+    if (rest.starts_with("[")) {
+      // reasons[i]: the (i + 1)th <reason> element.
+      const std::size_t close = rest.find(']');
+      if (close == std::string_view::npos) {
+        continue;
+      }
+      std::size_t index = 0;
+      const auto [end, ec] = std::from_chars(rest.data() + 1, rest.data() + close, index);
+      if (ec != std::errc() || end != rest.data() + close) {
+        continue;
+      }
+      named += " " + std::to_string(index + 1);
+      rest.remove_prefix(close + 1);
+    }
+    if (!rest.starts_with(": ")) {
+      continue;
+    }
+    error.message = named + std::string(rest);
+    return error;
+  }
+  return error;
 }
 
 Result<QueryMessage> readQuerySoap(const SoapCall& call) {

@@ -564,6 +564,22 @@ std::string withParameter(const std::string& operation, const std::string& param
   return out;
 }
 
+TEST(ConformitySoap, NamesTheFlowsErrorsByTheirParameters) {
+  auto named = [](const std::string& message, ErrorCode code = ErrorCode::kInvalidField) {
+    return inSoapTerms(registry::Error{code, message}, "SubmitConclusion").message;
+  };
+
+  EXPECT_EQ(named("reasons[0]: is empty"), "SubmitConclusion: <reason> 1: is empty");
+  EXPECT_EQ(named("reasons: has 101 reasons, over the limit of 100"),
+            "SubmitConclusion: <reason>: has 101 reasons, over the limit of 100");
+  EXPECT_EQ(named("applicant.iin_bin: \"1\" is neither"),
+            "SubmitConclusion: <applicantIinBin>: \"1\" is neither");
+  EXPECT_EQ(named("query_id: \"q\" is not a query licgate sent", ErrorCode::kUnknownQuery),
+            "SubmitConclusion: <queryId>: \"q\" is not a query licgate sent");
+  EXPECT_EQ(named("system \"x\" is not configured"), "system \"x\" is not configured");
+  EXPECT_EQ(named("reasons[x]: odd"), "reasons[x]: odd");
+}
+
 TEST(ConformitySoap, RefusesRequestsThatAreNotTheDocumentedShape) {
   const std::string no_data =
       "<lg:RequestConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:system>S</lg:system>"
