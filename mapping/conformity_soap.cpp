@@ -222,7 +222,8 @@ registry::Error inSoapTerms(registry::Error error, std::string_view operation) {
       if (ec != std::errc() || end != rest.data() + close) {
         continue;
       }
-      named += " " + std::to_string(index + 1);
+      named += ' ';
+      named += std::to_string(index + 1);
       rest.remove_prefix(close + 1);
     }
     if (!rest.starts_with(": ")) {
