@@ -148,7 +148,7 @@ Result<std::unique_ptr<Store>> SqliteStore::open(const StoreOptions& options) {
   if (!writer) {
     return writer.takeError();
   }
-  LICGATE_RETURN_IF_ERROR(withPath(migrateSchema(**writer), options.path));
+  LICGATE_RETURN_IF_ERROR(withPath(migrateSchema(**writer, options.busy_timeout_ms), options.path));
   LICGATE_RETURN_IF_ERROR(applyPragmas(**writer, options));
 
   auto reader = SqliteReaders::openReader(options.path, options.busy_timeout_ms);

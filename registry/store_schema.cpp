@@ -1,7 +1,9 @@
 // Schema migrations of the registry store (docs/store.md explains each table).
 #include "registry/store_schema.hpp"
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace licgate::registry {
 
@@ -158,10 +160,21 @@ int latestSchemaVersion() {
   return std::end(kMigrations)[-1].version;
 }
 
-Status migrateSchema(SqliteConnection& connection) {
+Status migrateSchema(SqliteConnection& connection, int busy_timeout_ms) {
   // WAL lets readers see the last commit while a batch is being written;
   // the mode is stored in the file, so every later connection gets it.
-  LICGATE_RETURN_IF_ERROR(connection.exec("PRAGMA journal_mode = WAL"));
+  // Two processes opening a new file together both ask for it, and SQLite
+  // answers the second "database is locked" at once, without its busy
+  // handler (it would deadlock waiting), so the wait is here.
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  Status wal = connection.exec("PRAGMA journal_mode = WAL");
+  while (!wal.ok() && wal.error().message.find("locked") != std::string::npos &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    wal = connection.exec("PRAGMA journal_mode = WAL");
+  }
+  LICGATE_RETURN_IF_ERROR(std::move(wal));
   auto version = readUserVersion(connection);
   if (!version) {
     return version.takeError();

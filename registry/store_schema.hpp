@@ -14,9 +14,10 @@ namespace licgate::registry {
 // The version this build writes.
 int latestSchemaVersion();
 
-// Switches the file to WAL and applies every migration it lacks. kUnavailable
+// Switches the file to WAL and applies every migration it lacks, waiting up
+// to `busy_timeout_ms` for another process doing the same. kUnavailable
 // when the file is from a newer licgate (a version this build does not know)
 // or a migration fails; the file is then unchanged.
-Status migrateSchema(SqliteConnection& connection);
+Status migrateSchema(SqliteConnection& connection, int busy_timeout_ms);
 
 }  // namespace licgate::registry

@@ -2,7 +2,12 @@
 // and a write lock held by another process.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "registry/sqlite_connection.hpp"
 #include "registry/store_schema.hpp"
@@ -25,6 +30,43 @@ TEST_F(StoreTest, CreatesSchemaAtLatestVersionInWalMode) {
   EXPECT_EQ(version, std::to_string(latestSchemaVersion()));
   EXPECT_EQ(version, "3");
   EXPECT_EQ(mode, "wal");
+}
+
+// Two licgate processes started together on a file that does not exist
+// yet both switch it to WAL and migrate it. Processes, not threads: SQLite
+// answers a second connection of the same process otherwise.
+TEST_F(StoreTest, ProcessesOpeningANewFileTogetherAllSucceed) {
+  StoreOptions together = options_;
+  together.path = (dir_ / "together.db").string();
+  constexpr int kOpeners = 6;
+  int start[2];
+  ASSERT_EQ(pipe(start), 0);
+  std::vector<pid_t> openers;
+  for (int i = 0; i < kOpeners; ++i) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(start[1]);
+      char byte = 0;
+      (void)!read(start[0], &byte, 1);  // returns when the parent closes its end
+      auto store = openSqliteStore(together);
+      _exit(store.ok() ? 0 : 1);
+    }
+    openers.push_back(pid);
+  }
+  close(start[0]);
+  close(start[1]);
+
+  int failed = 0;
+  for (const pid_t pid : openers) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    failed += WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+  }
+
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(pragmaOf(together.path, "user_version"), std::to_string(latestSchemaVersion()));
+  EXPECT_EQ(pragmaOf(together.path, "journal_mode"), "wal");
 }
 
 TEST_F(StoreTest, HasAnIncarnationOfItsOwnThatCanBeRenewed) {
