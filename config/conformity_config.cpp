@@ -173,7 +173,9 @@ bool readBodies(Reader& reader, const YAML::Node& node, const std::string& path,
     reader.readInteger(node[i], item, "deadline_working_days", kWorkingDays,
                        body.deadline_working_days);
     reader.readInteger(node[i], item, "deadline_seconds", kDeadlineSeconds, body.deadline_seconds);
-    if (node[i]["deadline_working_days"].IsDefined() && node[i]["deadline_seconds"].IsDefined()) {
+    if (node[i]["deadline_working_days"].IsDefined() && node[i]["deadline_seconds"].IsDefined() &&
+        !reader.refused(item + ".deadline_working_days") &&
+        !reader.refused(item + ".deadline_seconds")) {
       reader.fail(item,
                   "gives deadline_working_days and deadline_seconds; a body has one deadline");
     }
@@ -349,6 +351,11 @@ void checkAddress(Reader& reader, const std::string& where, const BodyChannel& c
 void checkChannelsApart(Reader& reader, const ConformityConfig& config) {
   std::map<std::string, std::string> used;  // channel key -> where it was first given
   auto check = [&](const std::string& where, const BodyChannel& channel) {
+    // A channel refused already holds whatever was read before the
+    // problem: comparing it would report a clash that is not there.
+    if (reader.refusedWithin(where)) {
+      return;
+    }
     checkAddress(reader, where, channel);
     const std::string key = channelKey(channel);
     if (key.empty()) {

@@ -90,6 +90,18 @@ class Reader {
   // section not read at all): checks across sections skip refused values.
   bool refused(const std::string& path) const { return refused_.contains(path); }
 
+  // True when a problem was reported at `path` or anywhere inside it
+  // (`path.key`, `path[0]`).
+  bool refusedWithin(const std::string& path) const {
+    for (auto at = refused_.lower_bound(path); at != refused_.end() && at->starts_with(path);
+         ++at) {
+      if (at->size() == path.size() || (*at)[path.size()] == '.' || (*at)[path.size()] == '[') {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // True when `node` is a mapping; each of its keys not in `known`, and
   // each key given more than once, is a problem. yaml-cpp keeps a repeated
   // key as a second entry and a look-up finds the first, so without this

@@ -222,6 +222,15 @@ INSTANTIATE_TEST_SUITE_P(
                    "test.yaml: conformity.activities." + std::string(65, '1') +
                        ": is longer than 64 characters (65) (a request naming it would be "
                        "refused)"},
+        BadSection{"  bodies:\n    - {id: a, name: A, channel: {}}\n"
+                   "    - {id: b, name: B, channel: {}}\n",
+                   "test.yaml: conformity.bodies[0].channel: needs one of amqp_address, "
+                   "amqp_peer, soap_url\ntest.yaml: conformity.bodies[1].channel: needs one of "
+                   "amqp_address, amqp_peer, soap_url"},
+        BadSection{oneBody(kAmqpChannel + "      deadline_working_days: true\n"
+                                          "      deadline_seconds: 30\n"),
+                   "test.yaml: conformity.bodies[0].deadline_working_days: \"true\" is not a "
+                   "number of working days (1..365)"},
         BadSection{"  utc_offset: \"+14:59\"\n",
                    "test.yaml: conformity.utc_offset: \"+14:59\" is not an offset from UTC "
                    "such as \"+05:00\" (-14:00..+14:00)"},
