@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/text_file.hpp"
 #include "config/yaml_reader.hpp"
 #include "registry/date.hpp"
 
@@ -258,16 +259,11 @@ Result<WorkingCalendarData> parseCalendar(std::string_view yaml_text, std::strin
 }
 
 Result<WorkingCalendarData> loadCalendarFile(const std::string& path) {
-  // A directory opens as a stream that reads nothing, which would be
-  // reported as a calendar without a weekend.
-  std::error_code ignored;
-  std::ifstream file(path, std::ios::binary);
-  if (!std::filesystem::is_regular_file(path, ignored) || !file) {
-    return registry::makeError(ErrorCode::kNotFound, "calendar file " + path + " cannot be read");
+  auto text = readTextFile(path, "calendar file");
+  if (!text.ok()) {
+    return text.takeError();
   }
-  std::ostringstream text;
-  text << file.rdbuf();
-  return parseCalendar(text.str(), path);
+  return parseCalendar(*text, path);
 }
 
 }  // namespace licgate::config

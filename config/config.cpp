@@ -8,6 +8,7 @@
 
 #include "config/conformity_config.hpp"
 #include "config/host_check.hpp"
+#include "config/text_file.hpp"
 #include "config/yaml_reader.hpp"
 
 #include <arpa/inet.h>
@@ -558,29 +559,12 @@ Result<Config> parseConfig(std::string_view yaml_text, std::string_view origin,
 }
 
 Result<Config> loadConfigFile(const std::string& path) {
-  // An ifstream opens a directory without complaint and reads nothing from
-  // it, which would be reported as an empty document: anything but a regular
-  // file is refused before it is opened.
-  std::error_code ignored;
-  const auto status = std::filesystem::status(path, ignored);
-  if (std::filesystem::is_directory(status)) {
-    return registry::makeError(ErrorCode::kNotFound,
-                               "configuration file " + path + " cannot be read: it is a directory");
+  auto text = readTextFile(path, "configuration file");
+  if (!text.ok()) {
+    return text.takeError();
   }
-  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-    return registry::makeError(
-        ErrorCode::kNotFound,
-        "configuration file " + path + " cannot be read: it is not a regular file");
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return registry::makeError(ErrorCode::kNotFound,
-                               "configuration file " + path + " cannot be read");
-  }
-  std::ostringstream text;
-  text << file.rdbuf();
   const std::string base_dir = std::filesystem::path(path).parent_path().string();
-  return parseConfig(text.str(), path, base_dir.empty() ? "." : base_dir);
+  return parseConfig(*text, path, base_dir.empty() ? "." : base_dir);
 }
 
 }  // namespace licgate::config

@@ -1,5 +1,6 @@
 // Checks of hosts and URLs that more than one section of the configuration
-// shares (defined in config/config.cpp). Internal to config/.
+// shares (defined in config/config.cpp), and the body simulator's
+// configuration reader with them.
 #pragma once
 
 #include <string>

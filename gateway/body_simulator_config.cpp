@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/host_check.hpp"
 #include "config/yaml_reader.hpp"
 #include "gateway/amqp_sender.hpp"
 #include "gateway/body_simulator.hpp"
@@ -193,7 +194,13 @@ void readLicgate(Reader& reader, const YAML::Node& root, SimConfig& config) {
       config.amqp_port = parsed.port;
     }
   }
-  reader.readString(node, "licgate", "soap_url", config.soap_url);
+  if (reader.readString(node, "licgate", "soap_url", config.soap_url)) {
+    const std::string problem =
+        config::httpUrlProblem(config.soap_url, ", which the simulator does not send");
+    if (!problem.empty()) {
+      reader.fail("licgate.soap_url", "\"" + config.soap_url + "\" " + problem);
+    }
+  }
 }
 
 void checkUnique(Reader& reader, const SimConfig& config) {

@@ -680,7 +680,9 @@ TEST(ConfigLoader, ReportsUnreadableFile) {
 
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.error().code, ErrorCode::kNotFound);
-  EXPECT_EQ(config.error().message, "configuration file /nonexistent/licgate.yaml cannot be read");
+  EXPECT_EQ(config.error().message,
+            "configuration file /nonexistent/licgate.yaml cannot be read: no such file or "
+            "directory");
 }
 
 TEST(ConfigLoader, RefusesADirectory) {

@@ -260,7 +260,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "amqp_peer, soap_url"},
         BadSection{"  calendar: missing-calendar.yaml\n",
                    "test.yaml: conformity.calendar: calendar file " + kSourceDir +
-                       "/config/missing-calendar.yaml cannot be read"}));
+                       "/config/missing-calendar.yaml cannot be read: no such file or "
+                       "directory"}));
 
 TEST(ConformityConfig, ReportsTheProblemsOfAnInvalidCalendarFileAtItsKey) {
   const auto dir = std::filesystem::temp_directory_path() / "licgate-conformity-config-test";

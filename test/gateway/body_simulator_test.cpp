@@ -454,6 +454,20 @@ TEST(BodySimulatorConfig, ChannelMustHaveOneKind) {
   EXPECT_NE(message.find("bodies[1].id: \"fire\" is given to another body"), std::string::npos);
 }
 
+TEST(BodySimulatorConfig, RefusesALicgateSoapUrlThatIsNotHttp) {
+  auto config = readSimConfig(R"(licgate: {soap_url: "amqp://127.0.0.1:8080/soap/v1"}
+bodies:
+  - id: fire
+    channel: {amqp_address: conformity/fire}
+)",
+                              "test.yaml");
+
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("licgate.soap_url: \"amqp://127.0.0.1:8080/soap/v1\""),
+            std::string::npos)
+      << config.error().message;
+}
+
 // Throughput: queries to a peer body answered to licgate's side, as fast as
 // both go.
 TEST(BodySimulatorSlow, AnswersThousandsOfQueriesPerSecond) {
