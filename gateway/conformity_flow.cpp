@@ -605,11 +605,11 @@ void ConformityFlow::dispatch(std::vector<ClaimedQuery> queries) {
       ++counters_.sends;
     }
     courier_.send(body->channel, queryParcel(query, *body),
-                  [this, id = query.query_id, body_id = query.body,
-                   attempt = query.attempt](const Receipt& receipt) {
+                  [this, id = query.query_id, body_id = query.body, attempt = query.attempt,
+                   deadline = query.deadline_ms](const Receipt& receipt) {
                     {
                       std::lock_guard lock(mutex_);
-                      send_receipts_.push_back({id, body_id, attempt, receipt});
+                      send_receipts_.push_back({id, body_id, attempt, deadline, receipt});
                     }
                     wake_.notify_one();
                   });
@@ -636,9 +636,13 @@ void ConformityFlow::handleSendReceipts(std::vector<SendReceipt> receipts) {
       case Receipt::Fate::kRetry: {
         result.kind = adapters::redis::SendResult::Kind::kRetry;
         const config::BodyConfig* body = config_.conformity.findBody(item.body);
-        result.retry_at_ms =
-            retryAt(body != nullptr ? body->retry : config::RetryPolicy{}, item.attempt, now);
-        ++retried;
+        const config::RetryPolicy policy = body != nullptr ? body->retry : config::RetryPolicy{};
+        result.retry_at_ms = retryAt(policy, item.attempt, now);
+        // The script fails a query out of attempts or out of time rather
+        // than retry it (docs/conformity.md, step 4): that send failed.
+        const bool gives_up =
+            item.attempt >= policy.attempts || result.retry_at_ms >= item.deadline_ms;
+        ++(gives_up ? failed : retried);
         break;
       }
       case Receipt::Fate::kPermanent:

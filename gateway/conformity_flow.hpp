@@ -64,7 +64,9 @@ struct ConformityCounters {
   std::uint64_t sends = 0;
   std::uint64_t sends_delivered = 0;
   std::uint64_t sends_retried = 0;
-  std::uint64_t sends_failed = 0;  // permanent refusals
+  // Sends after which their query failed: refused for good, or the last
+  // one of a query out of attempts or out of time.
+  std::uint64_t sends_failed = 0;
   std::uint64_t conclusions_accepted = 0;
   std::uint64_t conclusions_duplicate = 0;
   std::uint64_t conclusions_late = 0;
@@ -183,6 +185,7 @@ class ConformityFlow {
     std::string query_id;
     std::string body;
     int attempt = 1;  // the send's number, as claimed
+    std::int64_t deadline_ms = 0;
     Receipt receipt;
   };
   struct OutcomeReceipt {

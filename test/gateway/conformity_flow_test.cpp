@@ -158,6 +158,9 @@ TEST_F(ConformityFlowTest, RetriesWithBackOffAndGivesUpAfterTheAttempts) {
       EXPECT_EQ(after.last_error, "gave up after 4 attempts: no link attached");
     }
   }
+  // Three sends were retried; the fourth failed the query.
+  EXPECT_EQ(flow_->counters().sends_retried, 3u);
+  EXPECT_EQ(flow_->counters().sends_failed, 1u);
 }
 
 TEST_F(ConformityFlowTest, APermanentRefusalFailsTheQueryAndTheRoundIsIncomplete) {
