@@ -342,6 +342,11 @@ void summarise(SendReport& report) {
       report.duplicate += result.outcome == "duplicate" ? 1 : 0;
       report.unchanged += result.outcome == "unchanged" ? 1 : 0;
       report.without_reply += result.outcome.empty() ? 1 : 0;
+      if (result.outcome != "applied" && result.outcome != "duplicate" &&
+          result.outcome != "unchanged" && result.outcome != "rejected" &&
+          !result.outcome.empty()) {
+        report.other_outcomes[result.outcome] += 1;
+      }
     }
     if (result.settlement == Settlement::kRejected) {
       const std::string reason = result.error_code.empty() ? "unknown" : result.error_code;

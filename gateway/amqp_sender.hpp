@@ -57,7 +57,9 @@ struct MessageResult {
   Settlement settlement = Settlement::kUnsettled;
   int attempts = 0;
   // From licgate's outcome message, when one came: "applied", "duplicate",
-  // "unchanged" or "rejected"; the error code name and its description.
+  // "unchanged" or "rejected" for licence events; "opened", "accepted" or
+  // "late" for conformity requests and conclusions; the error code name and
+  // its description.
   std::string outcome;
   std::string error_code;
   std::string description;
@@ -75,6 +77,7 @@ struct SendReport {
   std::uint64_t duplicate = 0;
   std::uint64_t unchanged = 0;
   std::uint64_t without_reply = 0;                          // settled, but no outcome message came
+  std::map<std::string, std::uint64_t> other_outcomes;      // the conformity flow's, by name
   std::map<std::string, std::uint64_t> rejected_by_reason;  // error code name -> count
   std::map<std::string, std::string> first_rejection;       // error code name -> an example
   std::vector<MessageResult> results;                       // one per message, in order

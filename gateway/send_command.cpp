@@ -22,14 +22,20 @@ std::vector<OutgoingMessage> toMessages(const std::vector<mapping::SourceRecord>
 std::string summaryLine(const SendReport& report) {
   char elapsed[32];
   std::snprintf(elapsed, sizeof elapsed, "%.2f", report.elapsed_s);
-  return "send: sent=" + std::to_string(report.sent) +
-         " accepted=" + std::to_string(report.accepted) +
-         " rejected=" + std::to_string(report.rejected) +
-         " released=" + std::to_string(report.released) +
-         " unsettled=" + std::to_string(report.unsettled) +
-         " applied=" + std::to_string(report.applied) +
-         " duplicate=" + std::to_string(report.duplicate) +
-         " unchanged=" + std::to_string(report.unchanged) + " elapsed_s=" + elapsed;
+  std::string line = "send: sent=" + std::to_string(report.sent) +
+                     " accepted=" + std::to_string(report.accepted) +
+                     " rejected=" + std::to_string(report.rejected) +
+                     " released=" + std::to_string(report.released) +
+                     " unsettled=" + std::to_string(report.unsettled) +
+                     " applied=" + std::to_string(report.applied) +
+                     " duplicate=" + std::to_string(report.duplicate) +
+                     " unchanged=" + std::to_string(report.unchanged);
+  // Conformity requests and conclusions have outcomes of their own; named
+  // apart ("outcome.accepted" is not the settlement "accepted").
+  for (const auto& [outcome, count] : report.other_outcomes) {
+    line += " outcome." + outcome + "=" + std::to_string(count);
+  }
+  return line + " elapsed_s=" + elapsed;
 }
 
 namespace {

@@ -145,6 +145,18 @@ TEST(SendSummary, PrintsEveryCountOnOneLine) {
             "unchanged=1 elapsed_s=1.23");
 }
 
+TEST(SendSummary, NamesTheConformityOutcomesApart) {
+  SendReport report;
+  report.sent = 5;
+  report.accepted = 5;
+  report.duplicate = 2;
+  report.other_outcomes = {{"opened", 3}};
+
+  EXPECT_EQ(summaryLine(report),
+            "send: sent=5 accepted=5 rejected=0 released=0 unsettled=0 applied=0 duplicate=2 "
+            "unchanged=0 outcome.opened=3 elapsed_s=0.00");
+}
+
 TEST(SendCommand, FailsOnFileThatCannotBeRead) {
   SendCommand command;
   command.options.system = "eru-export";
