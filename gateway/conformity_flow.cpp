@@ -2,11 +2,13 @@
 #include "gateway/conformity_flow.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <utility>
 
 #include "gateway/logging.hpp"
 #include "mapping/conformity.hpp"
+#include "mapping/content_type.hpp"
 #include "mapping/error_table.hpp"
 #include "registry/text.hpp"
 
@@ -57,6 +59,24 @@ adapters::amqp::Verdict verdictOf(const registry::Error& error) {
   verdict.outcome = transport.amqp_reject ? "rejected" : "released";
   verdict.error_code = std::string(registry::errorCodeName(error.code));
   return verdict;
+}
+
+// Conformity messages are JSON, which is UTF-8 (RFC 8259 section 8.1): a
+// charset that says otherwise is refused by name, not read as ill-formed
+// UTF-8.
+std::optional<registry::Error> charsetProblem(const adapters::amqp::Delivery& delivery) {
+  const std::string charset = mapping::contentTypeParameter(delivery.content_type, "charset");
+  std::string lower;
+  for (const char c : charset) {
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (lower.empty() || lower == "utf-8" || lower == "utf8") {
+    return std::nullopt;
+  }
+  return makeError(ErrorCode::kUnsupportedEncoding,
+                   "content type \"" + registry::quoteForMessage(delivery.content_type) +
+                       "\": conformity messages are UTF-8 JSON, not " +
+                       registry::quoteForMessage(charset));
 }
 
 adapters::amqp::Verdict accepted(std::string outcome) {
@@ -515,9 +535,14 @@ std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliv
   std::vector<std::pair<std::string, registry::Conclusion>> conclusions;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& delivery = batch[i];
-    if (delivery.refused) {
-      // Refused by the listener before it was read (too large, say).
-      prepared->verdicts[i] = verdictOf(*delivery.refused);
+    std::optional<registry::Error> refused = delivery.refused;
+    if (!refused) {
+      refused = charsetProblem(delivery);
+    }
+    if (refused) {
+      // Refused before it was read: by the listener (too large, say) or
+      // for its charset.
+      prepared->verdicts[i] = verdictOf(*refused);
       std::lock_guard lock(mutex_);
       ++(delivery.address == kRequestsAddress ? counters_.requests_refused
                                               : counters_.conclusions_refused);

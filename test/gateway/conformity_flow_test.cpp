@@ -81,8 +81,8 @@ TEST_F(ConformityFlowTest, RefusesWhatItCannotOpenNamingWhy) {
 }
 
 // One batch as the intake hands it over: a number no double holds refuses
-// its own delivery, not the batch, and a delivery the listener refused is
-// counted with the refused requests.
+// its own delivery, not the batch; a delivery the listener refused, and one
+// in another charset than UTF-8, are counted with the refused requests.
 TEST_F(ConformityFlowTest, ABadDeliveryIsRefusedAloneInItsBatch) {
   auto delivery = [](std::string body) {
     adapters::amqp::Delivery d;
@@ -95,21 +95,29 @@ TEST_F(ConformityFlowTest, ABadDeliveryIsRefusedAloneInItsBatch) {
   too_big.data_json = R"({"e":"NUMBER"})";
   std::string overflowing = mapping::writeRequestJson(too_big);
   overflowing.replace(overflowing.find("\"NUMBER\""), 8, "1e400");
-  std::vector<adapters::amqp::Delivery> batch{delivery(mapping::writeRequestJson(request("APP-1"))),
-                                              delivery(overflowing), delivery("")};
+  std::vector<adapters::amqp::Delivery> batch{
+      delivery(mapping::writeRequestJson(request("APP-1"))), delivery(overflowing), delivery(""),
+      delivery(mapping::writeRequestJson(request("APP-4")))};
+  batch[0].content_type = "application/json; charset=UTF-8";
   batch[2].refused = registry::Error{registry::ErrorCode::kTooLarge, "the message is too large"};
+  batch[3].content_type = "application/json; charset=windows-1251";
 
   auto prepared = flow_->prepareDeliveries(batch);
   const auto verdicts = flow_->finishDeliveries(*prepared);
 
-  ASSERT_EQ(verdicts.size(), 3u);
+  ASSERT_EQ(verdicts.size(), 4u);
   EXPECT_EQ(verdicts[0].outcome, "opened");
   EXPECT_EQ(verdicts[1].settle, adapters::amqp::Settle::kReject);
   EXPECT_NE(verdicts[1].description.find("number overflow parsing '1e400'"), std::string::npos)
       << verdicts[1].description;
   EXPECT_EQ(verdicts[2].settle, adapters::amqp::Settle::kReject);
+  EXPECT_EQ(verdicts[3].settle, adapters::amqp::Settle::kReject);
+  EXPECT_EQ(verdicts[3].error_code, "unsupported-encoding");
+  EXPECT_EQ(verdicts[3].description,
+            "content type \"application/json; charset=windows-1251\": conformity messages are "
+            "UTF-8 JSON, not windows-1251");
   EXPECT_EQ(flow_->counters().requests_opened, 1u);
-  EXPECT_EQ(flow_->counters().requests_refused, 2u);
+  EXPECT_EQ(flow_->counters().requests_refused, 3u);
 }
 
 TEST_F(ConformityFlowTest, DeliveredQueriesAreSent) {
