@@ -480,8 +480,10 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::recordChecked(
   const auto& calls = checked.calls;
   const auto& called = checked.called;
   std::vector<DecidedRound> decided;
+  std::vector<registry::LateConclusion> late;
   if (!calls.empty()) {
-    auto concluded = tracker_.concludeAll(calls, clock_(), sendLeaseMs());
+    const std::int64_t now = clock_();
+    auto concluded = tracker_.concludeAll(calls, now, sendLeaseMs());
     for (std::size_t k = 0; k < called.size(); ++k) {
       if (!concluded.ok()) {
         answers[called[k]] = concluded.error();
@@ -497,10 +499,22 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::recordChecked(
       if (result->decided) {
         decided.push_back(std::move(*result->decided));
       }
+      if (!result->late_application.empty()) {
+        late.push_back({result->late_application, calls[k].conclusion.query_id,
+                        calls[k].conclusion.verdict, now});
+      }
     }
     if (!concluded.ok()) {
       noteRedisError(concluded.error(), "conclusions could not be recorded");
     }
+  }
+  // The register's copy of a round decided already gets them too, so that
+  // a round read from it (Redis down, or the round gone from Redis) shows
+  // them. Redis holds them either way: a failure here is only logged.
+  if (auto kept = store_.keepLateConclusions(late); !kept.ok()) {
+    getLogger("conformity")
+        ->warn("{} late conclusions are in Redis but not in the register: {}", late.size(),
+               kept.error().message);
   }
   {
     std::lock_guard lock(mutex_);

@@ -117,6 +117,15 @@ std::optional<RoundOutcome> roundOutcomeFromName(std::string_view name);
 RoundOutcome decideOutcome(const std::vector<QueryView>& queries);
 
 // A decided round, as the store keeps it with the application.
+// A conclusion that came after its query was decided (expired or failed),
+// for the register's copy of an outcome given already.
+struct LateConclusion {
+  std::string application_id;
+  std::string query_id;
+  Verdict verdict = Verdict::kConforms;
+  std::int64_t late_ms = 0;
+};
+
 struct ConformityOutcome {
   std::string application_id;
   std::string licensor;

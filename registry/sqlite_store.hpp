@@ -38,6 +38,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Outcome>> findInbound(const std::string& sender_system,
                                              const std::string& message_id) override;
   Status keepConformityOutcomes(std::span<const ConformityOutcome> outcomes) override;
+  Status keepLateConclusions(std::span<const LateConclusion> late) override;
   Result<std::optional<ConformityOutcome>> findConformityOutcome(
       const std::string& application_id) override;
 

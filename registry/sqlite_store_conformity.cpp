@@ -131,6 +131,71 @@ Status SqliteStore::keepConformityOutcomes(std::span<const ConformityOutcome> ou
   return {};
 }
 
+Status SqliteStore::keepLateConclusions(std::span<const LateConclusion> late) {
+  if (late.empty()) {
+    return {};
+  }
+  std::lock_guard lock(write_mutex_);
+  LICGATE_RETURN_IF_ERROR(beginBatch());
+  Status status;
+  for (const LateConclusion& conclusion : late) {
+    auto select =
+        writer_->prepare("SELECT queries FROM conformity_outcomes WHERE application_id = ?");
+    if (!select) {
+      status = select.takeError();
+      break;
+    }
+    select->bind(1, conclusion.application_id);
+    auto row = select->step();
+    if (!row) {
+      status = row.takeError();
+      break;
+    }
+    if (!*row) {
+      continue;  // not kept yet: the round read from Redis when it is has it
+    }
+    auto queries = nlohmann::json::parse(select->text(0), nullptr, false);
+    if (!queries.is_array()) {
+      status =
+          makeError(ErrorCode::kInternal, "conformity outcome of " + conclusion.application_id +
+                                              ": queries are not a JSON array");
+      break;
+    }
+    bool changed = false;
+    for (auto& query : queries) {
+      if (query.value("query_id", "") == conclusion.query_id && !query.contains("late_verdict")) {
+        query["late_verdict"] = verdictName(conclusion.verdict);
+        query["late_ms"] = conclusion.late_ms;
+        changed = true;
+      }
+    }
+    if (!changed) {
+      continue;
+    }
+    auto update =
+        writer_->prepare("UPDATE conformity_outcomes SET queries = ? WHERE application_id = ?");
+    if (!update) {
+      status = update.takeError();
+      break;
+    }
+    status = update->bind(1, queries.dump()).bind(2, conclusion.application_id).run();
+    if (!status.ok()) {
+      break;
+    }
+  }
+  if (status.ok()) {
+    status = writer_->run("COMMIT");
+  }
+  if (!status.ok()) {
+    (void)writer_->run("ROLLBACK");
+    Error error = status.takeError();
+    error.code = ErrorCode::kUnavailable;
+    error.message = "late conclusions could not be kept: " + error.message;
+    return error;
+  }
+  return {};
+}
+
 Result<std::optional<ConformityOutcome>> SqliteStore::findConformityOutcome(
     const std::string& application_id) {
   auto lease = readers_.acquire();

@@ -165,6 +165,12 @@ class Store {
   // nothing is kept.
   virtual Status keepConformityOutcomes(std::span<const ConformityOutcome> outcomes) = 0;
 
+  // Adds late conclusions to the queries of outcomes kept already, in ONE
+  // transaction: an outcome not kept yet, a query not in it or one with a
+  // late conclusion already is left as it is (the outcome itself never
+  // changes). kUnavailable when the transaction cannot be committed.
+  virtual Status keepLateConclusions(std::span<const LateConclusion> late) = 0;
+
   // The outcome kept for an application, if any.
   virtual Result<std::optional<ConformityOutcome>> findConformityOutcome(
       const std::string& application_id) = 0;

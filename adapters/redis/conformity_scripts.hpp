@@ -202,8 +202,9 @@ return cjson.encode(decided)
 // KEYS: the query's hash. ARGV[4..]: body, verdict, reasons (JSON), signer,
 // signed document, fingerprint, query id. Returns the result's name alone
 // ("accepted", "duplicate", "late", "unknown", "conflict"), or, for a wrong
-// body or a round made final, {result, recorded_body, decided}: most
-// conclusions need no JSON read back. A late conclusion is kept apart
+// body, a round made final or a late conclusion recorded now, {result,
+// recorded_body, decided, application}: most conclusions need no JSON read
+// back. A late conclusion is kept apart
 // (late_*) so that what the deadline decided, and the outcome built on it,
 // never change.
 constexpr std::string_view kConclude = R"lua(
@@ -223,6 +224,8 @@ if q.state == 'expired' or q.state == 'failed' then
   if late == '' then
     redis.call('HSET', KEYS[1], 'late_verdict', ARGV[5], 'late_ms', NOW,
       'late_fingerprint', fingerprint)
+    -- Recorded now: the caller adds it to the register's copy of the round.
+    return cjson.encode({result = 'late', application = q.application})
   elseif late ~= fingerprint then
     return 'conflict'
   end

@@ -556,7 +556,7 @@ Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply) {
   if (reply.ok() && (*reply)->type == REDIS_REPLY_STRING && (*reply)->len > 0 &&
       (*reply)->str[0] != '{') {
     try {
-      return Concluded{concludeResultOf(std::string((*reply)->str, (*reply)->len)), {}, {}};
+      return Concluded{concludeResultOf(std::string((*reply)->str, (*reply)->len)), {}, {}, {}};
     } catch (const std::exception& error) {
       return unexpected("a conclusion", error.what());
     }
@@ -565,6 +565,7 @@ Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply) {
     Concluded concluded;
     concluded.result = concludeResultOf(textAt(json, "result"));
     concluded.recorded_body = textAt(json, "recorded_body");
+    concluded.late_application = textAt(json, "application");
     auto decided = json.find("decided");
     if (decided != json.end() && decided->is_object()) {
       concluded.decided = decidedRoundOf(*decided);

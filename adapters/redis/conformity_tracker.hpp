@@ -118,6 +118,8 @@ enum class ConcludeResult : std::uint8_t {
 struct Concluded {
   ConcludeResult result = ConcludeResult::kAccepted;
   std::string recorded_body;  // kWrongBody: the body the query went to
+  // kLate, recorded by this call (not a repeat): the query's application.
+  std::string late_application;
   // Set when this conclusion made the round final: its outcome, claimed
   // for delivery until now + lease.
   std::optional<DecidedRound> decided;

@@ -297,6 +297,13 @@ TEST_F(ConformityFlowTest, DeadlinesGiveTacitConsentOrExpireAndALateConclusionCh
   EXPECT_EQ(query("APP-1", "fire").state, QueryState::kExpired);
   auto kept = store_->findConformityOutcome("APP-1");
   EXPECT_EQ((*kept)->outcome, registry::RoundOutcome::kIncomplete);
+  // The register's copy shows the late conclusion too, for reads without Redis.
+  ASSERT_EQ((*kept)->queries.size(), 2u);
+  const auto& kept_fire =
+      (*kept)->queries[0].body == "fire" ? (*kept)->queries[0] : (*kept)->queries[1];
+  EXPECT_EQ(kept_fire.late_verdict, Verdict::kDoesNotConform);
+  EXPECT_EQ(kept_fire.late_ms, now_);
+  EXPECT_EQ(kept_fire.verdict, std::nullopt);
 }
 
 TEST_F(ConformityFlowTest, AQueryNeverDeliveredByItsDeadlineFails) {

@@ -210,6 +210,32 @@ TEST_F(StoreTest, KeepsAConformityOutcomeWithEveryQuery) {
   EXPECT_EQ(kept.queries[1].late_ms, 1'796'000'200'000);
 }
 
+TEST_F(StoreTest, AddsALateConclusionToAnOutcomeKeptAlready) {
+  ConformityOutcome outcome = sampleOutcome();
+  outcome.queries[1].late_verdict.reset();
+  ASSERT_TRUE(store_->keepConformityOutcomes({&outcome, 1}).ok());
+  const std::vector<LateConclusion> late{
+      {outcome.application_id, "cq-2", Verdict::kConforms, 1'796'000'300'000},
+      // A second late one for the same query, another query, an outcome not kept: no change.
+      {outcome.application_id, "cq-2", Verdict::kDoesNotConform, 1'796'000'400'000},
+      {outcome.application_id, "cq-9", Verdict::kConforms, 1'796'000'300'000},
+      {"KZ-APP-NOT-KEPT", "cq-1", Verdict::kConforms, 1'796'000'300'000},
+  };
+
+  ASSERT_TRUE(store_->keepLateConclusions(late).ok());
+
+  auto found = store_->findConformityOutcome(outcome.application_id);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  const ConformityOutcome& kept = **found;
+  EXPECT_EQ(kept.outcome, RoundOutcome::kIncomplete);
+  EXPECT_EQ(kept.queries[0].late_verdict, std::nullopt);
+  EXPECT_EQ(kept.queries[1].state, QueryState::kFailed);
+  EXPECT_EQ(kept.queries[1].verdict, std::nullopt);
+  EXPECT_EQ(kept.queries[1].late_verdict, Verdict::kConforms);
+  EXPECT_EQ(kept.queries[1].late_ms, 1'796'000'300'000);
+  EXPECT_FALSE(store_->findConformityOutcome("KZ-APP-NOT-KEPT")->has_value());
+}
+
 TEST_F(StoreTest, KeepsTheFirstOutcomeOfAnApplication) {
   ConformityOutcome first = sampleOutcome();
   ConformityOutcome again = sampleOutcome();

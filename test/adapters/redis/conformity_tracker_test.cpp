@@ -492,8 +492,10 @@ TEST_F(ConformityTrackerTest, AConclusionAfterTheDeadlineIsRecordedAsLate) {
   ASSERT_TRUE(late.ok()) << late.error().message;
   EXPECT_EQ(late->result, ConcludeResult::kLate);
   EXPECT_FALSE(late->decided.has_value());
+  EXPECT_EQ(late->late_application, "app-1");  // recorded now: for the register's copy
   ASSERT_TRUE(same_again.ok());
   EXPECT_EQ(same_again->result, ConcludeResult::kLate);
+  EXPECT_EQ(same_again->late_application, "");
   ASSERT_TRUE(another.ok());
   EXPECT_EQ(another->result, ConcludeResult::kConflict);
   QueryView view = query("app-1", "cq-1");
