@@ -67,6 +67,10 @@ class SqliteStore final : public Store {
   // Outcome.
   Result<std::vector<Outcome>> runBatch(std::span<const Inbound> batch, bool guarded);
   Status beginBatch();
+  // Commits a batch whose writes gave `status`, or rolls it back; a
+  // failure is kUnavailable, its message led by `what` ("conformity
+  // outcomes could not be kept: ...").
+  Status endBatch(Status status, std::string_view what);
   Result<Outcome> applyMessage(const Inbound& inbound, const std::string& now, bool guarded);
   bool isStoreFault(const Error& error) const;
   Result<Outcome> rejectMessage(const Inbound& inbound, Error error, const std::string& now);

@@ -118,17 +118,7 @@ Status SqliteStore::keepConformityOutcomes(std::span<const ConformityOutcome> ou
       break;
     }
   }
-  if (status.ok()) {
-    status = writer_->run("COMMIT");
-  }
-  if (!status.ok()) {
-    (void)writer_->run("ROLLBACK");
-    Error error = status.takeError();
-    error.code = ErrorCode::kUnavailable;
-    error.message = "conformity outcomes could not be kept: " + error.message;
-    return error;
-  }
-  return {};
+  return endBatch(std::move(status), "conformity outcomes could not be kept");
 }
 
 Status SqliteStore::keepLateConclusions(std::span<const LateConclusion> late) {
@@ -183,17 +173,7 @@ Status SqliteStore::keepLateConclusions(std::span<const LateConclusion> late) {
       break;
     }
   }
-  if (status.ok()) {
-    status = writer_->run("COMMIT");
-  }
-  if (!status.ok()) {
-    (void)writer_->run("ROLLBACK");
-    Error error = status.takeError();
-    error.code = ErrorCode::kUnavailable;
-    error.message = "late conclusions could not be kept: " + error.message;
-    return error;
-  }
-  return {};
+  return endBatch(std::move(status), "late conclusions could not be kept");
 }
 
 Result<std::optional<ConformityOutcome>> SqliteStore::findConformityOutcome(

@@ -156,6 +156,20 @@ Status SqliteStore::beginBatch() {
   return {};
 }
 
+Status SqliteStore::endBatch(Status status, std::string_view what) {
+  if (status.ok()) {
+    status = writer_->run("COMMIT");
+  }
+  if (!status.ok()) {
+    (void)writer_->run("ROLLBACK");
+    Error error = status.takeError();
+    error.code = ErrorCode::kUnavailable;
+    error.message = std::string(what) + ": " + error.message;
+    return error;
+  }
+  return {};
+}
+
 Result<Outcome> SqliteStore::applyMessage(const Inbound& inbound, const std::string& now,
                                           bool guarded) {
   if (inbound.sender_system.empty() || inbound.message_id.empty()) {
