@@ -19,41 +19,9 @@
 #include <string>
 #include <thread>
 
+#include "test/ports.hpp"
+
 namespace licgate::test {
-
-namespace detail {
-
-inline sockaddr_in loopback(int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return address;
-}
-
-inline bool canConnect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address = loopback(port);
-  bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  ::close(fd);
-  return connected;
-}
-
-}  // namespace detail
-
-// A TCP port on 127.0.0.1 that nothing listens on right now.
-inline int pickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address = detail::loopback(0);
-  socklen_t length = sizeof(address);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    ::close(fd);
-    throw std::runtime_error("cannot bind a loopback port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 class RedisProcess {
  public:
@@ -109,7 +77,7 @@ inline bool RedisProcess::start() {
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (detail::canConnect(port_)) {
+    if (canConnect(port_)) {
       return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -28,6 +28,8 @@
 #include <thread>
 #include <vector>
 
+#include "test/ports.hpp"
+
 namespace licgate::testing {
 
 namespace fs = std::filesystem;
@@ -55,34 +57,10 @@ class TempDir {
   fs::path path_;
 };
 
-// A port that was free a moment ago: bound to port 0, read, closed. Only
-// for peers that cannot take port 0 themselves (redis-server).
-inline int pickFreePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t size = sizeof address;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    ::close(fd);
-    throw std::runtime_error("no free loopback port");
-  }
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
-
-inline bool canConnect(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return connected;
-}
+// Ports for peers that cannot take port 0 themselves (redis-server), or
+// that must come back on the same one (test/ports.hpp).
+using test::canConnect;
+using test::pickFreePort;
 
 // A child process with its stdout and stderr in a file.
 class ChildProcess {
