@@ -32,6 +32,7 @@
 #include "bench/amqp_load.hpp"
 #include "bench/conformity_load.hpp"
 #include "bench/harness.hpp"
+#include "bench/program_options.hpp"
 
 namespace licgate::bench {
 namespace {
@@ -43,17 +44,12 @@ constexpr const char* kLicensor = "KZ-BENCH";
 constexpr const char* kSystem = "bench-licensor";
 constexpr const char* kOutcomeAddress = "conformity/outcomes/bench";
 
-struct Options {
+struct Options : ProgramOptions {
+  Options() { timeout_s = 600; }
   std::size_t rounds = 20'000;
   std::size_t warmup_rounds = 2'000;
   int bodies = 2;  // queries per round
   std::size_t window = 64;
-  std::string licgate;
-  std::string redis_server = "redis-server";
-  std::string wrapper;
-  int timeout_s = 600;
-  bool keep = false;
-  bool verbose = false;
 };
 
 std::string licgateConfig(const Options& options, const TempDir& dir, int redis_port,
@@ -314,6 +310,7 @@ registry::Status runBenchmark(const Options& options) {
 }
 
 void addOptions(CLI::App& app, Options& options) {
+  addProgramOptions(app, options);
   app.add_option("--rounds", options.rounds, "applications in the measured phase")
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--warmup-rounds", options.warmup_rounds, "applications before it")
@@ -321,17 +318,6 @@ void addOptions(CLI::App& app, Options& options) {
   app.add_option("--bodies", options.bodies, "interested bodies per application")
       ->check(CLI::Range(1, 16));
   app.add_option("--window", options.window, "rounds open at once")->check(CLI::Range(1, 100'000));
-  app.add_option("--licgate", options.licgate, "the licgate program")->check(CLI::ExistingFile);
-  app.add_option("--redis-server", options.redis_server, "the redis-server program");
-  app.add_option("--timeout-s", options.timeout_s, "give up the whole run after this long")
-      ->check(CLI::Range(1, 86'400));
-  app.add_option("--wrapper", options.wrapper,
-                 "run licgate under this command, e.g. \"perf record -g --\"");
-  app.add_flag("--keep", options.keep, "keep the run directory (register, configs, logs)");
-  app.add_flag("-v,--verbose", options.verbose, "details of the run on stderr");
-  // The other benchmarks' options are accepted and ignored, so that
-  // scripts/bench can pass the same arguments to every benchmark.
-  app.allow_extras();
 }
 
 }  // namespace

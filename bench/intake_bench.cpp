@@ -23,6 +23,7 @@
 #include "bench/amqp_load.hpp"
 #include "bench/events.hpp"
 #include "bench/harness.hpp"
+#include "bench/program_options.hpp"
 
 namespace licgate::bench {
 namespace {
@@ -30,21 +31,15 @@ namespace {
 using registry::ErrorCode;
 using registry::makeError;
 
-struct Options {
+struct Options : ProgramOptions {
   std::size_t events = 100'000;
   std::size_t window = 1000;
   int credit = 1000;
   int max_batch = 256;
   std::string synchronous = "full";
-  std::string licgate;
-  std::string redis_server = "redis-server";
   bool no_redis = false;
-  std::string wrapper;
-  int timeout_s = 900;
   int bare_runs = 3;
   bool bare_only = false;
-  bool keep = false;
-  bool verbose = false;
 };
 
 // What licgate says it did, from GET /api/v1/stats (docs/http-api.md).
@@ -351,6 +346,7 @@ registry::Status runBenchmark(const Options& options) {
 }
 
 void addOptions(CLI::App& app, Options& options) {
+  addProgramOptions(app, options);
   app.add_option("--events", options.events, "events sent to each receiver")
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--window", options.window, "unsettled deliveries the sender allows")
@@ -361,23 +357,11 @@ void addOptions(CLI::App& app, Options& options) {
       ->check(CLI::Range(1, 100'000));
   app.add_option("--synchronous", options.synchronous, "licgate: store.synchronous")
       ->check(CLI::IsMember({"full", "normal"}));
-  app.add_option("--licgate", options.licgate, "the licgate program")->check(CLI::ExistingFile);
-  app.add_option("--redis-server", options.redis_server, "the redis-server program");
-  app.add_option("--timeout-s", options.timeout_s, "give up each load after this long")
-      ->check(CLI::Range(1, 86'400));
   app.add_flag("--no-redis", options.no_redis,
                "licgate: redis.enabled false (the store's duplicate check alone)");
-  app.add_option("--wrapper", options.wrapper,
-                 "run licgate under this command, e.g. \"perf record -g --\" (rss_mb is then "
-                 "the wrapper's)");
   app.add_option("--bare-runs", options.bare_runs, "bare runs; the median rate is the reference")
       ->check(CLI::Range(1, 99));
   app.add_flag("--bare-only", options.bare_only, "measure the bare receiver alone");
-  app.add_flag("--keep", options.keep, "keep the run directory (store, config, logs)");
-  app.add_flag("-v,--verbose", options.verbose, "details of both runs on stderr");
-  // The other benchmarks' options are accepted and ignored, so that
-  // scripts/bench can pass the same arguments to every benchmark.
-  app.allow_extras();
 }
 
 }  // namespace

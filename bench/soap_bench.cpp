@@ -23,6 +23,7 @@
 #include "bench/amqp_load.hpp"
 #include "bench/events.hpp"
 #include "bench/harness.hpp"
+#include "bench/program_options.hpp"
 #include "bench/register_seed.hpp"
 #include "bench/soap_load.hpp"
 
@@ -35,20 +36,14 @@ using registry::makeError;
 // The same shuffle in every run, so that runs are comparable.
 constexpr std::uint32_t kShuffleSeed = 20240301;
 
-struct Options {
+struct Options : ProgramOptions {
   std::size_t licences = 5000;
   std::size_t annexes = 2;
   int connections = 50;
   double warmup_s = 5;
   double duration_s = 5;
   int http_threads = 2;
-  std::string licgate;
   std::string gsoap_server;
-  std::string redis_server = "redis-server";
-  std::string wrapper;
-  int timeout_s = 900;
-  bool keep = false;
-  bool verbose = false;
 };
 
 // One server's half of the run.
@@ -232,6 +227,7 @@ registry::Status runBenchmark(const Options& options) {
 }
 
 void addOptions(CLI::App& app, Options& options) {
+  addProgramOptions(app, options);
   app.add_option("--licences", options.licences, "licences written to the register")
       ->check(CLI::Range(1, 1'000'000));
   app.add_option("--annexes", options.annexes, "annexes of each licence")
@@ -244,19 +240,8 @@ void addOptions(CLI::App& app, Options& options) {
       ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--http-threads", options.http_threads, "licgate: http.threads")
       ->check(CLI::Range(1, 64));
-  app.add_option("--licgate", options.licgate, "the licgate program")->check(CLI::ExistingFile);
   app.add_option("--gsoap-server", options.gsoap_server, "the generated gSOAP server")
       ->check(CLI::ExistingFile);
-  app.add_option("--redis-server", options.redis_server, "the redis-server program");
-  app.add_option("--timeout-s", options.timeout_s, "give up the whole run after this long")
-      ->check(CLI::Range(1, 86'400));
-  app.add_option("--wrapper", options.wrapper,
-                 "run licgate under this command, e.g. \"perf record -g --\"");
-  app.add_flag("--keep", options.keep, "keep the run directory (register, configs, logs)");
-  app.add_flag("-v,--verbose", options.verbose, "details of both runs on stderr");
-  // The other benchmarks' options are accepted and ignored, so that
-  // scripts/bench can pass the same arguments to every benchmark.
-  app.allow_extras();
 }
 
 }  // namespace
