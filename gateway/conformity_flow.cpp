@@ -2,13 +2,13 @@
 #include "gateway/conformity_flow.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <utility>
 
 #include "gateway/logging.hpp"
 #include "mapping/conformity.hpp"
 #include "mapping/content_type.hpp"
+#include "mapping/encoding.hpp"
 #include "mapping/error_table.hpp"
 #include "registry/text.hpp"
 
@@ -66,11 +66,12 @@ adapters::amqp::Verdict verdictOf(const registry::Error& error) {
 // UTF-8.
 std::optional<registry::Error> charsetProblem(const adapters::amqp::Delivery& delivery) {
   const std::string charset = mapping::contentTypeParameter(delivery.content_type, "charset");
-  std::string lower;
-  for (const char c : charset) {
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (charset.empty()) {
+    return std::nullopt;
   }
-  if (lower.empty() || lower == "utf-8" || lower == "utf8") {
+  // Its aliases too ("utf8", "UTF-8"), as the intake of licence events reads them.
+  auto known = mapping::canonicalCharset(charset);
+  if (known.ok() && *known == "UTF-8") {
     return std::nullopt;
   }
   return makeError(ErrorCode::kUnsupportedEncoding,
