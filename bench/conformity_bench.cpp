@@ -50,6 +50,7 @@ struct Options : ProgramOptions {
   std::size_t warmup_rounds = 2'000;
   int bodies = 2;  // queries per round
   std::size_t window = 64;
+  double rate = 0;  // queries/s offered; 0: the closed loop of `window`
 };
 
 std::string licgateConfig(const Options& options, const TempDir& dir, int redis_port,
@@ -182,6 +183,7 @@ registry::Result<RoundLoadResult> rounds(const Options& options, int amqp_port,
   load.system = kSystem;
   load.outcome_address = kOutcomeAddress;
   load.window = options.window;
+  load.rounds_per_s = options.rate / options.bodies;
   load.timeout = std::chrono::seconds(options.timeout_s);
   load.interrupted = &stopFlags().interrupted;
   auto result = runRounds(load, requests);
@@ -289,13 +291,20 @@ registry::Status runBenchmark(const Options& options) {
   const double p99 = quantile(measured->latency_ms, 0.99);
   if (options.verbose) {
     auto per_query = [queries](double cpu) { return queries > 0 ? cpu * 1e6 / queries : 0; };
+    char load[160];
+    if (options.rate > 0) {
+      std::snprintf(load, sizeof load, "%.0f queries/s offered (sends late: p99 %.2f ms)",
+                    options.rate, quantile(measured->send_lag_ms, 0.99));
+    } else {
+      std::snprintf(load, sizeof load, "window %zu", options.window);
+    }
     std::fprintf(stderr,
-                 "conformity: %zu rounds of %d queries in %.2f s, window %zu; CPU us/query: "
+                 "conformity: %zu rounds of %d queries in %.2f s, %s; CPU us/query: "
                  "licgate %.0f, redis %.0f, bodies %.0f, this licensor %.0f; outcomes sent "
                  "again %llu; max %.2f ms; Redis memory %.0f bytes/round\n",
-                 options.rounds, options.bodies, measured->elapsed_s, options.window,
-                 per_query(licgate_cpu), per_query(redis_cpu), per_query(bodies_cpu),
-                 per_query(own_cpu), static_cast<unsigned long long>(measured->repeated_outcomes),
+                 options.rounds, options.bodies, measured->elapsed_s, load, per_query(licgate_cpu),
+                 per_query(redis_cpu), per_query(bodies_cpu), per_query(own_cpu),
+                 static_cast<unsigned long long>(measured->repeated_outcomes),
                  quantile(measured->latency_ms, 1.0),
                  static_cast<double>(memory_after - std::min(memory_after, memory_before)) /
                      static_cast<double>(std::max<std::size_t>(options.rounds, 1)));
@@ -317,7 +326,11 @@ void addOptions(CLI::App& app, Options& options) {
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--bodies", options.bodies, "interested bodies per application")
       ->check(CLI::Range(1, 16));
-  app.add_option("--window", options.window, "rounds open at once")->check(CLI::Range(1, 100'000));
+  app.add_option("--window", options.window, "rounds open at once (closed loop)")
+      ->check(CLI::Range(1, 100'000));
+  app.add_option("--rate", options.rate,
+                 "queries/s offered in an open loop, whatever is open (0: closed loop)")
+      ->check(CLI::Range(0.0, 1e6));
 }
 
 }  // namespace

@@ -42,13 +42,20 @@ class RoundClient : public proton::messaging_handler {
   void on_container_start(proton::container& container) override {
     proton::connection connection = container.connect("127.0.0.1:" + std::to_string(options_.port));
     // Credit for every round that can be open, and more: an outcome sent
-    // again must not wait behind credit.
+    // again must not wait behind credit. The open loop keeps a tenth of a
+    // second's rounds open at most, unless licgate falls behind.
+    const std::size_t open_rounds = options_.rounds_per_s > 0
+                                        ? static_cast<std::size_t>(options_.rounds_per_s / 10)
+                                        : options_.window;
     connection.open_receiver(
         options_.outcome_address,
-        proton::receiver_options().credit_window(static_cast<int>(options_.window * 4 + 100)));
+        proton::receiver_options().credit_window(static_cast<int>(open_rounds * 4 + 100)));
     connection.open_sender("conformity/requests");
     deadline_ = Clock::now() + options_.timeout;
     scheduleCheck(container);
+    if (options_.rounds_per_s > 0) {
+      schedulePacing(container);
+    }
   }
 
   void on_sendable(proton::sender& sender) override {
@@ -118,18 +125,46 @@ class RoundClient : public proton::messaging_handler {
   }
 
  private:
+  // The requests the loop may send now: up to the window (closed), or those
+  // due by now at the rate (open).
+  std::size_t sendLimit(Clock::time_point now) const {
+    if (options_.rounds_per_s <= 0) {
+      return open_ < options_.window ? requests_.size() : next_;
+    }
+    if (next_ == 0) {
+      return 1;
+    }
+    const double elapsed = std::chrono::duration<double>(now - started_).count();
+    return std::min(requests_.size(),
+                    static_cast<std::size_t>(elapsed * options_.rounds_per_s) + 1);
+  }
+
+  // When request `i` was due in the open loop's schedule.
+  Clock::time_point dueAt(std::size_t i, Clock::time_point now) const {
+    if (i == 0) {
+      return now;
+    }
+    return started_ + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                          static_cast<double>(i) / options_.rounds_per_s));
+  }
+
   void sendMore() {
     if (!sender_ || finished_) {
       return;
     }
-    while (next_ < requests_.size() && open_ < options_.window && sender_.credit() > 0) {
+    const auto now = Clock::now();
+    while (next_ < sendLimit(now) && sender_.credit() > 0) {
       if (next_ == 0) {
-        started_ = Clock::now();
+        started_ = now;
       }
       const RoundRequest& request = requests_[next_];
       message_.id(proton::message_id("request-" + request.application_id));
       message_.body(proton::binary(request.body.begin(), request.body.end()));
-      sent_at_[next_] = Clock::now();
+      if (options_.rounds_per_s > 0) {
+        result_.send_lag_ms.push_back(
+            std::chrono::duration<double, std::milli>(now - dueAt(next_, now)).count());
+      }
+      sent_at_[next_] = now;
       sender_.send(message_);
       ++next_;
       ++open_;
@@ -144,6 +179,17 @@ class RoundClient : public proton::messaging_handler {
     finished_ = true;
     result_.elapsed_s = std::chrono::duration<double>(last_outcome_ - started_).count();
     connection.close();
+  }
+
+  // The open loop's clock: a millisecond is as fine as Proton schedules.
+  void schedulePacing(proton::container& container) {
+    container.schedule(proton::duration(1), proton::work([this, &container] {
+                         if (finished_) {
+                           return;
+                         }
+                         sendMore();
+                         schedulePacing(container);
+                       }));
   }
 
   void scheduleCheck(proton::container& container) {

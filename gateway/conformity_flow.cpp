@@ -32,6 +32,10 @@ constexpr std::int64_t kDayMs = 86'400'000;
 // Claims and batches: large enough that a busy flow spends one Redis call
 // on many queries, small enough that one call stays short.
 constexpr std::size_t kClaimLimit = 1000;
+// How long the flow's thread gathers receipts and decided rounds before it
+// records them, and how many make it start at once.
+constexpr auto kGatherTime = std::chrono::milliseconds(10);
+constexpr std::size_t kGatherLimit = 512;
 // An outcome the licensor's channel did not take is sent again after this
 // pause, doubling up to the maximum: a licensor's system is expected to come
 // back, and the outcome must reach it whatever it takes.
@@ -124,15 +128,27 @@ void ConformityFlow::stop() {
   }
 }
 
+bool ConformityFlow::handedOver(std::size_t added) {
+  const std::size_t before = handed_over_;
+  handed_over_ += added;
+  return (before == 0 && added > 0) || (before < kGatherLimit && handed_over_ >= kGatherLimit);
+}
+
 void ConformityFlow::run(std::chrono::milliseconds poll) {
   auto next_tick = std::chrono::steady_clock::now();
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait_until(lock, next_tick, [this] {
-        return stopping_ || !send_receipts_.empty() || !outcome_receipts_.empty() ||
-               !decided_.empty();
-      });
+      wake_.wait_until(lock, next_tick, [this] { return stopping_ || handed_over_ > 0; });
+      if (stopping_) {
+        return;
+      }
+      // What is handed over here is bookkeeping no round waits for (the
+      // outcomes went out already): gathered for a while, it costs one
+      // script and one commit for many rather than for each few, and the
+      // producers wake this thread only for the first of them.
+      const auto until = std::min(std::chrono::steady_clock::now() + kGatherTime, next_tick);
+      wake_.wait_until(lock, until, [this] { return stopping_ || handed_over_ >= kGatherLimit; });
       if (stopping_) {
         return;
       }
@@ -517,6 +533,7 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::recordChecked(
         ->warn("{} late conclusions are in Redis but not in the register: {}", late.size(),
                kept.error().message);
   }
+  bool wake = false;
   {
     std::lock_guard lock(mutex_);
     for (const auto& answer : answers) {
@@ -528,11 +545,19 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::recordChecked(
          : answer->result == "duplicate" ? counters_.conclusions_duplicate
                                          : counters_.conclusions_late);
     }
-    for (auto& round : decided) {
-      decided_.push_back(std::move(round));
+    // Handed to the flow's thread for the register before they are sent,
+    // so that it sees each round before its receipt (deliver()).
+    for (const auto& round : decided) {
+      decided_.push_back(round);
     }
+    wake = handedOver(decided.size());
   }
-  wake_.notify_one();
+  if (wake) {
+    wake_.notify_one();
+  }
+  for (const auto& round : decided) {
+    sendOutcome(round);
+  }
   return std::move(answers);
 }
 
@@ -647,11 +672,15 @@ void ConformityFlow::dispatch(std::vector<ClaimedQuery> queries) {
     courier_.send(body->channel, queryParcel(query, *body),
                   [this, id = query.query_id, body_id = query.body, attempt = query.attempt,
                    deadline = query.deadline_ms](const Receipt& receipt) {
+                    bool wake = false;
                     {
                       std::lock_guard lock(mutex_);
                       send_receipts_.push_back({id, body_id, attempt, deadline, receipt});
+                      wake = handedOver(1);
                     }
-                    wake_.notify_one();
+                    if (wake) {
+                      wake_.notify_one();
+                    }
                   });
   }
 }
@@ -709,6 +738,21 @@ void ConformityFlow::handleSendReceipts(std::vector<SendReceipt> receipts) {
 }
 
 void ConformityFlow::deliver(std::vector<DecidedRound> rounds) {
+  for (const auto& round : rounds) {
+    sendOutcome(round);
+  }
+  keep(std::move(rounds));
+}
+
+// An outcome goes out as soon as its round is decided and is kept in the
+// register meanwhile, rather than after the register's commit (a disk
+// flush on every batch, in the way of every outcome). Redis holds it
+// either way, and the APIs read it there. It is marked delivered only when
+// both its receipt and its register write came: one whose write failed
+// stays claimed, and when its lease ends it is kept and sent again. The
+// flow's thread keeps each batch before it handles the receipts of the
+// same rounds, since a round is handed over before it is sent.
+void ConformityFlow::keep(std::vector<DecidedRound> rounds) {
   if (rounds.empty()) {
     return;
   }
@@ -719,23 +763,22 @@ void ConformityFlow::deliver(std::vector<DecidedRound> rounds) {
     outcomes.push_back(round.outcome);
     first_deliveries += round.attempt == 1 ? 1 : 0;
   }
-  // Kept before it is sent: a licensor told an outcome can always read it
-  // back from the register. Every delivery writes it, since the process
-  // that decided the round may have died before its write; the store keeps
-  // an application's first outcome, so a second write changes nothing.
+  // Every delivery writes it, since the process that decided the round
+  // may have died before its write; the store keeps an application's first
+  // outcome, so a second write changes nothing.
   if (auto kept = store_.keepConformityOutcomes(outcomes); !kept.ok()) {
     getLogger("conformity")
-        ->warn("{} decided rounds wait for the register: {}", outcomes.size(),
-               kept.error().message);
-    return;  // claimed until their lease ends, then claimed again
+        ->warn(
+            "{} decided rounds are not in the register yet: {}; they are kept and sent again "
+            "when their claim ends",
+            outcomes.size(), kept.error().message);
+    for (const auto& outcome : outcomes) {
+      unkept_.insert(outcome.application_id);
+    }
+    return;
   }
-  {
-    std::lock_guard lock(mutex_);
-    counters_.rounds_decided += first_deliveries;
-  }
-  for (const auto& round : rounds) {
-    sendOutcome(round);
-  }
+  std::lock_guard lock(mutex_);
+  counters_.rounds_decided += first_deliveries;
 }
 
 void ConformityFlow::sendOutcome(const DecidedRound& round) {
@@ -760,11 +803,15 @@ void ConformityFlow::sendOutcome(const DecidedRound& round) {
   }
   courier_.send(channel->second, std::move(parcel),
                 [this, id = outcome.application_id, attempt = round.attempt](const Receipt& r) {
+                  bool wake = false;
                   {
                     std::lock_guard lock(mutex_);
                     outcome_receipts_.push_back({id, attempt, r});
+                    wake = handedOver(1);
                   }
-                  wake_.notify_one();
+                  if (wake) {
+                    wake_.notify_one();
+                  }
                 });
 }
 
@@ -775,6 +822,10 @@ void ConformityFlow::handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts)
   const std::int64_t now = clock_();
   std::vector<std::string> delivered;
   for (const auto& item : receipts) {
+    // Not in the register: left claimed, to be kept and sent again.
+    if (unkept_.erase(item.application_id) > 0) {
+      continue;
+    }
     if (item.receipt.fate == Receipt::Fate::kDelivered) {
       delivered.push_back(item.application_id);
       continue;
@@ -818,9 +869,10 @@ void ConformityFlow::drain() {
     sends.swap(send_receipts_);
     outcomes.swap(outcome_receipts_);
     decided.swap(decided_);
+    handed_over_ = 0;
   }
   handleSendReceipts(std::move(sends));
-  deliver(std::move(decided));
+  keep(std::move(decided));
   handleOutcomeReceipts(std::move(outcomes));
 }
 

@@ -6,12 +6,14 @@
 // Where things happen:
 // - request() and conclude() run on the caller's thread (the AMQP intake,
 //   the HTTP server): each is one Redis script, and the caller settles or
-//   answers only after it returned, so nothing accepted is only in memory;
+//   answers only after it returned, so nothing accepted is only in memory.
+//   The queries a request opens and the outcomes a conclusion decides are
+//   sent from there at once;
 // - the flow's own thread takes the receipts of sends and the decided
-//   rounds, batches them into one Redis script (and one store transaction)
-//   each, and runs the timers: sends due (retries, and sends whose claimer
-//   died), deadlines, and outcomes due. Everything it must do is in Redis,
-//   so after a restart it finds it there (tick()).
+//   rounds, batches them into one Redis script (and one store transaction
+//   for the register's copy of the outcomes) each, and runs the timers: sends due (retries, and
+//   sends whose claimer died), deadlines, and outcomes due. Everything it must do is in Redis, so
+//   after a restart it finds it there (tick()).
 // Two licgate processes on one Redis share the work through the tracker's
 // leases.
 #pragma once
@@ -24,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -228,12 +231,17 @@ class ConformityFlow {
   registry::Status authorise(const std::string& system, const std::string& licensor) const;
   bool isListedLicensor(const std::string& code) const;
   void dispatch(std::vector<adapters::redis::ClaimedQuery> queries);
+  // Sends the outcomes of decided rounds and keeps them in the register.
   void deliver(std::vector<adapters::redis::DecidedRound> rounds);
+  void keep(std::vector<adapters::redis::DecidedRound> rounds);
   void sendOutcome(const adapters::redis::DecidedRound& round);
   Parcel queryParcel(const adapters::redis::ClaimedQuery& query,
                      const config::BodyConfig& body) const;
   void handleSendReceipts(std::vector<SendReceipt> receipts);
   void handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts);
+  // Counts `added` things handed to the flow's thread (mutex_ held); true
+  // when the thread should be woken for them.
+  bool handedOver(std::size_t added);
   void noteRedisError(const registry::Error& error, const char* what);
   void noteRedisAnswered();
   void checkPersistence();
@@ -256,7 +264,12 @@ class ConformityFlow {
   std::condition_variable wake_;
   std::vector<SendReceipt> send_receipts_;
   std::vector<OutcomeReceipt> outcome_receipts_;
+  // Rounds decided on the caller's threads and sent, for the register.
   std::vector<adapters::redis::DecidedRound> decided_;
+  // Outcomes sent whose register write failed (the flow's thread only).
+  std::set<std::string> unkept_;
+  // Receipts and decided rounds waiting for the flow's thread.
+  std::size_t handed_over_ = 0;
   ConformityCounters counters_;
   // Redis errors since it last answered: while it is down every tick fails,
   // so the first is logged as a warning and the rest only counted.

@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -266,17 +267,7 @@ class RedisConformityTracker final : public ConformityTracker {
         deadline_key_(prefix_ + "deadline"),
         outcome_key_(prefix_ + "outcome"),
         tacit_reasons_(reasonsJson({std::string(registry::kTacitConsentReason)})),
-        connection_(options),
-        open_(std::string(scripts::kOpen)),
-        claim_sends_(withLibrary(scripts::kClaimSends)),
-        settle_sends_(withLibrary(scripts::kSettleSends)),
-        conclude_(withLibrary(scripts::kConclude)),
-        expire_due_(withLibrary(scripts::kExpireDue)),
-        claim_outcomes_(withLibrary(scripts::kClaimOutcomes)),
-        outcomes_delivered_(std::string(scripts::kOutcomesDelivered)),
-        outcome_retry_(std::string(scripts::kOutcomeRetry)),
-        round_(withLibrary(scripts::kRound)),
-        pending_(withLibrary(scripts::kPending)) {}
+        options_(options) {}
 
   Result<Opened> open(const OpenRound& round) override;
   Result<std::vector<Opened>> openAll(const std::vector<OpenRound>& rounds) override;
@@ -306,6 +297,7 @@ class RedisConformityTracker final : public ConformityTracker {
   Result<bool> appendOnly() override;
 
  private:
+  struct Session;
   std::string appKey(const std::string& id) const { return prefix_ + "app:" + id; }
   std::string queryKey(const std::string& id) const { return prefix_ + "q:" + id; }
   std::string pendingKey(const std::string& licensor) const {
@@ -316,7 +308,7 @@ class RedisConformityTracker final : public ConformityTracker {
   // the lease's end.
   Words libraryArguments(WordStore& store, const std::vector<std::string_view>& keys,
                          std::int64_t now_ms, std::int64_t lease_end_ms) const;
-  Result<ReplyPtr> run(Script& script, const Words& arguments);
+  Result<ReplyPtr> run(Script Session::*script, const Words& arguments);
   Result<Opened> openedOf(const redisReply* reply, const OpenRound& round);
   Words openArguments(WordStore& store, const OpenRound& round) const;
   Words concludeArguments(WordStore& store, const ConclusionCall& call, std::int64_t now_ms,
@@ -332,24 +324,56 @@ class RedisConformityTracker final : public ConformityTracker {
   const std::string outcome_key_;
   const std::string tacit_reasons_;  // as a script argument
 
-  std::mutex mutex_;  // guards everything below
-  Connection connection_;
-  Script open_;
-  Script claim_sends_;
-  Script settle_sends_;
-  Script conclude_;
-  Script expire_due_;
-  Script claim_outcomes_;
-  Script outcomes_delivered_;
-  Script outcome_retry_;
-  Script round_;
-  Script pending_;
+  // A connection with the scripts as it has loaded them. The commit
+  // thread, the flow's thread and the HTTP threads each take one for a
+  // call, so that one's round trip (or one's wait to be scheduled to read
+  // its reply) does not hold up the others; Redis runs the scripts one at a
+  // time whoever sends them.
+  struct Session {
+    explicit Session(const RedisOptions& options) : connection(options) {}
+    Connection connection;
+    Script open{std::string(scripts::kOpen)};
+    Script claim_sends{withLibrary(scripts::kClaimSends)};
+    Script settle_sends{withLibrary(scripts::kSettleSends)};
+    Script conclude{withLibrary(scripts::kConclude)};
+    Script expire_due{withLibrary(scripts::kExpireDue)};
+    Script claim_outcomes{withLibrary(scripts::kClaimOutcomes)};
+    Script outcomes_delivered{std::string(scripts::kOutcomesDelivered)};
+    Script outcome_retry{std::string(scripts::kOutcomeRetry)};
+    Script round{withLibrary(scripts::kRound)};
+    Script pending{withLibrary(scripts::kPending)};
+  };
+  // A session taken from the pool for one call, and put back after it.
+  class Lease {
+   public:
+    Lease(RedisConformityTracker& owner, std::unique_ptr<Session> session)
+        : owner_(owner), session_(std::move(session)) {}
+    ~Lease() { owner_.giveBack(std::move(session_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Session* operator->() const { return session_.get(); }
+
+   private:
+    RedisConformityTracker& owner_;
+    std::unique_ptr<Session> session_;
+  };
+  // Enough for the threads that call at once: the intake's commit thread,
+  // the flow's thread, an HTTP thread or two. A further caller waits.
+  static constexpr std::size_t kMaxSessions = 4;
+  Lease take();
+  void giveBack(std::unique_ptr<Session> session);
+
+  const RedisOptions options_;
+  std::mutex pool_mutex_;
+  std::condition_variable pool_free_;
+  std::vector<std::unique_ptr<Session>> idle_;  // guarded by pool_mutex_
+  std::size_t sessions_ = 0;                    // made so far, guarded by pool_mutex_
 };
 
 Error RedisConformityTracker::unexpected(std::string_view what, std::string_view detail) const {
   return registry::makeError(ErrorCode::kUnavailable,
-                             "Redis at " + connection_.address() + " answered " +
-                                 std::string(what) +
+                             "Redis at " + options_.host + ":" + std::to_string(options_.port) +
+                                 " answered " + std::string(what) +
                                  " with something else: " + std::string(detail));
 }
 
@@ -366,9 +390,31 @@ Words RedisConformityTracker::libraryArguments(WordStore& store,
   return arguments;
 }
 
-Result<ReplyPtr> RedisConformityTracker::run(Script& script, const Words& arguments) {
-  std::lock_guard lock(mutex_);
-  return connection_.runScript(script, arguments);
+RedisConformityTracker::Lease RedisConformityTracker::take() {
+  std::unique_lock lock(pool_mutex_);
+  pool_free_.wait(lock, [this] { return !idle_.empty() || sessions_ < kMaxSessions; });
+  if (!idle_.empty()) {
+    std::unique_ptr<Session> session = std::move(idle_.back());
+    idle_.pop_back();
+    return Lease(*this, std::move(session));
+  }
+  ++sessions_;
+  lock.unlock();
+  // Connects at its first command: nothing here waits for Redis.
+  return Lease(*this, std::make_unique<Session>(options_));
+}
+
+void RedisConformityTracker::giveBack(std::unique_ptr<Session> session) {
+  {
+    std::lock_guard lock(pool_mutex_);
+    idle_.push_back(std::move(session));
+  }
+  pool_free_.notify_one();
+}
+
+Result<ReplyPtr> RedisConformityTracker::run(Script Session::*script, const Words& arguments) {
+  Lease session = take();
+  return session->connection.runScript((*session.operator->()).*script, arguments);
 }
 
 // Replies that are JSON text (or nil, for `decode` to see as null).
@@ -485,8 +531,8 @@ Result<std::vector<Opened>> RedisConformityTracker::openAll(const std::vector<Op
   }
   std::vector<Result<ReplyPtr>> replies;
   if (!calls.empty()) {
-    std::lock_guard lock(mutex_);
-    auto answered = connection_.runScripts(open_, calls);
+    Lease session = take();
+    auto answered = session->connection.runScripts(session->open, calls);
     if (!answered.ok()) {
       return answered.takeError();
     }
@@ -522,8 +568,8 @@ Result<std::vector<ClaimedQuery>> RedisConformityTracker::claimSends(std::int64_
   WordStore store;
   Words arguments = libraryArguments(store, {send_key_}, now_ms, now_ms + lease_ms);
   arguments.add(store.limit(limit));
-  return decodeReply<std::vector<ClaimedQuery>>(run(claim_sends_, arguments), "a claim of sends",
-                                                claimedQueriesOf);
+  return decodeReply<std::vector<ClaimedQuery>>(run(&Session::claim_sends, arguments),
+                                                "a claim of sends", claimedQueriesOf);
 }
 
 Result<std::vector<DecidedRound>> RedisConformityTracker::settleSends(
@@ -537,7 +583,7 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::settleSends(
     arguments.add(result.query_id).add(sendKindName(result.kind)).add(result.error);
     arguments.add(store.number(result.retry_at_ms));
   }
-  return decodeReply<std::vector<DecidedRound>>(run(settle_sends_, arguments),
+  return decodeReply<std::vector<DecidedRound>>(run(&Session::settle_sends, arguments),
                                                 "a settlement of sends", decidedRoundsOf);
 }
 
@@ -596,8 +642,8 @@ Result<std::vector<Result<Concluded>>> RedisConformityTracker::concludeAll(
     arguments.push_back(concludeArguments(store, call, now_ms, lease_ms));
   }
   Result<std::vector<Result<ReplyPtr>>> replies = [&] {
-    std::lock_guard lock(mutex_);
-    return connection_.runScripts(conclude_, arguments);
+    Lease session = take();
+    return session->connection.runScripts(session->conclude, arguments);
   }();
   if (!replies.ok()) {
     return replies.takeError();
@@ -619,8 +665,8 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::expireDue(std::int64_t
   WordStore store;
   Words arguments = libraryArguments(store, {deadline_key_}, now_ms, now_ms + lease_ms);
   arguments.add(store.limit(limit)).add(tacit_reasons_);
-  return decodeReply<std::vector<DecidedRound>>(run(expire_due_, arguments), "a deadline check",
-                                                decidedRoundsOf);
+  return decodeReply<std::vector<DecidedRound>>(run(&Session::expire_due, arguments),
+                                                "a deadline check", decidedRoundsOf);
 }
 
 Result<std::vector<DecidedRound>> RedisConformityTracker::claimOutcomes(std::int64_t now_ms,
@@ -632,7 +678,7 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::claimOutcomes(std::int
   WordStore store;
   Words arguments = libraryArguments(store, {outcome_key_}, now_ms, now_ms + lease_ms);
   arguments.add(store.limit(limit));
-  return decodeReply<std::vector<DecidedRound>>(run(claim_outcomes_, arguments),
+  return decodeReply<std::vector<DecidedRound>>(run(&Session::claim_outcomes, arguments),
                                                 "a claim of outcomes", decidedRoundsOf);
 }
 
@@ -652,7 +698,7 @@ Status RedisConformityTracker::outcomesDelivered(const std::vector<std::string>&
   for (const std::string& id : application_ids) {
     arguments.add(id);
   }
-  auto reply = run(outcomes_delivered_, arguments);
+  auto reply = run(&Session::outcomes_delivered, arguments);
   return reply.ok() ? Status() : Status(reply.takeError());
 }
 
@@ -662,7 +708,7 @@ Status RedisConformityTracker::outcomeRetry(const std::string& application_id,
   Words arguments;
   arguments.add("2").add(outcome_key_).add(store.keep(appKey(application_id)));
   arguments.add(application_id).add(store.number(retry_at_ms)).add(error);
-  auto reply = run(outcome_retry_, arguments);
+  auto reply = run(&Session::outcome_retry, arguments);
   return reply.ok() ? Status() : Status(reply.takeError());
 }
 
@@ -671,21 +717,22 @@ Result<std::optional<ConformityTracker::Round>> RedisConformityTracker::round(
   WordStore store;
   Words arguments = libraryArguments(store, {}, 0, 0);
   arguments.add(application_id);
-  return decodeReply<std::optional<Round>>(
-      run(round_, arguments), "a round's read", [](const Json& json) -> std::optional<Round> {
-        if (json.is_null()) {
-          return std::nullopt;
-        }
-        Round round;
-        round.request = requestOf(json);
-        round.queries = queryViewsOf(listAt(json, "query_list"));
-        if (!textAt(json, "outcome").empty()) {
-          round.outcome = outcomeAt(json);
-        }
-        round.decided_ms = numberAt(json, "decided_ms");
-        round.delivered_ms = numberAt(json, "delivered_ms");
-        return round;
-      });
+  return decodeReply<std::optional<Round>>(run(&Session::round, arguments), "a round's read",
+                                           [](const Json& json) -> std::optional<Round> {
+                                             if (json.is_null()) {
+                                               return std::nullopt;
+                                             }
+                                             Round round;
+                                             round.request = requestOf(json);
+                                             round.queries =
+                                                 queryViewsOf(listAt(json, "query_list"));
+                                             if (!textAt(json, "outcome").empty()) {
+                                               round.outcome = outcomeAt(json);
+                                             }
+                                             round.decided_ms = numberAt(json, "decided_ms");
+                                             round.delivered_ms = numberAt(json, "delivered_ms");
+                                             return round;
+                                           });
 }
 
 Result<std::vector<registry::QueryView>> RedisConformityTracker::pending(
@@ -698,7 +745,7 @@ Result<std::vector<registry::QueryView>> RedisConformityTracker::pending(
   Words arguments = libraryArguments(store, {pending_key}, 0, 0);
   arguments.add(store.limit(limit)).add("first");
   return decodeReply<std::vector<registry::QueryView>>(
-      run(pending_, arguments), "a read of pending queries",
+      run(&Session::pending, arguments), "a read of pending queries",
       [](const Json& json) { return queryViewsOf(json.is_array() ? json : Json::array()); });
 }
 
@@ -711,7 +758,7 @@ Result<std::vector<registry::QueryView>> RedisConformityTracker::failed(std::siz
   Words arguments = libraryArguments(store, {failed_key}, 0, 0);
   arguments.add(store.limit(limit)).add("last");
   return decodeReply<std::vector<registry::QueryView>>(
-      run(pending_, arguments), "a read of failed queries",
+      run(&Session::pending, arguments), "a read of failed queries",
       [](const Json& json) { return queryViewsOf(json.is_array() ? json : Json::array()); });
 }
 
@@ -720,8 +767,7 @@ Result<ConformityTracker::Backlog> RedisConformityTracker::backlog() {
   commands[0].add("ZCARD").add(send_key_);
   commands[1].add("ZCARD").add(deadline_key_);
   commands[2].add("ZCARD").add(outcome_key_);
-  std::lock_guard lock(mutex_);
-  auto replies = connection_.runPipeline(commands);
+  auto replies = take()->connection.runPipeline(commands);
   if (!replies.ok()) {
     return replies.takeError();
   }
@@ -739,8 +785,7 @@ Result<ConformityTracker::Backlog> RedisConformityTracker::backlog() {
 Result<bool> RedisConformityTracker::appendOnly() {
   std::vector<Words> commands(1);
   commands[0].add("INFO").add("persistence");
-  std::lock_guard lock(mutex_);
-  auto replies = connection_.runPipeline(commands);
+  auto replies = take()->connection.runPipeline(commands);
   if (!replies.ok()) {
     return replies.takeError();
   }

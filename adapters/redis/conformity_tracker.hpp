@@ -28,7 +28,9 @@
 //
 // Blocking: every call waits for Redis (RedisOptions::timeout_ms); when Redis
 // is unreachable calls return kUnavailable and change nothing that the
-// caller is told of. Thread-safe: one connection under a mutex.
+// caller is told of. Thread-safe: each call takes one of a few connections
+// of its own, so that callers on different threads do not wait for each
+// other's round trips.
 #pragma once
 
 #include <cstdint>

@@ -103,6 +103,9 @@ class ConformityFlowTest : public ::testing::Test {
     registry::StoreOptions options;
     options.path = dir_.file("register.db");
     options.synchronous_full = false;
+    // Nothing here waits for another writer but the test that holds the
+    // register on purpose.
+    options.busy_timeout_ms = 200;
     auto store = registry::openSqliteStore(options);
     ASSERT_TRUE(store.ok()) << store.error().message;
     store_ = std::move(*store);

@@ -2,6 +2,8 @@
 // injected clock (test/gateway/conformity_fixture.hpp).
 #include "gateway/conformity_flow.hpp"
 
+#include <sqlite3.h>
+
 #include "test/gateway/conformity_fixture.hpp"
 
 namespace licgate::gateway::testing_conformity {
@@ -353,6 +355,49 @@ TEST_F(ConformityFlowTest, AnOutcomeTheLicensorDidNotTakeIsSentAgain) {
   now_ += 600'000;
   flow_->tick();
   EXPECT_TRUE(courier_.take().empty());
+}
+
+// An outcome goes out as soon as its round is decided, its register write
+// meanwhile. When the write fails (another writer holds the register), the
+// outcome is not marked delivered although the licensor took it: once its
+// claim ends it is kept and sent again.
+TEST_F(ConformityFlowTest, AnOutcomeTheRegisterDidNotTakeIsKeptAndSentAgain) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("register.db").c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  ASSERT_TRUE(flow_->conclude("ecology", conclusion(queryId("APP-1", "ecology"), "ecology")).ok());
+  auto first = courier_.take();
+  ASSERT_EQ(first.size(), 1u);  // sent before the flow's thread kept it
+  EXPECT_EQ(first[0].parcel.amqp.message_id, "outcome-APP-1");
+  flow_->drain();  // the write waits out the busy timeout and fails
+  first[0].done({Receipt::Fate::kDelivered, ""});
+  flow_->drain();
+  EXPECT_EQ(flow_->counters().outcomes_delivered, 0u);
+  EXPECT_EQ(flow_->counters().rounds_decided, 0u);
+  auto round = tracker_->round("APP-1");
+  ASSERT_TRUE(round.ok() && round->has_value());
+  EXPECT_EQ((*round)->delivered_ms, 0);
+  auto none = store_->findConformityOutcome("APP-1");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+
+  sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  now_ += 600'000;  // past the claim's lease
+  flow_->tick();
+  auto kept = store_->findConformityOutcome("APP-1");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->outcome, registry::RoundOutcome::kConforms);
+  auto again = settleAll(Receipt::Fate::kDelivered);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].parcel.amqp.message_id, "outcome-APP-1");
+  EXPECT_EQ(flow_->counters().outcomes_delivered, 1u);
+  round = tracker_->round("APP-1");
+  ASSERT_TRUE(round.ok() && round->has_value());
+  EXPECT_EQ((*round)->delivered_ms, kFridayMorning + 600'000);
 }
 
 // Another process decided the round and died before it kept or sent the

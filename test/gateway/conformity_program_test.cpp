@@ -17,6 +17,7 @@
 #include <proton/receiver_options.hpp>
 #include <proton/work_queue.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -663,9 +664,10 @@ TEST_F(ConformityProgramSlow, TwoProcessesDecideEachDeadlineOnce) {
   EXPECT_EQ(rig_.registerOutcome("APP-T10"), "conforms");
 }
 
-// The process that decided the rounds dies while it keeps them (the
-// register held by another writer): the other claims their outcomes when
-// the leases end, keeps them and sends them.
+// The process that decided the rounds sends their outcomes and dies while
+// it keeps them (the register held by another writer), before it marked
+// them delivered: the other claims them when the leases end, keeps them
+// and sends them again.
 TEST_F(ConformityProgramSlow, TheOtherProcessDeliversOutcomesClaimedByOneThatDied) {
   LicgateNode other;
   rig_.startBodies(gate_, sharedBodies(""));
@@ -690,10 +692,21 @@ TEST_F(ConformityProgramSlow, TheOtherProcessDeliversOutcomesClaimedByOneThatDie
   sqlite3_close(holder);
 
   ASSERT_TRUE(rig_.outcomesReach(10, 15s)) << rig_.stats().dump() << "\n" << other.process->log();
+  ASSERT_TRUE(testing::waitFor(
+      [&] {
+        return std::all_of(applications.begin(), applications.end(), [&](const std::string& id) {
+          return rig_.registerOutcome(id) == "conforms";
+        });
+      },
+      15s))
+      << other.process->log();
   for (const auto& id : applications) {
     EXPECT_EQ(outcomeOf(other, id), "conforms") << id;
-    EXPECT_EQ(rig_.registerOutcome(id), "conforms") << id;
   }
+  // Each sent by the one that died, and again by the other.
+  ASSERT_TRUE(
+      testing::waitFor([&] { return rig_.counter("licensors", kLicensor, "outcomes") >= 20; }, 15s))
+      << rig_.stats().dump();
   EXPECT_EQ(rig_.stopBodies()["licensors"][kLicensor]["conforms"], 10);
 }
 
@@ -754,9 +767,15 @@ TEST_F(ConformityProgramSlow, KeepsARoundDecidedWhileTheRegisterWasLocked) {
   sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
   sqlite3_close(holder);
 
+  // The outcome went out at once; its register write failed, so it was
+  // not marked delivered: when its lease ended it was kept and sent again.
   ASSERT_TRUE(rig_.outcomesReach(1, 10s)) << rig_.stats().dump() << "\n" << gate_.process->log();
+  ASSERT_TRUE(testing::waitFor([&] { return rig_.registerOutcome("APP-L") == "conforms"; }, 10s))
+      << gate_.process->log();
   EXPECT_EQ(outcomeOf(gate_, "APP-L"), "conforms");
-  EXPECT_EQ(rig_.registerOutcome("APP-L"), "conforms") << gate_.process->log();
+  ASSERT_TRUE(
+      testing::waitFor([&] { return rig_.counter("licensors", kLicensor, "outcomes") == 2; }, 10s))
+      << rig_.stats().dump();
 }
 
 }  // namespace

@@ -714,6 +714,53 @@ TEST_F(ConformityTrackerTest, TwoTrackersNeverClaimTheSameQueryAtOnce) {
   EXPECT_FALSE(claimed[1].empty());
 }
 
+// The intake, the flow's thread and the HTTP threads call one tracker at
+// once: each call on a connection of its own (a few at most), every call's
+// effect whole.
+TEST_F(ConformityTrackerTest, ThreadsCallingAtOnceEachGetTheirOwnAnswers) {
+  constexpr int kThreads = 6;
+  constexpr int kRounds = 30;
+  std::vector<std::vector<OpenResult>> results(kThreads);
+  std::atomic<bool> go = false;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      while (!go) {
+        std::this_thread::yield();
+      }
+      for (int r = 0; r < kRounds; ++r) {
+        const std::string id = std::to_string(t) + "-" + std::to_string(r);
+        // Every other round twice: the second is its duplicate.
+        for (int again = 0; again <= r % 2; ++again) {
+          auto opened = tracker_->open(openRound("app-" + id, {plan("cq-" + id, "sanitary")}));
+          results[t].push_back(opened.ok() ? opened->result : OpenResult::kConflict);
+        }
+      }
+    });
+  }
+  go = true;
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(results[t].size(), static_cast<std::size_t>(kRounds + kRounds / 2));
+    std::size_t at = 0;
+    for (int r = 0; r < kRounds; ++r) {
+      EXPECT_EQ(results[t][at++], OpenResult::kOpened) << t << "-" << r;
+      if (r % 2 == 1) {
+        EXPECT_EQ(results[t][at++], OpenResult::kDuplicate) << t << "-" << r;
+      }
+    }
+  }
+  EXPECT_EQ(backlog().open_queries, static_cast<std::uint64_t>(kThreads * kRounds));
+  // The tracker's connections, and the one this count is made on.
+  const std::string clients = rawText({"CLIENT", "LIST"});
+  const auto connections = std::count(clients.begin(), clients.end(), '\n');
+  EXPECT_GE(connections, 2);
+  EXPECT_LE(connections, 5) << clients;
+}
+
 TEST_F(ConformityTrackerTest, LoadsItsScriptsAgainWhenRedisForgetsThem) {
   openNew(openRound("app-1", {plan("cq-1", "sanitary")}));
   ASSERT_EQ(rawText({"SCRIPT", "FLUSH"}), "OK");
