@@ -380,42 +380,46 @@ ConformityFlow::PlannedRequests ConformityFlow::planRequests(
 }
 
 std::vector<registry::Result<RequestAnswer>> ConformityFlow::openPlanned(PlannedRequests plan) {
+  registry::Result<std::vector<adapters::redis::Opened>> opened =
+      plan.rounds.empty() ? std::vector<adapters::redis::Opened>() : tracker_.openAll(plan.rounds);
+  return answerRequests(std::move(plan), std::move(opened));
+}
+
+std::vector<registry::Result<RequestAnswer>> ConformityFlow::answerRequests(
+    PlannedRequests plan, registry::Result<std::vector<adapters::redis::Opened>> opened) {
   auto& answers = plan.answers;
   const auto& rounds = plan.rounds;
   const auto& planned = plan.planned;
   std::uint64_t opened_count = 0, duplicates = 0;
-  if (!rounds.empty()) {
-    auto opened = tracker_.openAll(rounds);
-    if (!opened.ok()) {
-      noteRedisError(opened.error(), "conformity requests could not be opened");
-      for (std::size_t k = 0; k < planned.size(); ++k) {
-        answers[planned[k]] = opened.error();
+  if (!opened.ok()) {
+    noteRedisError(opened.error(), "conformity requests could not be opened");
+    for (std::size_t k = 0; k < planned.size(); ++k) {
+      answers[planned[k]] = opened.error();
+    }
+  } else {
+    for (std::size_t k = 0; k < planned.size(); ++k) {
+      auto& result = (*opened)[k];
+      const auto& round = rounds[k];
+      if (result.error) {
+        noteRedisError(*result.error, "a conformity request could not be opened");
+        answers[planned[k]] = std::move(*result.error);
+        continue;
       }
-    } else {
-      for (std::size_t k = 0; k < planned.size(); ++k) {
-        auto& result = (*opened)[k];
-        const auto& round = rounds[k];
-        if (result.error) {
-          noteRedisError(*result.error, "a conformity request could not be opened");
-          answers[planned[k]] = std::move(*result.error);
-          continue;
-        }
-        if (result.result == adapters::redis::OpenResult::kConflict) {
-          answers[planned[k]] = makeError(ErrorCode::kConflict,
-                                          "application \"" + round.request.application_id +
-                                              "\" has a conformity round of another request: one "
-                                              "application id, one round");
-          continue;
-        }
-        RequestAnswer answer;
-        answer.duplicate = result.result == adapters::redis::OpenResult::kDuplicate;
-        for (const auto& query : round.queries) {
-          answer.query_ids.push_back(query.query_id);
-        }
-        ++(answer.duplicate ? duplicates : opened_count);
-        answers[planned[k]] = std::move(answer);
-        dispatch(std::move(result.claimed));
+      if (result.result == adapters::redis::OpenResult::kConflict) {
+        answers[planned[k]] =
+            makeError(ErrorCode::kConflict, "application \"" + round.request.application_id +
+                                                "\" has a conformity round of another request: one "
+                                                "application id, one round");
+        continue;
       }
+      RequestAnswer answer;
+      answer.duplicate = result.result == adapters::redis::OpenResult::kDuplicate;
+      for (const auto& query : round.queries) {
+        answer.query_ids.push_back(query.query_id);
+      }
+      ++(answer.duplicate ? duplicates : opened_count);
+      answers[planned[k]] = std::move(answer);
+      dispatch(std::move(result.claimed));
     }
   }
   std::uint64_t refused = 0;
@@ -493,37 +497,42 @@ ConformityFlow::CheckedConclusions ConformityFlow::checkConclusions(
 
 std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::recordChecked(
     CheckedConclusions checked) {
+  const std::int64_t now = clock_();
+  ConcludedCalls concluded = checked.calls.empty()
+                                 ? std::vector<registry::Result<adapters::redis::Concluded>>()
+                                 : tracker_.concludeAll(checked.calls, now, sendLeaseMs());
+  return answerConclusions(std::move(checked), std::move(concluded), now);
+}
+
+std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::answerConclusions(
+    CheckedConclusions checked, ConcludedCalls concluded, std::int64_t now) {
   auto& answers = checked.answers;
   const auto& calls = checked.calls;
   const auto& called = checked.called;
   std::vector<DecidedRound> decided;
   std::vector<registry::LateConclusion> late;
-  if (!calls.empty()) {
-    const std::int64_t now = clock_();
-    auto concluded = tracker_.concludeAll(calls, now, sendLeaseMs());
-    for (std::size_t k = 0; k < called.size(); ++k) {
-      if (!concluded.ok()) {
-        answers[called[k]] = concluded.error();
-        continue;
-      }
-      auto& result = (*concluded)[k];
-      if (!result.ok()) {
-        noteRedisError(result.error(), "a conclusion could not be recorded");
-        answers[called[k]] = result.takeError();
-        continue;
-      }
-      answers[called[k]] = answerOf(calls[k].conclusion, *result);
-      if (result->decided) {
-        decided.push_back(std::move(*result->decided));
-      }
-      if (!result->late_application.empty()) {
-        late.push_back({result->late_application, calls[k].conclusion.query_id,
-                        calls[k].conclusion.verdict, now});
-      }
-    }
+  for (std::size_t k = 0; k < called.size(); ++k) {
     if (!concluded.ok()) {
-      noteRedisError(concluded.error(), "conclusions could not be recorded");
+      answers[called[k]] = concluded.error();
+      continue;
     }
+    auto& result = (*concluded)[k];
+    if (!result.ok()) {
+      noteRedisError(result.error(), "a conclusion could not be recorded");
+      answers[called[k]] = result.takeError();
+      continue;
+    }
+    answers[called[k]] = answerOf(calls[k].conclusion, *result);
+    if (result->decided) {
+      decided.push_back(std::move(*result->decided));
+    }
+    if (!result->late_application.empty()) {
+      late.push_back({result->late_application, calls[k].conclusion.query_id,
+                      calls[k].conclusion.verdict, now});
+    }
+  }
+  if (!concluded.ok() && !calls.empty()) {
+    noteRedisError(concluded.error(), "conclusions could not be recorded");
   }
   // The register's copy of a round decided already gets them too, so that
   // a round read from it (Redis down, or the round gone from Redis) shows
@@ -616,20 +625,38 @@ std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliv
 std::vector<adapters::amqp::Verdict> ConformityFlow::finishDeliveries(
     PreparedDeliveries& prepared) {
   auto& verdicts = prepared.verdicts;
-  if (!prepared.request_at.empty()) {
-    auto answers = openPlanned(std::move(prepared.requests));
-    for (std::size_t k = 0; k < answers.size(); ++k) {
-      verdicts[prepared.request_at[k]] =
-          answers[k].ok() ? accepted(answers[k]->duplicate ? "duplicate" : "opened")
-                          : verdictOf(answers[k].error());
+  std::vector<registry::Result<RequestAnswer>> requests;
+  std::vector<registry::Result<ConclusionAnswer>> conclusions;
+  auto& rounds = prepared.requests.rounds;
+  auto& calls = prepared.conclusions.calls;
+  if (!rounds.empty() && !calls.empty()) {
+    // Both kinds in one round trip to Redis: every outcome and query of
+    // the batch goes out one round trip sooner.
+    const std::int64_t now = clock_();
+    auto both = tracker_.openAndConclude(rounds, calls, now, sendLeaseMs());
+    registry::Result<std::vector<adapters::redis::Opened>> opened =
+        both.ok() ? registry::Result<std::vector<adapters::redis::Opened>>(std::move(both->opened))
+                  : both.error();
+    ConcludedCalls concluded =
+        both.ok() ? ConcludedCalls(std::move(both->concluded)) : both.error();
+    requests = answerRequests(std::move(prepared.requests), std::move(opened));
+    conclusions = answerConclusions(std::move(prepared.conclusions), std::move(concluded), now);
+  } else {
+    if (!prepared.request_at.empty()) {
+      requests = openPlanned(std::move(prepared.requests));
+    }
+    if (!prepared.conclusion_at.empty()) {
+      conclusions = recordChecked(std::move(prepared.conclusions));
     }
   }
-  if (!prepared.conclusion_at.empty()) {
-    auto answers = recordChecked(std::move(prepared.conclusions));
-    for (std::size_t k = 0; k < answers.size(); ++k) {
-      verdicts[prepared.conclusion_at[k]] =
-          answers[k].ok() ? accepted(answers[k]->result) : verdictOf(answers[k].error());
-    }
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    verdicts[prepared.request_at[k]] =
+        requests[k].ok() ? accepted(requests[k]->duplicate ? "duplicate" : "opened")
+                         : verdictOf(requests[k].error());
+  }
+  for (std::size_t k = 0; k < conclusions.size(); ++k) {
+    verdicts[prepared.conclusion_at[k]] =
+        conclusions[k].ok() ? accepted(conclusions[k]->result) : verdictOf(conclusions[k].error());
   }
   return std::move(verdicts);
 }

@@ -212,6 +212,14 @@ class ConformityFlow {
   PlannedRequests planRequests(
       const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests);
   std::vector<registry::Result<RequestAnswer>> openPlanned(PlannedRequests planned);
+  // What openPlanned and recordChecked make of the tracker's answers.
+  using ConcludedCalls =
+      registry::Result<std::vector<registry::Result<adapters::redis::Concluded>>>;
+  std::vector<registry::Result<RequestAnswer>> answerRequests(
+      PlannedRequests planned, registry::Result<std::vector<adapters::redis::Opened>> opened);
+  std::vector<registry::Result<ConclusionAnswer>> answerConclusions(CheckedConclusions checked,
+                                                                    ConcludedCalls concluded,
+                                                                    std::int64_t now);
   CheckedConclusions checkConclusions(
       const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions) const;
   std::vector<registry::Result<ConclusionAnswer>> recordChecked(CheckedConclusions checked);

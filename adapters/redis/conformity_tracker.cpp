@@ -274,6 +274,9 @@ class RedisConformityTracker final : public ConformityTracker {
   Result<std::vector<Result<Concluded>>> concludeAll(const std::vector<ConclusionCall>& calls,
                                                      std::int64_t now_ms,
                                                      std::int64_t lease_ms) override;
+  Result<OpenedAndConcluded> openAndConclude(const std::vector<OpenRound>& rounds,
+                                             const std::vector<ConclusionCall>& calls,
+                                             std::int64_t now_ms, std::int64_t lease_ms) override;
   Result<std::vector<ClaimedQuery>> claimSends(std::int64_t now_ms, std::int64_t lease_ms,
                                                std::size_t limit) override;
   Result<std::vector<DecidedRound>> settleSends(const std::vector<SendResult>& results,
@@ -310,6 +313,8 @@ class RedisConformityTracker final : public ConformityTracker {
                          std::int64_t now_ms, std::int64_t lease_end_ms) const;
   Result<ReplyPtr> run(Script Session::*script, const Words& arguments);
   Result<Opened> openedOf(const redisReply* reply, const OpenRound& round);
+  std::vector<Opened> openedOf(const std::vector<OpenRound>& rounds,
+                               std::vector<Result<ReplyPtr>>& replies);
   Words openArguments(WordStore& store, const OpenRound& round) const;
   Words concludeArguments(WordStore& store, const ConclusionCall& call, std::int64_t now_ms,
                           std::int64_t lease_ms) const;
@@ -522,41 +527,11 @@ Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
 }
 
 Result<std::vector<Opened>> RedisConformityTracker::openAll(const std::vector<OpenRound>& rounds) {
-  WordStore store;
-  std::vector<Words> calls;
-  for (const OpenRound& round : rounds) {
-    if (!round.queries.empty()) {
-      calls.push_back(openArguments(store, round));
-    }
+  auto answered = openAndConclude(rounds, {}, 0, 0);
+  if (!answered.ok()) {
+    return answered.takeError();
   }
-  std::vector<Result<ReplyPtr>> replies;
-  if (!calls.empty()) {
-    Lease session = take();
-    auto answered = session->connection.runScripts(session->open, calls);
-    if (!answered.ok()) {
-      return answered.takeError();
-    }
-    replies = std::move(*answered);
-  }
-  std::vector<Opened> results(rounds.size());
-  std::size_t next = 0;
-  for (std::size_t i = 0; i < rounds.size(); ++i) {
-    if (rounds[i].queries.empty()) {
-      results[i].error = registry::makeError(
-          ErrorCode::kInvalidField,
-          "application " + rounds[i].request.application_id + ": a round without queries");
-      continue;
-    }
-    Result<ReplyPtr>& reply = replies[next++];
-    auto opened =
-        reply.ok() ? openedOf(reply->get(), rounds[i]) : Result<Opened>(reply.takeError());
-    if (opened.ok()) {
-      results[i] = std::move(*opened);
-    } else {
-      results[i].error = opened.takeError();
-    }
-  }
-  return results;
+  return std::move(answered->opened);
 }
 
 Result<std::vector<ClaimedQuery>> RedisConformityTracker::claimSends(std::int64_t now_ms,
@@ -632,26 +607,72 @@ Result<Concluded> RedisConformityTracker::conclude(const registry::Conclusion& c
 
 Result<std::vector<Result<Concluded>>> RedisConformityTracker::concludeAll(
     const std::vector<ConclusionCall>& calls, std::int64_t now_ms, std::int64_t lease_ms) {
-  if (calls.empty()) {
-    return std::vector<Result<Concluded>>();
+  auto answered = openAndConclude({}, calls, now_ms, lease_ms);
+  if (!answered.ok()) {
+    return answered.takeError();
   }
+  return std::move(answered->concluded);
+}
+
+Result<ConformityTracker::OpenedAndConcluded> RedisConformityTracker::openAndConclude(
+    const std::vector<OpenRound>& rounds, const std::vector<ConclusionCall>& calls,
+    std::int64_t now_ms, std::int64_t lease_ms) {
   WordStore store;
   std::vector<Words> arguments;
-  arguments.reserve(calls.size());
+  arguments.reserve(rounds.size() + calls.size());
+  for (const OpenRound& round : rounds) {
+    if (!round.queries.empty()) {
+      arguments.push_back(openArguments(store, round));
+    }
+  }
+  const std::size_t opens = arguments.size();
   for (const ConclusionCall& call : calls) {
     arguments.push_back(concludeArguments(store, call, now_ms, lease_ms));
   }
-  Result<std::vector<Result<ReplyPtr>>> replies = [&] {
+  std::vector<Result<ReplyPtr>> replies;
+  if (!arguments.empty()) {
     Lease session = take();
-    return session->connection.runScripts(session->conclude, arguments);
-  }();
-  if (!replies.ok()) {
-    return replies.takeError();
+    std::vector<Connection::ScriptCall> pipeline;
+    pipeline.reserve(arguments.size());
+    for (std::size_t i = 0; i < arguments.size(); ++i) {
+      pipeline.push_back({i < opens ? &session->open : &session->conclude, &arguments[i]});
+    }
+    auto answered = session->connection.runScripts(pipeline);
+    if (!answered.ok()) {
+      return answered.takeError();
+    }
+    replies = std::move(*answered);
   }
-  std::vector<Result<Concluded>> results;
-  results.reserve(calls.size());
-  for (auto& reply : *replies) {
-    results.push_back(concludedOf(std::move(reply)));
+  OpenedAndConcluded answers;
+  answers.opened = openedOf(rounds, replies);
+  answers.concluded.reserve(calls.size());
+  for (std::size_t i = opens; i < replies.size(); ++i) {
+    answers.concluded.push_back(concludedOf(std::move(replies[i])));
+  }
+  return answers;
+}
+
+// The rounds' results from the replies of their scripts (the first ones
+// of `replies`, one per round with queries).
+std::vector<Opened> RedisConformityTracker::openedOf(const std::vector<OpenRound>& rounds,
+                                                     std::vector<Result<ReplyPtr>>& replies) {
+  std::vector<Opened> results(rounds.size());
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < rounds.size(); ++i) {
+    if (rounds[i].queries.empty()) {
+      results[i].error = registry::makeError(
+          ErrorCode::kInvalidField,
+          "application " + rounds[i].request.application_id + ": a round without queries");
+      continue;
+    }
+    Result<ReplyPtr>& reply = replies[next++];
+    auto opened =
+        reply.ok() ? openedOf(reply->get(), rounds[i]) : Result<Opened>(reply.takeError());
+    if (opened.ok()) {
+      results[i] = std::move(*opened);
+    } else {
+      results[i].error = opened.takeError();
+    }
   }
   return results;
 }

@@ -174,6 +174,16 @@ class ConformityTracker {
   virtual registry::Result<std::vector<registry::Result<Concluded>>> concludeAll(
       const std::vector<ConclusionCall>& calls, std::int64_t now_ms, std::int64_t lease_ms) = 0;
 
+  // openAll and then concludeAll, both in one round trip: what an intake
+  // batch of requests and conclusions needs. Fails only as they do.
+  struct OpenedAndConcluded {
+    std::vector<Opened> opened;                          // one per round
+    std::vector<registry::Result<Concluded>> concluded;  // one per call
+  };
+  virtual registry::Result<OpenedAndConcluded> openAndConclude(
+      const std::vector<OpenRound>& rounds, const std::vector<ConclusionCall>& calls,
+      std::int64_t now_ms, std::int64_t lease_ms) = 0;
+
   // Decides up to `limit` queries whose deadline is at or before `now_ms`
   // (step 6): sent -> expired (with tacit consent when the plan says so);
   // sending or retrying -> failed ("the deadline passed before the body

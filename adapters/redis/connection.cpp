@@ -1,6 +1,8 @@
 // One hiredis connection (adapters/redis/connection.hpp).
 #include "adapters/redis/connection.hpp"
 
+#include <algorithm>
+
 #include <cerrno>
 
 #include "adapters/logger.hpp"
@@ -173,8 +175,19 @@ Result<ReplyPtr> Connection::runScript(Script& script, const Words& arguments) {
 
 Result<std::vector<Result<ReplyPtr>>> Connection::runScripts(Script& script,
                                                              const std::vector<Words>& calls) {
-  if (script.sha1_.empty()) {
-    LICGATE_RETURN_IF_ERROR(loadScript(script));
+  std::vector<ScriptCall> mixed;
+  mixed.reserve(calls.size());
+  for (const Words& arguments : calls) {
+    mixed.push_back({&script, &arguments});
+  }
+  return runScripts(mixed);
+}
+
+Result<std::vector<Result<ReplyPtr>>> Connection::runScripts(const std::vector<ScriptCall>& calls) {
+  for (const ScriptCall& call : calls) {
+    if (call.script->sha1_.empty()) {
+      LICGATE_RETURN_IF_ERROR(loadScript(*call.script));
+    }
   }
   std::vector<Result<ReplyPtr>> results;
   results.reserve(calls.size());
@@ -188,7 +201,8 @@ Result<std::vector<Result<ReplyPtr>>> Connection::runScripts(Script& script,
   for (int round = 0; !to_run.empty(); ++round) {
     std::vector<Words> commands(to_run.size());
     for (std::size_t i = 0; i < to_run.size(); ++i) {
-      commands[i].add("EVALSHA").add(script.sha1_).append(calls[to_run[i]]);
+      const ScriptCall& call = calls[to_run[i]];
+      commands[i].add("EVALSHA").add(call.script->sha1_).append(*call.arguments);
     }
     auto replies = exchange(commands);
     if (!replies.ok()) {
@@ -210,8 +224,17 @@ Result<std::vector<Result<ReplyPtr>>> Connection::runScripts(Script& script,
           registry::makeError(ErrorCode::kUnavailable,
                               "Redis at " + address_ + " failed a script: " + std::string(text));
     }
-    if (!again.empty()) {
-      LICGATE_RETURN_IF_ERROR(loadScript(script));
+    // Redis forgot its scripts (a restart, SCRIPT FLUSH): each one the
+    // calls to run again use is loaded once.
+    std::vector<Script*> reload;
+    for (std::size_t index : again) {
+      Script* script = calls[index].script;
+      if (std::find(reload.begin(), reload.end(), script) == reload.end()) {
+        reload.push_back(script);
+      }
+    }
+    for (Script* script : reload) {
+      LICGATE_RETURN_IF_ERROR(loadScript(*script));
     }
     to_run = std::move(again);
   }

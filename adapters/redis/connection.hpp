@@ -111,6 +111,17 @@ class Connection {
   // error a script raised is that call's own.
   registry::Result<std::vector<registry::Result<ReplyPtr>>> runScripts(
       Script& script, const std::vector<Words>& calls);
+  // One script call of a pipeline that mixes scripts.
+  struct ScriptCall {
+    Script* script;
+    const Words* arguments;
+  };
+  // runScripts for calls of different scripts, in order, in one round trip.
+  // A call Redis answers NOSCRIPT (it forgot that script since this
+  // connection loaded it: a restart) runs again after the others, so order
+  // across scripts holds only while Redis knows them all.
+  registry::Result<std::vector<registry::Result<ReplyPtr>>> runScripts(
+      const std::vector<ScriptCall>& calls);
 
   // PING. Errors: kUnavailable when Redis does not answer PONG.
   registry::Status ping();

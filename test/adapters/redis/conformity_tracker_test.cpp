@@ -419,6 +419,45 @@ TEST_F(ConformityTrackerTest, AcceptsAConclusionAndDecidesTheRound) {
   EXPECT_EQ((*round)->delivered_ms, 0);
 }
 
+// An intake batch with requests and conclusions: one round trip for both,
+// the rounds opened before the conclusions are recorded, each answered in
+// order, also when Redis has forgotten both scripts.
+TEST_F(ConformityTrackerTest, OpensAndConcludesInOneCall) {
+  openDelivered();
+  // Both scripts known to the tracker's connection before Redis forgets them.
+  auto unknown = tracker_->conclude(conclusion("cq-0", "sanitary"), "f0", kNow, kLease);
+  ASSERT_TRUE(unknown.ok() && unknown->result == ConcludeResult::kUnknown);
+  ASSERT_EQ(rawText({"SCRIPT", "FLUSH"}), "OK");
+  const std::vector<OpenRound> rounds = {openRound("app-2", {plan("cq-2", "fire")}),
+                                         openRound("app-1", {plan("cq-1", "sanitary")})};
+  const std::vector<ConformityTracker::ConclusionCall> calls = {
+      {conclusion("cq-1", "sanitary"), "f1"},
+      {conclusion("cq-2", "fire"), "f2"},
+      {conclusion("cq-none", "fire"), "f3"}};
+
+  auto both = tracker_->openAndConclude(rounds, calls, kNow + 50, kLease);
+
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  ASSERT_EQ(both->opened.size(), 2u);
+  EXPECT_EQ(both->opened[0].result, OpenResult::kOpened);
+  EXPECT_EQ(both->opened[0].claimed.size(), 1u);
+  EXPECT_EQ(both->opened[1].result, OpenResult::kDuplicate);  // app-1 was opened before
+  ASSERT_EQ(both->concluded.size(), 3u);
+  ASSERT_TRUE(both->concluded[0].ok());
+  EXPECT_EQ(both->concluded[0]->result, ConcludeResult::kAccepted);
+  EXPECT_TRUE(both->concluded[0]->decided.has_value());
+  // cq-2 was opened by the same call, before its conclusion: accepted while
+  // its first send is under way, and its round decided.
+  ASSERT_TRUE(both->concluded[1].ok());
+  EXPECT_EQ(both->concluded[1]->result, ConcludeResult::kAccepted);
+  ASSERT_TRUE(both->concluded[1]->decided.has_value());
+  EXPECT_EQ(both->concluded[1]->decided->outcome.application_id, "app-2");
+  ASSERT_TRUE(both->concluded[2].ok());
+  EXPECT_EQ(both->concluded[2]->result, ConcludeResult::kUnknown);
+  EXPECT_EQ(backlog().open_queries, 0u);
+  EXPECT_EQ(backlog().outcomes, 2u);
+}
+
 TEST_F(ConformityTrackerTest, AConclusionWhileTheFirstSendIsUnderWayIsAccepted) {
   openNew(openRound("app-1", {plan("cq-1", "sanitary"), plan("cq-2", "fire")}));
 
@@ -775,6 +814,7 @@ TEST_F(ConformityTrackerTest, EveryCallIsUnavailableWhenRedisIsDown) {
   redis_.stop();
 
   std::vector<std::pair<std::string, registry::Status>> calls;
+  calls.reserve(11);
   auto status = [](auto result) {
     return result.ok() ? registry::Status() : registry::Status(result.takeError());
   };
