@@ -1,10 +1,10 @@
 // One AMQP intake, several flows: licence events go to the intake flow's two
 // stages, conformity requests and conclusions to the conformity flow.
 //
-// The conformity deliveries of a batch are decided in the first stage
-// (each is one Redis script), so that they never wait behind the store's
-// commit of the licence events that came with them; their verdicts join
-// the events' in the second, in the batch's order.
+// The conformity deliveries of a batch are read and checked in the first
+// stage and taken to Redis in the second (one round trip for the batch,
+// after the store's commit of the licence events that came with them);
+// their verdicts join the events' in the batch's order.
 #pragma once
 
 #include "adapters/amqp/intake_server.hpp"
