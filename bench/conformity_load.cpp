@@ -15,7 +15,9 @@
 #include <proton/transport.hpp>
 #include <proton/work_queue.hpp>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
+#include <thread>
 #include <unordered_map>
 
 namespace licgate::bench {
@@ -37,6 +39,8 @@ class RoundClient : public proton::messaging_handler {
     message_.inferred(true);
   }
 
+  ~RoundClient() { stopTicker(); }
+
   RoundLoadResult takeResult() { return std::move(result_); }
 
   void on_container_start(proton::container& container) override {
@@ -52,10 +56,8 @@ class RoundClient : public proton::messaging_handler {
         proton::receiver_options().credit_window(static_cast<int>(open_rounds * 4 + 100)));
     connection.open_sender("conformity/requests");
     deadline_ = Clock::now() + options_.timeout;
-    scheduleCheck(container);
-    if (options_.rounds_per_s > 0) {
-      schedulePacing(container);
-    }
+    connection_ = connection;
+    startTicker(connection.work_queue());
   }
 
   void on_sendable(proton::sender& sender) override {
@@ -115,6 +117,7 @@ class RoundClient : public proton::messaging_handler {
   }
 
   void on_transport_close(proton::transport& transport) override {
+    stopTicker();
     transport.connection().container().stop();
   }
 
@@ -178,37 +181,52 @@ class RoundClient : public proton::messaging_handler {
     }
     finished_ = true;
     result_.elapsed_s = std::chrono::duration<double>(last_outcome_ - started_).count();
+    stopTicker();
     connection.close();
   }
 
-  // The open loop's clock: a millisecond is as fine as Proton schedules.
-  void schedulePacing(proton::container& container) {
-    container.schedule(proton::duration(1), proton::work([this, &container] {
-                         if (finished_) {
-                           return;
-                         }
-                         sendMore();
-                         schedulePacing(container);
-                       }));
+  // The loop's clock, on a thread of its own that hands each tick to the
+  // connection's work queue: a millisecond for the open loop's pacing, a
+  // tenth of a second for the timeout. Timers chained with
+  // container::schedule stopped firing in open-loop runs of some thousands
+  // of rounds (the container then waited in epoll with no timeout, for
+  // ever); what caused it was not found, and this clock does not depend on
+  // them.
+  void startTicker(proton::work_queue& queue) {
+    const auto period =
+        options_.rounds_per_s > 0 ? std::chrono::milliseconds(1) : std::chrono::milliseconds(100);
+    ticker_ = std::thread([this, &queue, period] {
+      while (!ticker_stop_.load()) {
+        std::this_thread::sleep_for(period);
+        if (ticker_stop_.load() || !queue.add(proton::work([this] { tick(); }))) {
+          return;
+        }
+      }
+    });
   }
 
-  void scheduleCheck(proton::container& container) {
-    container.schedule(proton::duration(100),
-                       proton::work([this, &container] { checkDeadline(container); }));
+  // Called on the container's thread before the connection goes, so that
+  // the ticker never hands work to a queue that is gone.
+  void stopTicker() {
+    ticker_stop_.store(true);
+    if (ticker_.joinable() && ticker_.get_id() != std::this_thread::get_id()) {
+      ticker_.join();
+    }
   }
 
-  void checkDeadline(proton::container& container) {
-    if (finished_) {
+  void tick() {
+    if (finished_ || ticker_stop_.load()) {
       return;
     }
     const bool interrupted = options_.interrupted != nullptr && options_.interrupted->load();
-    if (!interrupted && Clock::now() < deadline_) {
-      scheduleCheck(container);
+    if (interrupted || Clock::now() >= deadline_) {
+      result_.timed_out = true;
+      result_.elapsed_s = std::chrono::duration<double>(Clock::now() - started_).count();
+      stopTicker();
+      connection_.container().stop();
       return;
     }
-    result_.timed_out = true;
-    result_.elapsed_s = std::chrono::duration<double>(Clock::now() - started_).count();
-    container.stop();
+    sendMore();
   }
 
   const RoundLoadOptions& options_;
@@ -216,6 +234,7 @@ class RoundClient : public proton::messaging_handler {
   std::vector<Clock::time_point> sent_at_;
   std::unordered_map<std::string, std::size_t> index_;
   proton::message message_;
+  proton::connection connection_;
   proton::sender sender_;
   RoundLoadResult result_;
   Clock::time_point started_ = Clock::now();
@@ -225,6 +244,8 @@ class RoundClient : public proton::messaging_handler {
   std::size_t open_ = 0;
   std::size_t done_rounds_ = 0;
   bool finished_ = false;
+  std::atomic<bool> ticker_stop_{false};
+  std::thread ticker_;
 };
 
 }  // namespace
