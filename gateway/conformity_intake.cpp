@@ -1,0 +1,449 @@
+// The conformity flow's intake (gateway/conformity_flow.hpp): requests
+// from licensor systems and conclusions from interested bodies, checked,
+// taken to Redis and answered; the AMQP deliveries that carry them. The
+// flow's sending, timers and reads are in conformity_flow.cpp.
+#include <utility>
+
+#include "gateway/conformity_flow.hpp"
+#include "gateway/logging.hpp"
+#include "mapping/conformity.hpp"
+#include "mapping/content_type.hpp"
+#include "mapping/encoding.hpp"
+#include "mapping/error_table.hpp"
+#include "registry/text.hpp"
+
+// GCC 12 reports vectors of Result (a std::variant) that are assigned into
+// as "maybe uninitialized" at -O2, wrongly (GCC bug 80635 and its kin):
+// every element here is constructed before it is assigned.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+namespace licgate::gateway {
+
+namespace {
+
+using adapters::redis::DecidedRound;
+using registry::ErrorCode;
+using registry::makeError;
+
+adapters::amqp::Verdict verdictOf(const registry::Error& error) {
+  const auto& transport = mapping::errorTransport(error.code);
+  adapters::amqp::Verdict verdict;
+  verdict.settle =
+      transport.amqp_reject ? adapters::amqp::Settle::kReject : adapters::amqp::Settle::kRelease;
+  verdict.condition = std::string(transport.amqp_condition);
+  verdict.description = error.message;
+  verdict.outcome = transport.amqp_reject ? "rejected" : "released";
+  verdict.error_code = std::string(registry::errorCodeName(error.code));
+  return verdict;
+}
+
+// Conformity messages are JSON, which is UTF-8 (RFC 8259 section 8.1): a
+// charset that says otherwise is refused by name, not read as ill-formed
+// UTF-8.
+std::optional<registry::Error> charsetProblem(const adapters::amqp::Delivery& delivery) {
+  const std::string charset = mapping::contentTypeParameter(delivery.content_type, "charset");
+  if (charset.empty()) {
+    return std::nullopt;
+  }
+  // Its aliases too ("utf8", "UTF-8"), as the intake of licence events reads them.
+  auto known = mapping::canonicalCharset(charset);
+  if (known.ok() && *known == "UTF-8") {
+    return std::nullopt;
+  }
+  return makeError(ErrorCode::kUnsupportedEncoding,
+                   "content type \"" + registry::quoteForMessage(delivery.content_type) +
+                       "\": conformity messages are UTF-8 JSON, not " +
+                       registry::quoteForMessage(charset));
+}
+
+adapters::amqp::Verdict accepted(std::string outcome) {
+  adapters::amqp::Verdict verdict;
+  verdict.outcome = std::move(outcome);
+  return verdict;
+}
+
+}  // namespace
+
+registry::Result<adapters::redis::OpenRound> ConformityFlow::planRound(
+    const std::string& system, const registry::ConformityRequest& request) const {
+  LICGATE_RETURN_IF_ERROR(registry::checkRequest(request));
+  LICGATE_RETURN_IF_ERROR(authorise(system, request.licensor));
+  const auto& conformity = config_.conformity;
+  const auto activity = conformity.activities.find(request.activity);
+  if (activity == conformity.activities.end()) {
+    return makeError(ErrorCode::kInvalidField,
+                     "activity: \"" + request.activity +
+                         "\" needs no interested body's conclusion "
+                         "(it is not listed under conformity.activities)");
+  }
+  if (!isListedLicensor(request.licensor)) {
+    return makeError(ErrorCode::kInvalidField, "licensor: \"" +
+                                                   registry::quoteForMessage(request.licensor) +
+                                                   "\" is not a licensor listed under licensors");
+  }
+  if (!conformity.outcomes.contains(request.licensor)) {
+    return makeError(ErrorCode::kInvalidField,
+                     "licensor: \"" + request.licensor +
+                         "\" has no outcome channel (conformity.outcomes): its outcome would "
+                         "reach nobody");
+  }
+  adapters::redis::OpenRound round;
+  round.request = request;
+  round.fingerprint = mapping::requestFingerprint(request);
+  round.now_ms = clock_();
+  round.lease_ms = sendLeaseMs();
+  for (const std::string& body_id : activity->second) {
+    const config::BodyConfig* body = conformity.findBody(body_id);
+    round.queries.push_back({mapping::queryIdFor(request.application_id, body_id), body_id,
+                             deadlineOf(*body, round.now_ms),
+                             body->on_silence == config::SilenceRule::kConsent,
+                             body->retry.attempts});
+  }
+  return round;
+}
+
+std::optional<registry::Result<RequestAnswer>> ConformityFlow::decidedBefore(
+    const adapters::redis::OpenRound& round) {
+  auto kept = store_.findConformityOutcome(round.request.application_id);
+  if (!kept.ok()) {
+    return registry::Result<RequestAnswer>(kept.takeError());
+  }
+  if (!kept->has_value()) {
+    return std::nullopt;
+  }
+  if ((*kept)->request_fingerprint != round.fingerprint) {
+    return registry::Result<RequestAnswer>(makeError(
+        ErrorCode::kConflict, "application \"" + round.request.application_id +
+                                  "\" has a conformity round of another request, decided: one "
+                                  "application id, one round"));
+  }
+  RequestAnswer answer;
+  answer.duplicate = true;
+  for (const auto& query : round.queries) {
+    answer.query_ids.push_back(query.query_id);
+  }
+  std::lock_guard lock(mutex_);
+  ++counters_.requests_duplicate;
+  return registry::Result<RequestAnswer>(std::move(answer));
+}
+
+registry::Result<RequestAnswer> ConformityFlow::request(
+    const std::string& system, const registry::ConformityRequest& request) {
+  return std::move(requestAll({{system, request}}).front());
+}
+
+std::vector<registry::Result<RequestAnswer>> ConformityFlow::requestAll(
+    const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests) {
+  return openPlanned(planRequests(requests));
+}
+
+ConformityFlow::PlannedRequests ConformityFlow::planRequests(
+    const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests) {
+  PlannedRequests plan;
+  plan.answers.reserve(requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto round = planRound(requests[i].first, requests[i].second);
+    if (!round.ok()) {
+      plan.answers.push_back(round.takeError());
+      continue;
+    }
+    // A round Redis no longer holds (removed after its outcome, or a Redis
+    // restored without it) is still in the register: the same request is
+    // a duplicate of it, another one a conflict, never a second round.
+    auto decided = decidedBefore(*round);
+    if (decided.has_value()) {
+      plan.answers.push_back(std::move(*decided));
+      continue;
+    }
+    plan.planned.push_back(i);
+    plan.rounds.push_back(std::move(*round));
+    plan.answers.push_back(RequestAnswer{});
+  }
+  return plan;
+}
+
+std::vector<registry::Result<RequestAnswer>> ConformityFlow::openPlanned(PlannedRequests plan) {
+  registry::Result<std::vector<adapters::redis::Opened>> opened =
+      plan.rounds.empty() ? std::vector<adapters::redis::Opened>() : tracker_.openAll(plan.rounds);
+  return answerRequests(std::move(plan), std::move(opened));
+}
+
+std::vector<registry::Result<RequestAnswer>> ConformityFlow::answerRequests(
+    PlannedRequests plan, registry::Result<std::vector<adapters::redis::Opened>> opened) {
+  auto& answers = plan.answers;
+  const auto& rounds = plan.rounds;
+  const auto& planned = plan.planned;
+  std::uint64_t opened_count = 0, duplicates = 0;
+  if (!opened.ok()) {
+    noteRedisError(opened.error(), "conformity requests could not be opened");
+    for (std::size_t k = 0; k < planned.size(); ++k) {
+      answers[planned[k]] = opened.error();
+    }
+  } else {
+    for (std::size_t k = 0; k < planned.size(); ++k) {
+      auto& result = (*opened)[k];
+      const auto& round = rounds[k];
+      if (result.error) {
+        noteRedisError(*result.error, "a conformity request could not be opened");
+        answers[planned[k]] = std::move(*result.error);
+        continue;
+      }
+      if (result.result == adapters::redis::OpenResult::kConflict) {
+        answers[planned[k]] =
+            makeError(ErrorCode::kConflict, "application \"" + round.request.application_id +
+                                                "\" has a conformity round of another request: one "
+                                                "application id, one round");
+        continue;
+      }
+      RequestAnswer answer;
+      answer.duplicate = result.result == adapters::redis::OpenResult::kDuplicate;
+      for (const auto& query : round.queries) {
+        answer.query_ids.push_back(query.query_id);
+      }
+      ++(answer.duplicate ? duplicates : opened_count);
+      answers[planned[k]] = std::move(answer);
+      dispatch(std::move(result.claimed));
+    }
+  }
+  std::uint64_t refused = 0;
+  for (const auto& answer : answers) {
+    refused += !answer.ok() && answer.error().code != ErrorCode::kUnavailable ? 1 : 0;
+  }
+  std::lock_guard lock(mutex_);
+  counters_.requests_opened += opened_count;
+  counters_.requests_duplicate += duplicates;
+  counters_.requests_refused += refused;
+  return std::move(answers);
+}
+
+registry::Status ConformityFlow::checkSender(const std::string& system,
+                                             const registry::Conclusion& conclusion) const {
+  LICGATE_RETURN_IF_ERROR(registry::checkConclusion(conclusion));
+  if (!system.empty() && system != conclusion.body) {
+    return makeError(ErrorCode::kWrongBody, "the conclusion names body \"" + conclusion.body +
+                                                "\" but was sent by system \"" + system + "\"");
+  }
+  return {};
+}
+
+registry::Result<ConclusionAnswer> ConformityFlow::answerOf(const registry::Conclusion& conclusion,
+                                                            adapters::redis::Concluded& concluded) {
+  using adapters::redis::ConcludeResult;
+  switch (concluded.result) {
+    case ConcludeResult::kAccepted:
+      return ConclusionAnswer{"accepted"};
+    case ConcludeResult::kDuplicate:
+      return ConclusionAnswer{"duplicate"};
+    case ConcludeResult::kLate:
+      return ConclusionAnswer{"late"};
+    case ConcludeResult::kUnknown:
+      return makeError(ErrorCode::kUnknownQuery,
+                       "query_id: \"" + conclusion.query_id + "\" is not a query licgate sent");
+    case ConcludeResult::kWrongBody:
+      return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
+                                                  "\" went to body \"" + concluded.recorded_body +
+                                                  "\", not \"" + conclusion.body + "\"");
+    case ConcludeResult::kConflict:
+      return makeError(ErrorCode::kConflict,
+                       "query \"" + conclusion.query_id +
+                           "\" has another conclusion of this body recorded; it stays");
+  }
+  return makeError(ErrorCode::kInternal, "unknown conclusion result");
+}
+
+registry::Result<ConclusionAnswer> ConformityFlow::conclude(
+    const std::string& system, const registry::Conclusion& conclusion) {
+  return std::move(concludeAll({{system, conclusion}}).front());
+}
+
+std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::concludeAll(
+    const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions) {
+  return recordChecked(checkConclusions(conclusions));
+}
+
+ConformityFlow::CheckedConclusions ConformityFlow::checkConclusions(
+    const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions) const {
+  CheckedConclusions checked;
+  checked.answers.reserve(conclusions.size());
+  for (std::size_t i = 0; i < conclusions.size(); ++i) {
+    const auto& [system, conclusion] = conclusions[i];
+    if (auto status = checkSender(system, conclusion); !status.ok()) {
+      checked.answers.push_back(status.takeError());
+      continue;
+    }
+    checked.answers.push_back(ConclusionAnswer{});
+    checked.calls.push_back({conclusion, mapping::conclusionFingerprint(conclusion)});
+    checked.called.push_back(i);
+  }
+  return checked;
+}
+
+std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::recordChecked(
+    CheckedConclusions checked) {
+  const std::int64_t now = clock_();
+  ConcludedCalls concluded = checked.calls.empty()
+                                 ? std::vector<registry::Result<adapters::redis::Concluded>>()
+                                 : tracker_.concludeAll(checked.calls, now, sendLeaseMs());
+  return answerConclusions(std::move(checked), std::move(concluded), now);
+}
+
+std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::answerConclusions(
+    CheckedConclusions checked, ConcludedCalls concluded, std::int64_t now) {
+  auto& answers = checked.answers;
+  const auto& calls = checked.calls;
+  const auto& called = checked.called;
+  std::vector<DecidedRound> decided;
+  std::vector<registry::LateConclusion> late;
+  for (std::size_t k = 0; k < called.size(); ++k) {
+    if (!concluded.ok()) {
+      answers[called[k]] = concluded.error();
+      continue;
+    }
+    auto& result = (*concluded)[k];
+    if (!result.ok()) {
+      noteRedisError(result.error(), "a conclusion could not be recorded");
+      answers[called[k]] = result.takeError();
+      continue;
+    }
+    answers[called[k]] = answerOf(calls[k].conclusion, *result);
+    if (result->decided) {
+      decided.push_back(std::move(*result->decided));
+    }
+    if (!result->late_application.empty()) {
+      late.push_back({result->late_application, calls[k].conclusion.query_id,
+                      calls[k].conclusion.verdict, now});
+    }
+  }
+  if (!concluded.ok() && !calls.empty()) {
+    noteRedisError(concluded.error(), "conclusions could not be recorded");
+  }
+  // The register's copy of a round decided already gets them too, so that
+  // a round read from it (Redis down, or the round gone from Redis) shows
+  // them. Redis holds them either way: a failure here is only logged.
+  if (auto kept = store_.keepLateConclusions(late); !kept.ok()) {
+    getLogger("conformity")
+        ->warn("{} late conclusions are in Redis but not in the register: {}", late.size(),
+               kept.error().message);
+  }
+  bool wake = false;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& answer : answers) {
+      if (!answer.ok()) {
+        counters_.conclusions_refused += answer.error().code != ErrorCode::kUnavailable ? 1 : 0;
+        continue;
+      }
+      ++(answer->result == "accepted"    ? counters_.conclusions_accepted
+         : answer->result == "duplicate" ? counters_.conclusions_duplicate
+                                         : counters_.conclusions_late);
+    }
+    // Handed to the flow's thread for the register before they are sent,
+    // so that it sees each round before its receipt (deliver()).
+    for (const auto& round : decided) {
+      decided_.push_back(round);
+    }
+    wake = handedOver(decided.size());
+  }
+  if (wake) {
+    wake_.notify_one();
+  }
+  for (const auto& round : decided) {
+    sendOutcome(round);
+  }
+  return std::move(answers);
+}
+
+std::vector<adapters::amqp::Verdict> ConformityFlow::processDeliveries(
+    const std::vector<adapters::amqp::Delivery>& batch) {
+  return finishDeliveries(*prepareDeliveries(batch));
+}
+
+std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliveries(
+    const std::vector<adapters::amqp::Delivery>& batch) {
+  auto prepared = std::make_unique<PreparedDeliveries>();
+  prepared->verdicts.resize(batch.size());
+  // Requests and conclusions apart, each kind in one Redis round trip.
+  std::vector<std::pair<std::string, registry::ConformityRequest>> requests;
+  std::vector<std::pair<std::string, registry::Conclusion>> conclusions;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& delivery = batch[i];
+    std::optional<registry::Error> refused = delivery.refused;
+    if (!refused) {
+      refused = charsetProblem(delivery);
+    }
+    if (refused) {
+      // Refused before it was read: by the listener (too large, say) or
+      // for its charset.
+      prepared->verdicts[i] = verdictOf(*refused);
+      std::lock_guard lock(mutex_);
+      ++(delivery.address == kRequestsAddress ? counters_.requests_refused
+                                              : counters_.conclusions_refused);
+    } else if (delivery.address == kRequestsAddress) {
+      auto request = mapping::readRequestJson(delivery.body);
+      if (request.ok()) {
+        requests.emplace_back(delivery.sender_system, std::move(*request));
+        prepared->request_at.push_back(i);
+      } else {
+        prepared->verdicts[i] = verdictOf(request.error());
+        std::lock_guard lock(mutex_);
+        ++counters_.requests_refused;
+      }
+    } else {
+      auto conclusion = mapping::readConclusionJson(delivery.body);
+      if (conclusion.ok()) {
+        conclusions.emplace_back(delivery.sender_system, std::move(*conclusion));
+        prepared->conclusion_at.push_back(i);
+      } else {
+        prepared->verdicts[i] = verdictOf(conclusion.error());
+        std::lock_guard lock(mutex_);
+        ++counters_.conclusions_refused;
+      }
+    }
+  }
+  prepared->requests = planRequests(requests);
+  prepared->conclusions = checkConclusions(conclusions);
+  return prepared;
+}
+
+std::vector<adapters::amqp::Verdict> ConformityFlow::finishDeliveries(
+    PreparedDeliveries& prepared) {
+  auto& verdicts = prepared.verdicts;
+  std::vector<registry::Result<RequestAnswer>> requests;
+  std::vector<registry::Result<ConclusionAnswer>> conclusions;
+  auto& rounds = prepared.requests.rounds;
+  auto& calls = prepared.conclusions.calls;
+  if (!rounds.empty() && !calls.empty()) {
+    // Both kinds in one round trip to Redis: every outcome and query of
+    // the batch goes out one round trip sooner.
+    const std::int64_t now = clock_();
+    auto both = tracker_.openAndConclude(rounds, calls, now, sendLeaseMs());
+    registry::Result<std::vector<adapters::redis::Opened>> opened =
+        both.ok() ? registry::Result<std::vector<adapters::redis::Opened>>(std::move(both->opened))
+                  : both.error();
+    ConcludedCalls concluded =
+        both.ok() ? ConcludedCalls(std::move(both->concluded)) : both.error();
+    requests = answerRequests(std::move(prepared.requests), std::move(opened));
+    conclusions = answerConclusions(std::move(prepared.conclusions), std::move(concluded), now);
+  } else {
+    if (!prepared.request_at.empty()) {
+      requests = openPlanned(std::move(prepared.requests));
+    }
+    if (!prepared.conclusion_at.empty()) {
+      conclusions = recordChecked(std::move(prepared.conclusions));
+    }
+  }
+  for (std::size_t k = 0; k < requests.size(); ++k) {
+    verdicts[prepared.request_at[k]] =
+        requests[k].ok() ? accepted(requests[k]->duplicate ? "duplicate" : "opened")
+                         : verdictOf(requests[k].error());
+  }
+  for (std::size_t k = 0; k < conclusions.size(); ++k) {
+    verdicts[prepared.conclusion_at[k]] =
+        conclusions[k].ok() ? accepted(conclusions[k]->result) : verdictOf(conclusions[k].error());
+  }
+  return std::move(verdicts);
+}
+
+}  // namespace licgate::gateway
