@@ -20,6 +20,8 @@ constexpr std::string_view kConformitySuffix = "/conformity";
 constexpr std::string_view kLicensorsPath = "/api/v1/licensors/";
 constexpr std::string_view kPendingSuffix = "/pending";
 constexpr std::string_view kFailedPath = "/api/v1/conformity/failed";
+constexpr std::string_view kRefusedPath = "/api/v1/conformity/refused-outcomes";
+constexpr std::string_view kResendSuffix = "/resend";
 constexpr std::size_t kDefaultPending = 100;
 constexpr std::size_t kMaxPending = 10'000;
 
@@ -156,14 +158,66 @@ Response getFailed(ConformityFlow& flow, const Request& request) {
   return listQueries(flow, "", "", flow.failed(*limit));
 }
 
+Response getRefused(ConformityFlow& flow, const Request& request) {
+  auto limit = readLimit(request);
+  if (!limit.ok()) {
+    return error(limit.error());
+  }
+  auto refused = flow.refusedOutcomes(*limit);
+  if (!refused.ok()) {
+    return error(refused.error());
+  }
+  nlohmann::ordered_json out = {{"count", refused->size()},
+                                {"outcomes", nlohmann::ordered_json::array()}};
+  for (const auto& item : *refused) {
+    out["outcomes"].push_back(
+        {{"application_id", item.application_id},
+         {"licensor", item.licensor},
+         {"outcome", item.outcome},
+         {"error", item.error},
+         {"attempts", item.attempts},
+         {"refused_at", mapping::formatLocalTime(item.refused_ms, flow.utcOffsetMinutes())}});
+  }
+  return json(200, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Response postResend(ConformityFlow& flow, const Request& request, const std::string& id) {
+  if (!request.query.empty()) {
+    return error(registry::makeError(
+        ErrorCode::kInvalidField,
+        "parameter " + request.query.begin()->first + ": unknown (this route takes none)"));
+  }
+  if (auto resent = flow.resendOutcome(id); !resent.ok()) {
+    return error(resent.error());
+  }
+  nlohmann::ordered_json out = {{"application_id", id}, {"outcome", "due"}};
+  return json(202, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+// RFC 9110 section 15.5.6: a 405 lists the methods the resource takes.
+Response methodNotAllowed(const Request& request, std::string_view allowed) {
+  Response response = error(registry::makeError(
+      ErrorCode::kNotImplemented, "method " + request.method + " is not allowed on " +
+                                      request.path + " (" + std::string(allowed) + " only)"));
+  response.status = 405;
+  response.headers["Allow"] = std::string(allowed);
+  return response;
+}
+
 }  // namespace
 
 std::optional<Response> conformityRoute(ConformityFlow* flow, const Request& request) {
   auto application = middle(request.path, kApplicationsPath, kConformitySuffix);
   auto licensor = middle(request.path, kLicensorsPath, kPendingSuffix);
   const bool failed = request.path == kFailedPath;
-  if (!application && !licensor && !failed) {
+  const bool refused = request.path == kRefusedPath;
+  auto resend = middle(request.path, std::string(kRefusedPath) + "/", kResendSuffix);
+  if (!application && !licensor && !failed && !refused && !resend) {
     return std::nullopt;
+  }
+  const std::string_view allowed = resend ? "POST" : "GET";
+  if (request.method != allowed) {
+    return methodNotAllowed(request, allowed);
   }
   if (flow == nullptr) {
     return error(registry::makeError(
@@ -173,6 +227,12 @@ std::optional<Response> conformityRoute(ConformityFlow* flow, const Request& req
   }
   if (failed) {
     return getFailed(*flow, request);
+  }
+  if (refused) {
+    return getRefused(*flow, request);
+  }
+  if (resend) {
+    return postResend(*flow, request, *resend);
   }
   return application ? getRound(*flow, request, *application)
                      : getPending(*flow, request, *licensor);
@@ -194,12 +254,15 @@ nlohmann::ordered_json conformityStatsJson(ConformityFlow& flow) {
                                  {"roundsDecided", c.rounds_decided},
                                  {"outcomesDelivered", c.outcomes_delivered},
                                  {"outcomesRetried", c.outcomes_retried},
+                                 {"outcomesRefused", c.outcomes_refused},
                                  {"redisErrors", c.redis_errors}};
   auto backlog = flow.backlog();
-  json["backlog"] = backlog.ok() ? nlohmann::ordered_json{{"sendsDue", backlog->sends},
-                                                          {"openQueries", backlog->open_queries},
-                                                          {"outcomesDue", backlog->outcomes}}
-                                 : nullptr;
+  json["backlog"] = backlog.ok()
+                        ? nlohmann::ordered_json{{"sendsDue", backlog->sends},
+                                                 {"openQueries", backlog->open_queries},
+                                                 {"outcomesDue", backlog->outcomes},
+                                                 {"refusedOutcomes", backlog->refused_outcomes}}
+                        : nullptr;
   return json;
 }
 
@@ -227,6 +290,7 @@ void writeConformityMetrics(MetricsText& metrics, ConformityFlow& flow) {
   metrics.sample(kOutcomes, "result", "decided", c.rounds_decided);
   metrics.sample(kOutcomes, "result", "delivered", c.outcomes_delivered);
   metrics.sample(kOutcomes, "result", "retried", c.outcomes_retried);
+  metrics.sample(kOutcomes, "result", "refused", c.outcomes_refused);
   metrics.family("licgate_conformity_redis_errors_total", "counter",
                  "Calls of the conformity flow that found Redis unavailable.");
   metrics.sample("licgate_conformity_redis_errors_total", c.redis_errors);
@@ -235,10 +299,12 @@ void writeConformityMetrics(MetricsText& metrics, ConformityFlow& flow) {
     return;
   }
   metrics.family("licgate_conformity_backlog", "gauge",
-                 "What waits in Redis: sends due or under way, queries not final, outcomes due.");
+                 "What waits in Redis: sends due or under way, queries not final, outcomes due, "
+                 "outcomes refused.");
   metrics.sample("licgate_conformity_backlog", "of", "sends", backlog->sends);
   metrics.sample("licgate_conformity_backlog", "of", "open_queries", backlog->open_queries);
   metrics.sample("licgate_conformity_backlog", "of", "outcomes", backlog->outcomes);
+  metrics.sample("licgate_conformity_backlog", "of", "refused_outcomes", backlog->refused_outcomes);
 }
 
 }  // namespace licgate::gateway

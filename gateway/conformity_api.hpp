@@ -3,6 +3,8 @@
 //   GET /api/v1/applications/{id}/conformity   the application's round
 //   GET /api/v1/licensors/{code}/pending?limit=N   the licensor's open queries
 //   GET /api/v1/conformity/failed?limit=N   queries that never reached their body
+//   GET /api/v1/conformity/refused-outcomes?limit=N   outcomes a licensor refused
+//   POST /api/v1/conformity/refused-outcomes/{id}/resend   one of them due again
 //
 // and its figures for /api/v1/stats and /metrics. Called by HttpApi.
 #pragma once

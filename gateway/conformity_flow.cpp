@@ -424,6 +424,23 @@ void ConformityFlow::sendOutcome(const DecidedRound& round) {
                 });
 }
 
+// Sending a refused outcome again would be refused again: it waits in the
+// operator's list until the licensor's system is mended and the operator
+// resends it (resendOutcome).
+void ConformityFlow::refuseOutcome(const OutcomeReceipt& item, std::int64_t now) {
+  getLogger("conformity")
+      ->error("the outcome of {} was refused by the licensor's system, kept for a resend: {}",
+              item.application_id, item.receipt.error);
+  auto refused = tracker_.outcomeRefused(item.application_id, now, item.receipt.error);
+  if (!refused.ok()) {
+    // Still claimed: sent again when the lease ends, and refused again.
+    noteRedisError(refused.error(), "a refused outcome could not be recorded");
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  ++counters_.outcomes_refused;
+}
+
 void ConformityFlow::handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts) {
   if (receipts.empty()) {
     return;
@@ -440,15 +457,11 @@ void ConformityFlow::handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts)
       continue;
     }
     if (item.receipt.fate == Receipt::Fate::kPermanent) {
-      // TODO: an outcome the licensor's system refuses is sent again at the
-      // longest pause for ever; the operator sees it only in the log and
-      // /metrics, with no dead-letter list to act on.
-      getLogger("conformity")
-          ->error("the outcome of {} was refused: {}", item.application_id, item.receipt.error);
+      refuseOutcome(item, now);
+      continue;
     }
-    const int attempt =
-        item.receipt.fate == Receipt::Fate::kPermanent ? 64 : std::max(item.attempt, 1);
-    auto retried = tracker_.outcomeRetry(item.application_id, retryAt(kOutcomeRetry, attempt, now),
+    auto retried = tracker_.outcomeRetry(item.application_id,
+                                         retryAt(kOutcomeRetry, std::max(item.attempt, 1), now),
                                          item.receipt.error);
     if (!retried.ok()) {
       noteRedisError(retried.error(), "an outcome's retry could not be recorded");
@@ -562,6 +575,26 @@ bool ConformityFlow::isListedLicensor(const std::string& code) const {
 
 registry::Result<std::vector<registry::QueryView>> ConformityFlow::failed(std::size_t limit) {
   return tracker_.failed(limit);
+}
+
+registry::Result<std::vector<adapters::redis::ConformityTracker::RefusedOutcome>>
+ConformityFlow::refusedOutcomes(std::size_t limit) {
+  return tracker_.refusedOutcomes(limit);
+}
+
+registry::Status ConformityFlow::resendOutcome(const std::string& application_id) {
+  auto resent = tracker_.resendOutcome(application_id, clock_());
+  if (!resent.ok()) {
+    return resent.takeError();
+  }
+  if (!*resent) {
+    return makeError(ErrorCode::kNotFound, "application \"" +
+                                               registry::quoteForMessage(application_id) +
+                                               "\" has no refused outcome to resend");
+  }
+  getLogger("conformity")
+      ->debug("the outcome of {} is due again, resent by the operator", application_id);
+  return {};
 }
 
 registry::Result<adapters::redis::ConformityTracker::Backlog> ConformityFlow::backlog() {

@@ -77,6 +77,9 @@ struct ConformityCounters {
   std::uint64_t rounds_decided = 0;  // by this process
   std::uint64_t outcomes_delivered = 0;
   std::uint64_t outcomes_retried = 0;
+  // Outcomes the licensor's system refused for good, put in the
+  // operator's list of refused outcomes.
+  std::uint64_t outcomes_refused = 0;
   std::uint64_t redis_errors = 0;  // calls that found Redis unavailable
 };
 
@@ -156,6 +159,15 @@ class ConformityFlow {
                                                              std::size_t limit);
   // The queries that never reached their body, the latest failure first.
   registry::Result<std::vector<registry::QueryView>> failed(std::size_t limit);
+  // The outcomes the licensors' systems refused for good, the latest
+  // first: the flow's dead letters on the licensors' side. Errors:
+  // kUnavailable (Redis).
+  registry::Result<std::vector<adapters::redis::ConformityTracker::RefusedOutcome>> refusedOutcomes(
+      std::size_t limit);
+  // The operator's resend of a refused outcome: due again now, sent by the
+  // flow's thread on its next pass. Errors: kNotFound (no refused outcome
+  // for the application), kUnavailable (Redis).
+  registry::Status resendOutcome(const std::string& application_id);
   // The working days left to `deadline_ms` at the flow's clock: 0 on the
   // deadline's last day, negative once it is past.
   int workingDaysLeft(std::int64_t deadline_ms) const;
@@ -247,6 +259,7 @@ class ConformityFlow {
                      const config::BodyConfig& body) const;
   void handleSendReceipts(std::vector<SendReceipt> receipts);
   void handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts);
+  void refuseOutcome(const OutcomeReceipt& item, std::int64_t now);
   // Counts `added` things handed to the flow's thread (mutex_ held); true
   // when the thread should be woken for them.
   bool handedOver(std::size_t added);

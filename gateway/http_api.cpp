@@ -257,6 +257,11 @@ Response HttpApi::handle(const Request& request) {
   if (path == kSoapPath && sources_.soap != nullptr) {
     return sources_.soap->handle(request);
   }
+  // The conformity routes answer every method themselves: one of them is
+  // a POST.
+  if (auto answered = conformityRoute(sources_.conformity, request)) {
+    return std::move(*answered);
+  }
   if (request.method != "GET") {
     Response response = errorResponse(registry::makeError(
         ErrorCode::kNotImplemented, "method " + request.method + " is not allowed on " + path));
@@ -280,9 +285,6 @@ Response HttpApi::handle(const Request& request) {
   }
   if (path == "/api/v1/stats") {
     return getStats();
-  }
-  if (auto answered = conformityRoute(sources_.conformity, request)) {
-    return std::move(*answered);
   }
   if (path == "/healthz") {
     return jsonResponse(200, R"({"status":"up"})");

@@ -304,6 +304,43 @@ redis.call('HSET', KEYS[2], 'outcome_error', ARGV[3])
 return 1
 )lua";
 
+// KEYS: outcome, the application's hash, refused. ARGV: application id,
+// now, error. The licensor's system refused the outcome for good: it
+// leaves the timer for the operator's list of refused outcomes, where it
+// waits for a resend. One delivered or refused meanwhile (by another
+// process) is left as it is. Returns 1 when it moved.
+constexpr std::string_view kOutcomeRefused = R"lua(
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'outcome_error', ARGV[3], 'refused_ms', ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+)lua";
+
+// KEYS: refused, outcome, the application's hash. ARGV: application id,
+// now. A refused outcome due again at once; its attempts go on counting.
+// Returns 0 when the application has no refused outcome.
+constexpr std::string_view kResendOutcome = R"lua(
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[3], 'refused_ms')
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+)lua";
+
+// KEYS: refused. ARGV: the limit, the key prefix ("<prefix>cf:"). Returns the refused outcomes, the
+// latest refusal first, each with the fields the operator's list shows.
+constexpr std::string_view kRefusedOutcomes = R"lua(
+local ids = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+local list = {}
+for _, app in ipairs(ids) do
+  local v = redis.call('HMGET', ARGV[2] .. 'app:' .. app, 'licensor', 'outcome', 'outcome_error',
+    'outcome_attempts', 'refused_ms')
+  list[#list + 1] = {application_id = app, licensor = v[1] or '', outcome = v[2] or '',
+    outcome_error = v[3] or '', outcome_attempts = v[4] or '0', refused_ms = v[5] or '0'}
+end
+return cjson.encode(list)
+)lua";
+
 // ARGV[4]: the application id. Returns its round, or nil. One script so
 // that the round is read as it stands at one moment.
 constexpr std::string_view kRound = R"lua(

@@ -266,6 +266,7 @@ class RedisConformityTracker final : public ConformityTracker {
         send_key_(prefix_ + "send"),
         deadline_key_(prefix_ + "deadline"),
         outcome_key_(prefix_ + "outcome"),
+        refused_key_(prefix_ + "refused"),
         tacit_reasons_(reasonsJson({std::string(registry::kTacitConsentReason)})),
         options_(options) {}
 
@@ -292,6 +293,10 @@ class RedisConformityTracker final : public ConformityTracker {
                            std::int64_t now_ms) override;
   Status outcomeRetry(const std::string& application_id, std::int64_t retry_at_ms,
                       const std::string& error) override;
+  Status outcomeRefused(const std::string& application_id, std::int64_t now_ms,
+                        const std::string& error) override;
+  Result<bool> resendOutcome(const std::string& application_id, std::int64_t now_ms) override;
+  Result<std::vector<RefusedOutcome>> refusedOutcomes(std::size_t limit) override;
   Result<std::optional<Round>> round(const std::string& application_id) override;
   Result<std::vector<registry::QueryView>> pending(const std::string& licensor,
                                                    std::size_t limit) override;
@@ -327,6 +332,7 @@ class RedisConformityTracker final : public ConformityTracker {
   const std::string send_key_;
   const std::string deadline_key_;
   const std::string outcome_key_;
+  const std::string refused_key_;
   const std::string tacit_reasons_;  // as a script argument
 
   // A connection with the scripts as it has loaded them. The commit
@@ -345,6 +351,9 @@ class RedisConformityTracker final : public ConformityTracker {
     Script claim_outcomes{withLibrary(scripts::kClaimOutcomes)};
     Script outcomes_delivered{std::string(scripts::kOutcomesDelivered)};
     Script outcome_retry{std::string(scripts::kOutcomeRetry)};
+    Script outcome_refused{std::string(scripts::kOutcomeRefused)};
+    Script resend_outcome{std::string(scripts::kResendOutcome)};
+    Script refused_outcomes{std::string(scripts::kRefusedOutcomes)};
     Script round{withLibrary(scripts::kRound)};
     Script pending{withLibrary(scripts::kPending)};
   };
@@ -733,6 +742,58 @@ Status RedisConformityTracker::outcomeRetry(const std::string& application_id,
   return reply.ok() ? Status() : Status(reply.takeError());
 }
 
+Status RedisConformityTracker::outcomeRefused(const std::string& application_id,
+                                              std::int64_t now_ms, const std::string& error) {
+  WordStore store;
+  Words arguments;
+  arguments.add("3").add(outcome_key_).add(store.keep(appKey(application_id))).add(refused_key_);
+  arguments.add(application_id).add(store.number(now_ms)).add(error);
+  auto reply = run(&Session::outcome_refused, arguments);
+  return reply.ok() ? Status() : Status(reply.takeError());
+}
+
+Result<bool> RedisConformityTracker::resendOutcome(const std::string& application_id,
+                                                   std::int64_t now_ms) {
+  WordStore store;
+  Words arguments;
+  arguments.add("3").add(refused_key_).add(outcome_key_).add(store.keep(appKey(application_id)));
+  arguments.add(application_id).add(store.number(now_ms));
+  auto reply = run(&Session::resend_outcome, arguments);
+  if (!reply.ok()) {
+    return reply.takeError();
+  }
+  if ((*reply)->type != REDIS_REPLY_INTEGER) {
+    return unexpected("a resend of an outcome", "not a number");
+  }
+  return (*reply)->integer == 1;
+}
+
+Result<std::vector<ConformityTracker::RefusedOutcome>> RedisConformityTracker::refusedOutcomes(
+    std::size_t limit) {
+  if (limit == 0) {
+    return std::vector<RefusedOutcome>();
+  }
+  WordStore store;
+  Words arguments;
+  arguments.add("1").add(refused_key_).add(store.limit(limit)).add(prefix_);
+  return decodeReply<std::vector<RefusedOutcome>>(
+      run(&Session::refused_outcomes, arguments), "a read of refused outcomes",
+      [](const Json& json) {
+        std::vector<RefusedOutcome> list;
+        for (const Json& item : json.is_array() ? json : Json::array()) {
+          RefusedOutcome refused;
+          refused.application_id = textAt(item, "application_id");
+          refused.licensor = textAt(item, "licensor");
+          refused.outcome = textAt(item, "outcome");
+          refused.error = textAt(item, "outcome_error");
+          refused.attempts = static_cast<int>(numberAt(item, "outcome_attempts"));
+          refused.refused_ms = numberAt(item, "refused_ms");
+          list.push_back(std::move(refused));
+        }
+        return list;
+      });
+}
+
 Result<std::optional<ConformityTracker::Round>> RedisConformityTracker::round(
     const std::string& application_id) {
   WordStore store;
@@ -784,23 +845,24 @@ Result<std::vector<registry::QueryView>> RedisConformityTracker::failed(std::siz
 }
 
 Result<ConformityTracker::Backlog> RedisConformityTracker::backlog() {
-  std::vector<Words> commands(3);
+  std::vector<Words> commands(4);
   commands[0].add("ZCARD").add(send_key_);
   commands[1].add("ZCARD").add(deadline_key_);
   commands[2].add("ZCARD").add(outcome_key_);
+  commands[3].add("ZCARD").add(refused_key_);
   auto replies = take()->connection.runPipeline(commands);
   if (!replies.ok()) {
     return replies.takeError();
   }
-  std::uint64_t counts[3] = {};
-  for (std::size_t i = 0; i < 3; ++i) {
+  std::uint64_t counts[4] = {};
+  for (std::size_t i = 0; i < 4; ++i) {
     const redisReply* reply = (*replies)[i].get();
     if (reply->type != REDIS_REPLY_INTEGER) {
       return unexpected("ZCARD", "not a number");
     }
     counts[i] = static_cast<std::uint64_t>(reply->integer);
   }
-  return Backlog{counts[0], counts[1], counts[2]};
+  return Backlog{counts[0], counts[1], counts[2], counts[3]};
 }
 
 Result<bool> RedisConformityTracker::appendOnly() {

@@ -17,7 +17,9 @@
 //       final, by deadline ms;
 //   "<prefix>cf:outcome"  sorted set: applications whose outcome is due to
 //       be sent to the licensor, by due ms;
-//   "<prefix>cf:failed"  sorted set: queries that failed, by when.
+//   "<prefix>cf:failed"  sorted set: queries that failed, by when;
+//   "<prefix>cf:refused"  sorted set: applications whose outcome the
+//       licensor's system refused for good, by when.
 // Nothing expires: a round is kept until the operator removes it (the
 // register keeps the outcome for good).
 //
@@ -206,6 +208,30 @@ class ConformityTracker {
   virtual registry::Status outcomeRetry(const std::string& application_id, std::int64_t retry_at_ms,
                                         const std::string& error) = 0;
 
+  // The licensor's system refused the outcome for good (an AMQP rejected
+  // outcome, a SOAP client fault): out of "outcome" into "refused", with
+  // the error, until the operator resends it. An outcome no longer in
+  // "outcome" (delivered or refused meanwhile) is left as it is.
+  virtual registry::Status outcomeRefused(const std::string& application_id, std::int64_t now_ms,
+                                          const std::string& error) = 0;
+
+  // The operator's resend of a refused outcome: due again at `now_ms`.
+  // false when the application has no refused outcome.
+  virtual registry::Result<bool> resendOutcome(const std::string& application_id,
+                                               std::int64_t now_ms) = 0;
+
+  // A refused outcome as the operator's list shows it.
+  struct RefusedOutcome {
+    std::string application_id;
+    std::string licensor;
+    std::string outcome;  // registry::roundOutcomeName
+    std::string error;    // what the licensor's system said
+    int attempts = 0;     // deliveries tried
+    std::int64_t refused_ms = 0;
+  };
+  // The refused outcomes, the latest refusal first, at most `limit`.
+  virtual registry::Result<std::vector<RefusedOutcome>> refusedOutcomes(std::size_t limit) = 0;
+
   // The application's round: its request, every query, the outcome when
   // decided (nullopt while queries are open). nullopt when no round is known.
   struct Round {
@@ -232,6 +258,7 @@ class ConformityTracker {
     std::uint64_t sends = 0;
     std::uint64_t open_queries = 0;
     std::uint64_t outcomes = 0;
+    std::uint64_t refused_outcomes = 0;
   };
   virtual registry::Result<Backlog> backlog() = 0;
 

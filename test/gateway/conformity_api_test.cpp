@@ -48,9 +48,10 @@ class ConformityApiTest : public ConformityFlowTest {
   }
 
   adapters::http::Response get(const std::string& path,
-                               std::multimap<std::string, std::string> query = {}) {
+                               std::multimap<std::string, std::string> query = {},
+                               const std::string& method = "GET") {
     adapters::http::Request request;
-    request.method = "GET";
+    request.method = method;
     request.path = path;
     request.query = std::move(query);
     return http_->handle(request);
@@ -161,6 +162,44 @@ TEST_F(ConformityApiTest, ListsTheQueriesThatNeverReachedTheirBody) {
   EXPECT_EQ(json["queries"][0]["application_id"], "APP-1");
   EXPECT_EQ(json["queries"][0]["state"], "failed");
   EXPECT_EQ(json["queries"][0]["last_error"], "http://127.0.0.1:5998/q answered HTTP 404");
+}
+
+TEST_F(ConformityApiTest, ListsRefusedOutcomesAndResendsOne) {
+  decideOneBodyRound("APP-1");
+  settleAll(Receipt::Fate::kPermanent, "soap:Client: unknown application");
+
+  auto listed = get("/api/v1/conformity/refused-outcomes");
+  auto resent = get("/api/v1/conformity/refused-outcomes/APP-1/resend", {}, "POST");
+  auto resent_again = get("/api/v1/conformity/refused-outcomes/APP-1/resend", {}, "POST");
+  auto after = get("/api/v1/conformity/refused-outcomes");
+
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  auto json = nlohmann::json::parse(listed.body);
+  ASSERT_EQ(json["count"], 1);
+  EXPECT_EQ(json["outcomes"][0]["application_id"], "APP-1");
+  EXPECT_EQ(json["outcomes"][0]["licensor"], "CZ-ERU");
+  EXPECT_EQ(json["outcomes"][0]["outcome"], "conforms");
+  EXPECT_EQ(json["outcomes"][0]["error"], "soap:Client: unknown application");
+  EXPECT_EQ(json["outcomes"][0]["attempts"], 1);
+  EXPECT_TRUE(json["outcomes"][0]["refused_at"].is_string());
+  EXPECT_EQ(resent.status, 202) << resent.body;
+  EXPECT_EQ(nlohmann::json::parse(resent.body)["outcome"], "due");
+  EXPECT_EQ(resent_again.status, 404);
+  EXPECT_TRUE(contains(resent_again.body, "has no refused outcome to resend")) << resent_again.body;
+  EXPECT_EQ(nlohmann::json::parse(after.body)["count"], 0);
+}
+
+TEST_F(ConformityApiTest, AnswersAWrongMethodWithTheOneTheRouteTakes) {
+  auto get_resend = get("/api/v1/conformity/refused-outcomes/APP-1/resend");
+  auto post_list = get("/api/v1/conformity/refused-outcomes", {}, "POST");
+  auto delete_round = get("/api/v1/applications/APP-1/conformity", {}, "DELETE");
+
+  EXPECT_EQ(get_resend.status, 405);
+  EXPECT_EQ(get_resend.headers["Allow"], "POST");
+  EXPECT_TRUE(contains(get_resend.body, "method GET is not allowed")) << get_resend.body;
+  EXPECT_EQ(post_list.status, 405);
+  EXPECT_EQ(post_list.headers["Allow"], "GET");
+  EXPECT_EQ(delete_round.status, 405);
 }
 
 TEST_F(ConformityApiTest, RefusesBadRoutesNamingWhatWasWrong) {

@@ -128,6 +128,17 @@ class ConformityFlowTest : public ::testing::Test {
     return sent;
   }
 
+  // A round of one body (activity 12.3, ecology) opened, its query
+  // delivered and concluded: decided, its outcome sent and not yet settled.
+  void decideOneBodyRound(const std::string& application_id) {
+    ASSERT_TRUE(flow_->request("eru-export", request(application_id, "12.3")).ok());
+    settleAll(Receipt::Fate::kDelivered);
+    auto concluded =
+        flow_->conclude("ecology", conclusion(queryId(application_id, "ecology"), "ecology"));
+    ASSERT_TRUE(concluded.ok()) << concluded.error().message;
+    flow_->drain();
+  }
+
   registry::QueryView query(const std::string& application_id, const std::string& body) {
     auto round = flow_->round(application_id);
     EXPECT_TRUE(round.ok() && round->has_value());

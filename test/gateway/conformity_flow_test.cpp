@@ -338,10 +338,7 @@ TEST_F(ConformityFlowTest, AnUnsettledSendIsSentAgainWhenItsLeaseEnds) {
 }
 
 TEST_F(ConformityFlowTest, AnOutcomeTheLicensorDidNotTakeIsSentAgain) {
-  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
-  settleAll(Receipt::Fate::kDelivered);
-  ASSERT_TRUE(flow_->conclude("ecology", conclusion(queryId("APP-1", "ecology"), "ecology")).ok());
-  flow_->drain();
+  decideOneBodyRound("APP-1");
   settleAll(Receipt::Fate::kRetry, "no link attached to receive from 'conformity/outcomes/cz'");
 
   now_ += 1000;
@@ -355,6 +352,49 @@ TEST_F(ConformityFlowTest, AnOutcomeTheLicensorDidNotTakeIsSentAgain) {
   now_ += 600'000;
   flow_->tick();
   EXPECT_TRUE(courier_.take().empty());
+}
+
+// Sending it again would be refused again: it waits for the operator.
+TEST_F(ConformityFlowTest, AnOutcomeTheLicensorRefusedWaitsForTheOperatorsResend) {
+  decideOneBodyRound("APP-1");
+  settleAll(Receipt::Fate::kPermanent, "amqp:not-allowed: unknown application");
+
+  now_ += 600'000;
+  flow_->tick();
+  auto while_refused = courier_.take();
+  auto listed = flow_->refusedOutcomes(10);
+  auto resent = flow_->resendOutcome("APP-1");
+  flow_->tick();
+  auto again = settleAll(Receipt::Fate::kDelivered);
+
+  EXPECT_TRUE(while_refused.empty());
+  EXPECT_EQ(flow_->counters().outcomes_refused, 1u);
+  ASSERT_TRUE(listed.ok()) << listed.error().message;
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].application_id, "APP-1");
+  EXPECT_EQ((*listed)[0].licensor, "CZ-ERU");
+  EXPECT_EQ((*listed)[0].error, "amqp:not-allowed: unknown application");
+  EXPECT_EQ((*listed)[0].attempts, 1);
+  EXPECT_EQ((*listed)[0].refused_ms, kFridayMorning);
+  ASSERT_TRUE(resent.ok()) << resent.error().message;
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].parcel.amqp.message_id, "outcome-APP-1");
+  EXPECT_EQ(flow_->counters().outcomes_delivered, 1u);
+  EXPECT_TRUE(flow_->refusedOutcomes(10)->empty());
+  EXPECT_EQ(flow_->round("APP-1").value()->outcome, "conforms");
+}
+
+TEST_F(ConformityFlowTest, RefusesToResendAnOutcomeThatWasNotRefused) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1", "12.3")).ok());
+
+  auto open = flow_->resendOutcome("APP-1");
+  auto unknown = flow_->resendOutcome("APP-404");
+
+  ASSERT_FALSE(open.ok());
+  EXPECT_EQ(open.error().code, registry::ErrorCode::kNotFound);
+  EXPECT_EQ(open.error().message, "application \"APP-1\" has no refused outcome to resend");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, registry::ErrorCode::kNotFound);
 }
 
 // An outcome goes out as soon as its round is decided, its register write

@@ -677,6 +677,54 @@ TEST_F(ConformityTrackerTest, OutcomesAreClaimedRetriedAndDelivered) {
   EXPECT_EQ(backlog().outcomes, 0u) << "a delivered outcome stays delivered";
 }
 
+TEST_F(ConformityTrackerTest, ARefusedOutcomeWaitsInItsListUntilItIsResent) {
+  openDelivered();
+  ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
+
+  ASSERT_TRUE(tracker_->outcomeRefused("app-1", kNow + 5, "amqp:not-allowed: no such app").ok());
+  auto after_lease = tracker_->claimOutcomes(kNow + 10 * kLease, kLease, 10);
+  auto refused = tracker_->refusedOutcomes(10);
+  const ConformityTracker::Backlog while_refused = backlog();
+  auto resent = tracker_->resendOutcome("app-1", kNow + 20 * kLease);
+  auto resent_twice = tracker_->resendOutcome("app-1", kNow + 20 * kLease);
+  auto claimed = tracker_->claimOutcomes(kNow + 20 * kLease, kLease, 10);
+
+  ASSERT_TRUE(after_lease.ok()) << after_lease.error().message;
+  EXPECT_TRUE(after_lease->empty());
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  ASSERT_EQ(refused->size(), 1u);
+  EXPECT_EQ((*refused)[0].application_id, "app-1");
+  EXPECT_EQ((*refused)[0].licensor, "CZ-ERU");
+  EXPECT_EQ((*refused)[0].outcome, "conforms");
+  EXPECT_EQ((*refused)[0].error, "amqp:not-allowed: no such app");
+  EXPECT_EQ((*refused)[0].attempts, 1);
+  EXPECT_EQ((*refused)[0].refused_ms, kNow + 5);
+  EXPECT_EQ(while_refused.outcomes, 0u);
+  EXPECT_EQ(while_refused.refused_outcomes, 1u);
+  ASSERT_TRUE(resent.ok()) << resent.error().message;
+  EXPECT_TRUE(*resent);
+  ASSERT_TRUE(resent_twice.ok());
+  EXPECT_FALSE(*resent_twice);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].attempt, 2);
+  EXPECT_TRUE(tracker_->refusedOutcomes(10)->empty());
+  EXPECT_EQ(backlog().refused_outcomes, 0u);
+}
+
+TEST_F(ConformityTrackerTest, ARefusalAfterTheOutcomeWasDeliveredChangesNothing) {
+  openDelivered();
+  ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
+  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 1).ok());
+
+  ASSERT_TRUE(tracker_->outcomeRefused("app-1", kNow + 2, "refused late").ok());
+  ASSERT_TRUE(tracker_->outcomeRefused("app-unknown", kNow + 2, "never decided").ok());
+
+  EXPECT_TRUE(tracker_->refusedOutcomes(10)->empty());
+  EXPECT_EQ(tracker_->round("app-1").value()->delivered_ms, kNow + 1);
+  EXPECT_EQ(raw({"EXISTS", "t:cf:app:app-unknown"}), 0);
+}
+
 TEST_F(ConformityTrackerTest, PendingListsTheLicensorsOpenQueriesEarliestDeadlineFirst) {
   openNew(openRound("app-1", {plan("cq-1", "sanitary", kDeadline + 20)}));
   openNew(
@@ -828,6 +876,9 @@ TEST_F(ConformityTrackerTest, EveryCallIsUnavailableWhenRedisIsDown) {
   calls.emplace_back("claimOutcomes", status(tracker_->claimOutcomes(kNow, kLease, 10)));
   calls.emplace_back("outcomesDelivered", tracker_->outcomesDelivered({"app-1"}, kNow));
   calls.emplace_back("outcomeRetry", tracker_->outcomeRetry("app-1", kNow, "down"));
+  calls.emplace_back("outcomeRefused", tracker_->outcomeRefused("app-1", kNow, "refused"));
+  calls.emplace_back("resendOutcome", status(tracker_->resendOutcome("app-1", kNow)));
+  calls.emplace_back("refusedOutcomes", status(tracker_->refusedOutcomes(10)));
   calls.emplace_back("round", status(tracker_->round("app-1")));
   calls.emplace_back("pending", status(tracker_->pending("CZ-ERU", 10)));
   calls.emplace_back("backlog", status(tracker_->backlog()));
