@@ -145,6 +145,10 @@ struct ConformityConfig {
   // How long a send (a query to a body, an outcome to a licensor) may take
   // before it counts as failed and is retried.
   std::int64_t send_timeout_ms = 10'000;
+  // How long a round stays in Redis once its outcome was delivered: the
+  // register keeps it for good, and what stays in Redis lets a late
+  // conclusion be recorded as late. 0 keeps it in Redis for ever.
+  std::int64_t keep_delivered_days = 90;
 
   // The body with this id, or nullptr.
   const BodyConfig* findBody(std::string_view id) const;

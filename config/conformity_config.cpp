@@ -34,6 +34,7 @@ constexpr Range kRetryMillis{1, 86'400'000, "a number of milliseconds"};
 constexpr Range kAttempts{1, 1000, "a number of attempts"};
 constexpr Range kDeadlineSeconds{1, 366LL * 86'400, "a number of seconds"};
 constexpr Range kSendTimeout{100, 600'000, "a number of milliseconds"};
+constexpr Range kKeepDays{0, 36'500, "a number of days"};
 
 constexpr std::string_view kSilenceRules[] = {"consent", "expire"};
 
@@ -380,9 +381,9 @@ void checkChannelsApart(Reader& reader, const ConformityConfig& config) {
 void readConformity(Reader& reader, const YAML::Node& node, const std::string& base_dir,
                     ConformityConfig& out) {
   const std::string path = "conformity";
-  if (!reader.readSection(
-          node, path,
-          {"calendar", "bodies", "activities", "outcomes", "utc_offset", "send_timeout_ms"})) {
+  if (!reader.readSection(node, path,
+                          {"calendar", "bodies", "activities", "outcomes", "utc_offset",
+                           "send_timeout_ms", "keep_delivered_days"})) {
     return;
   }
   readCalendar(reader, node, path, base_dir, out);
@@ -392,6 +393,7 @@ void readConformity(Reader& reader, const YAML::Node& node, const std::string& b
   readUtcOffset(reader, node, path, out.utc_offset_minutes);
   checkChannelsApart(reader, out);
   reader.readInteger(node, path, "send_timeout_ms", kSendTimeout, out.send_timeout_ms);
+  reader.readInteger(node, path, "keep_delivered_days", kKeepDays, out.keep_delivered_days);
   // Deadlines in working days mean nothing without the days off; a
   // calendar that failed to load is reported at its own key already.
   if (!out.activities.empty() && !node["calendar"].IsDefined()) {

@@ -470,7 +470,8 @@ void ConformityFlow::handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts)
     ++counters_.outcomes_retried;
   }
   if (!delivered.empty()) {
-    auto marked = tracker_.outcomesDelivered(delivered, now);
+    auto marked =
+        tracker_.outcomesDelivered(delivered, now, config_.conformity.keep_delivered_days * kDayMs);
     if (!marked.ok()) {
       // Sent again when the lease ends: the licensor's system gets the
       // same outcome (same message id) twice, which it must take as one.

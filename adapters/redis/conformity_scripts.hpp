@@ -281,15 +281,30 @@ end
 return cjson.encode(claimed)
 )lua";
 
-// KEYS: outcome, then each application's hash. ARGV: now, then each
-// application id, in the order of the hashes.
+// KEYS: outcome, failed, then each application's hash. ARGV: now, how long
+// a delivered round stays (ms, 0: for ever), the key prefix
+// ("<prefix>cf:"), then each application id, in the order of the hashes.
+// A delivered round's hashes expire after that time (the register keeps
+// the round), and the failed queries listed longer than that leave the
+// operator's list.
 constexpr std::string_view kOutcomesDelivered = R"lua(
-for i = 2, #KEYS do
+local keep = tonumber(ARGV[2])
+for i = 3, #KEYS do
   -- Only a round still in the timer is marked: one removed meanwhile (by
   -- the operator) is not brought back as a stray hash.
-  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+  if redis.call('ZREM', KEYS[1], ARGV[i + 1]) == 1 then
     redis.call('HSET', KEYS[i], 'delivered_ms', ARGV[1])
+    if keep > 0 then
+      redis.call('PEXPIRE', KEYS[i], keep)
+      local ids = redis.call('HGET', KEYS[i], 'queries') or ''
+      for id in string.gmatch(ids, '[^,]+') do
+        redis.call('PEXPIRE', ARGV[3] .. 'q:' .. id, keep)
+      end
+    end
   end
+end
+if keep > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[1]) - keep))
 end
 return 1
 )lua";

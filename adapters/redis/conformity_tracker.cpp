@@ -289,8 +289,8 @@ class RedisConformityTracker final : public ConformityTracker {
                                               std::size_t limit) override;
   Result<std::vector<DecidedRound>> claimOutcomes(std::int64_t now_ms, std::int64_t lease_ms,
                                                   std::size_t limit) override;
-  Status outcomesDelivered(const std::vector<std::string>& application_ids,
-                           std::int64_t now_ms) override;
+  Status outcomesDelivered(const std::vector<std::string>& application_ids, std::int64_t now_ms,
+                           std::int64_t keep_ms) override;
   Status outcomeRetry(const std::string& application_id, std::int64_t retry_at_ms,
                       const std::string& error) override;
   Status outcomeRefused(const std::string& application_id, std::int64_t now_ms,
@@ -713,18 +713,19 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::claimOutcomes(std::int
 }
 
 Status RedisConformityTracker::outcomesDelivered(const std::vector<std::string>& application_ids,
-                                                 std::int64_t now_ms) {
+                                                 std::int64_t now_ms, std::int64_t keep_ms) {
   if (application_ids.empty()) {
     return {};
   }
   WordStore store;
   Words arguments;
-  arguments.add(store.number(static_cast<std::int64_t>(application_ids.size()) + 1));
-  arguments.add(outcome_key_);
+  arguments.add(store.number(static_cast<std::int64_t>(application_ids.size()) + 2));
+  arguments.add(outcome_key_).add(store.keep(prefix_ + "failed"));
   for (const std::string& id : application_ids) {
     arguments.add(store.keep(appKey(id)));
   }
-  arguments.add(store.number(now_ms));
+  arguments.add(store.number(now_ms)).add(store.number(std::max<std::int64_t>(keep_ms, 0)));
+  arguments.add(prefix_);
   for (const std::string& id : application_ids) {
     arguments.add(id);
   }

@@ -20,8 +20,8 @@
 //   "<prefix>cf:failed"  sorted set: queries that failed, by when;
 //   "<prefix>cf:refused"  sorted set: applications whose outcome the
 //       licensor's system refused for good, by when.
-// Nothing expires: a round is kept until the operator removes it (the
-// register keeps the outcome for good).
+// A round's hashes expire some time after its outcome was delivered (the
+// register keeps the outcome for good); until then nothing expires.
 //
 // Every call that changes something is one Lua script (EVALSHA, loaded
 // again after a NOSCRIPT), so each change is whole whoever else shares the
@@ -200,9 +200,10 @@ class ConformityTracker {
                                                                     std::size_t limit) = 0;
 
   // The licensor's channel took these outcomes: out of "outcome",
-  // delivered_ms set.
+  // delivered_ms set, and the round's hashes expire in `keep_ms` (0: never);
+  // failed queries listed for longer than `keep_ms` leave "failed".
   virtual registry::Status outcomesDelivered(const std::vector<std::string>& application_ids,
-                                             std::int64_t now_ms) = 0;
+                                             std::int64_t now_ms, std::int64_t keep_ms) = 0;
 
   // An outcome delivery failed: due again at `retry_at_ms`, with the error.
   virtual registry::Status outcomeRetry(const std::string& application_id, std::int64_t retry_at_ms,

@@ -60,6 +60,7 @@ TEST(ConformityConfig, ReadsEveryKeyOfAFullSection) {
     CZ-ERU: {soap_url: "https://eru.example.cz/outcomes"}
   utc_offset: "-03:30"
   send_timeout_ms: 2500
+  keep_delivered_days: 30
 )");
 
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -96,6 +97,7 @@ TEST(ConformityConfig, ReadsEveryKeyOfAFullSection) {
   EXPECT_EQ(conformity.outcomes.at("CZ-ERU").soap_url, "https://eru.example.cz/outcomes");
   EXPECT_EQ(conformity.utc_offset_minutes, -210);
   EXPECT_EQ(conformity.send_timeout_ms, 2500);
+  EXPECT_EQ(conformity.keep_delivered_days, 30);
   EXPECT_TRUE(conformity.enabled());
 
   ASSERT_EQ(conformity.activities.size(), 2u);
@@ -121,6 +123,7 @@ TEST(ConformityConfig, AppliesDefaults) {
   EXPECT_EQ(body.deadline_seconds, 0);
   EXPECT_EQ(config->conformity.utc_offset_minutes, 300);
   EXPECT_EQ(config->conformity.send_timeout_ms, 10000);
+  EXPECT_EQ(config->conformity.keep_delivered_days, 90);
   EXPECT_FALSE(config->conformity.enabled());
 }
 
@@ -207,6 +210,9 @@ INSTANTIATE_TEST_SUITE_P(
                    "test.yaml: conformity.calendar: is required when activities are listed: "
                    "deadlines are counted in working days (config/calendar-kz.yaml is "
                    "Kazakhstan's)"},
+        BadSection{"  keep_delivered_days: -1\n",
+                   "test.yaml: conformity.keep_delivered_days: -1 is not a number of days "
+                   "(0..36500)"},
         BadSection{"  utc_offset: \"+5\"\n",
                    "test.yaml: conformity.utc_offset: \"+5\" is not an offset from UTC such as "
                    "\"+05:00\" (-14:00..+14:00)"},

@@ -667,7 +667,7 @@ TEST_F(ConformityTrackerTest, OutcomesAreClaimedRetriedAndDelivered) {
   ASSERT_EQ(at_retry->size(), 1u);
   EXPECT_EQ((*at_retry)[0].attempt, 3);
 
-  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1", "app-unknown"}, kNow + 2 * kLease).ok());
+  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1", "app-unknown"}, kNow + 2 * kLease, 0).ok());
 
   EXPECT_EQ(backlog().outcomes, 0u);
   EXPECT_EQ(tracker_->round("app-1").value()->delivered_ms, kNow + 2 * kLease);
@@ -715,7 +715,7 @@ TEST_F(ConformityTrackerTest, ARefusedOutcomeWaitsInItsListUntilItIsResent) {
 TEST_F(ConformityTrackerTest, ARefusalAfterTheOutcomeWasDeliveredChangesNothing) {
   openDelivered();
   ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
-  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 1).ok());
+  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 1, 0).ok());
 
   ASSERT_TRUE(tracker_->outcomeRefused("app-1", kNow + 2, "refused late").ok());
   ASSERT_TRUE(tracker_->outcomeRefused("app-unknown", kNow + 2, "never decided").ok());
@@ -723,6 +723,34 @@ TEST_F(ConformityTrackerTest, ARefusalAfterTheOutcomeWasDeliveredChangesNothing)
   EXPECT_TRUE(tracker_->refusedOutcomes(10)->empty());
   EXPECT_EQ(tracker_->round("app-1").value()->delivered_ms, kNow + 1);
   EXPECT_EQ(raw({"EXISTS", "t:cf:app:app-unknown"}), 0);
+}
+
+TEST_F(ConformityTrackerTest, ADeliveredRoundExpiresAfterTheTimeItIsKept) {
+  openDelivered();
+  ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
+  openNew(openRound("app-2", {plan("cq-2", "fire")}));
+  ASSERT_TRUE(tracker_->settleSends({permanent("cq-2", "404")}, kNow + 1, kLease).ok());
+
+  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 100, 50).ok());
+
+  const auto app_ttl = raw({"PTTL", "t:cf:app:app-1"});
+  const auto query_ttl = raw({"PTTL", "t:cf:q:cq-1"});
+  EXPECT_GT(app_ttl, 0);
+  EXPECT_LE(app_ttl, 50);
+  EXPECT_GT(query_ttl, 0);
+  EXPECT_LE(query_ttl, 50);
+  EXPECT_EQ(raw({"PTTL", "t:cf:app:app-2"}), -1) << "a round not delivered stays";
+  EXPECT_EQ(raw({"ZCARD", "t:cf:failed"}), 0) << "failed 99 ms before, kept 50";
+}
+
+TEST_F(ConformityTrackerTest, ADeliveredRoundKeptForEverDoesNotExpire) {
+  openDelivered();
+  ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
+
+  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 100, 0).ok());
+
+  EXPECT_EQ(raw({"PTTL", "t:cf:app:app-1"}), -1);
+  EXPECT_EQ(raw({"PTTL", "t:cf:q:cq-1"}), -1);
 }
 
 TEST_F(ConformityTrackerTest, PendingListsTheLicensorsOpenQueriesEarliestDeadlineFirst) {
@@ -874,7 +902,7 @@ TEST_F(ConformityTrackerTest, EveryCallIsUnavailableWhenRedisIsDown) {
                      status(tracker_->conclude(conclusion("cq-1", "s"), "f", kNow, kLease)));
   calls.emplace_back("expireDue", status(tracker_->expireDue(kNow, kLease, 10)));
   calls.emplace_back("claimOutcomes", status(tracker_->claimOutcomes(kNow, kLease, 10)));
-  calls.emplace_back("outcomesDelivered", tracker_->outcomesDelivered({"app-1"}, kNow));
+  calls.emplace_back("outcomesDelivered", tracker_->outcomesDelivered({"app-1"}, kNow, 0));
   calls.emplace_back("outcomeRetry", tracker_->outcomeRetry("app-1", kNow, "down"));
   calls.emplace_back("outcomeRefused", tracker_->outcomeRefused("app-1", kNow, "refused"));
   calls.emplace_back("resendOutcome", status(tracker_->resendOutcome("app-1", kNow)));
