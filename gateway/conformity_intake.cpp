@@ -40,9 +40,16 @@ adapters::amqp::Verdict verdictOf(const registry::Error& error) {
 }
 
 // Conformity messages are JSON, which is UTF-8 (RFC 8259 section 8.1): a
-// charset that says otherwise is refused by name, not read as ill-formed
-// UTF-8.
-std::optional<registry::Error> charsetProblem(const adapters::amqp::Delivery& delivery) {
+// content type that names another media type, or another charset, is
+// refused by name rather than read as JSON or as ill-formed UTF-8. A
+// message without one is taken as JSON, as most AMQP senders leave it out.
+std::optional<registry::Error> contentTypeProblem(const adapters::amqp::Delivery& delivery) {
+  const std::string media = mapping::mediaTypeOf(delivery.content_type);
+  if (!media.empty() && media != "application/json") {
+    return makeError(ErrorCode::kMalformed, "content type \"" +
+                                                registry::quoteForMessage(delivery.content_type) +
+                                                "\": conformity messages are application/json");
+  }
   const std::string charset = mapping::contentTypeParameter(delivery.content_type, "charset");
   if (charset.empty()) {
     return std::nullopt;
@@ -371,11 +378,11 @@ std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliv
     const auto& delivery = batch[i];
     std::optional<registry::Error> refused = delivery.refused;
     if (!refused) {
-      refused = charsetProblem(delivery);
+      refused = contentTypeProblem(delivery);
     }
     if (refused) {
       // Refused before it was read: by the listener (too large, say) or
-      // for its charset.
+      // for its content type.
       prepared->verdicts[i] = verdictOf(*refused);
       std::lock_guard lock(mutex_);
       ++(delivery.address == kRequestsAddress ? counters_.requests_refused

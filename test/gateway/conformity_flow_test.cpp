@@ -122,6 +122,30 @@ TEST_F(ConformityFlowTest, ABadDeliveryIsRefusedAloneInItsBatch) {
   EXPECT_EQ(flow_->counters().requests_refused, 3u);
 }
 
+TEST_F(ConformityFlowTest, RefusesADeliveryWhoseMediaTypeIsNotJson) {
+  adapters::amqp::Delivery xml;
+  xml.address = std::string(kConclusionsAddress);
+  xml.sender_system = "ecology";
+  xml.content_type = "application/xml; charset=utf-8";
+  xml.body = "<conclusion/>";
+  adapters::amqp::Delivery untyped;
+  untyped.address = std::string(kRequestsAddress);
+  untyped.sender_system = "eru-export";
+  untyped.body = mapping::writeRequestJson(request("APP-1"));
+
+  auto prepared = flow_->prepareDeliveries({xml, untyped});
+  const auto verdicts = flow_->finishDeliveries(*prepared);
+
+  ASSERT_EQ(verdicts.size(), 2u);
+  EXPECT_EQ(verdicts[0].settle, adapters::amqp::Settle::kReject);
+  EXPECT_EQ(verdicts[0].error_code, "malformed");
+  EXPECT_EQ(verdicts[0].description,
+            "content type \"application/xml; charset=utf-8\": conformity messages are "
+            "application/json");
+  EXPECT_EQ(verdicts[1].outcome, "opened");
+  EXPECT_EQ(flow_->counters().conclusions_refused, 1u);
+}
+
 TEST_F(ConformityFlowTest, DeliveredQueriesAreSent) {
   ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
 
