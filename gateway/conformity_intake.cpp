@@ -319,8 +319,9 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::answerConclusion
       decided.push_back(std::move(*result->decided));
     }
     if (!result->late_application.empty()) {
-      late.push_back({result->late_application, calls[k].conclusion.query_id,
-                      calls[k].conclusion.verdict, now});
+      const registry::Conclusion& conclusion = calls[k].conclusion;
+      late.push_back({result->late_application, conclusion.query_id, conclusion.verdict,
+                      conclusion.reasons, conclusion.signer, now});
     }
   }
   if (!concluded.ok() && !calls.empty()) {

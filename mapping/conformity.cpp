@@ -438,6 +438,10 @@ void appendQueryJson(std::string& out, const registry::QueryView& query, int wor
   }
   if (query.late_verdict) {
     view["late_verdict"] = std::string(registry::verdictName(*query.late_verdict));
+    view["late_reasons"] = reasonsJson(query.late_reasons);
+    if (!query.late_signer.empty()) {
+      view["late_signer"] = query.late_signer;
+    }
     view["late_at"] = formatLocalTime(query.late_ms, utc_offset_minutes);
   }
   out += dumpJson(view);

@@ -348,6 +348,12 @@ void appendQueryXml(pugi::xml_node parent, const registry::QueryView& query, int
   }
   if (query.late_verdict) {
     appendText(element, "lg:lateVerdict", verdictText(*query.late_verdict));
+    for (const std::string& reason : query.late_reasons) {
+      appendText(element, "lg:lateReason", reason);
+    }
+    if (!query.late_signer.empty()) {
+      appendText(element, "lg:lateSigner", query.late_signer);
+    }
     appendText(element, "lg:lateAt", formatLocalTime(query.late_ms, utc_offset_minutes));
   }
 }

@@ -100,8 +100,11 @@ struct QueryView {
   std::vector<std::string> reasons;
   std::string signer;
   std::int64_t concluded_ms = 0;  // when the conclusion (or the deadline) decided it
-  // A conclusion that came after the deadline had decided the query.
+  // A conclusion that came after the deadline had decided the query: kept
+  // beside what was decided, never in its place.
   std::optional<Verdict> late_verdict;
+  std::vector<std::string> late_reasons;
+  std::string late_signer;
   std::int64_t late_ms = 0;
 };
 
@@ -123,6 +126,8 @@ struct LateConclusion {
   std::string application_id;
   std::string query_id;
   Verdict verdict = Verdict::kConforms;
+  std::vector<std::string> reasons;
+  std::string signer;
   std::int64_t late_ms = 0;
 };
 

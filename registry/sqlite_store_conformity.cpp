@@ -36,6 +36,8 @@ nlohmann::json queryToJson(const QueryView& query) {
   }
   if (query.late_verdict) {
     out["late_verdict"] = verdictName(*query.late_verdict);
+    out["late_reasons"] = query.late_reasons;
+    out["late_signer"] = query.late_signer;
     out["late_ms"] = query.late_ms;
   }
   return out;
@@ -68,6 +70,10 @@ Result<QueryView> queryFromJson(const nlohmann::json& in, const ConformityOutcom
     query.last_error = in.value("last_error", "");
     if (in.contains("late_verdict")) {
       query.late_verdict = verdictFromName(in["late_verdict"].get<std::string>());
+      // Registers written before the late reasons and signer were kept
+      // have neither.
+      query.late_reasons = in.value("late_reasons", std::vector<std::string>());
+      query.late_signer = in.value("late_signer", "");
       query.late_ms = in.value("late_ms", std::int64_t{0});
     }
     return query;
@@ -155,6 +161,8 @@ Status SqliteStore::keepLateConclusions(std::span<const LateConclusion> late) {
     for (auto& query : queries) {
       if (query.value("query_id", "") == conclusion.query_id && !query.contains("late_verdict")) {
         query["late_verdict"] = verdictName(conclusion.verdict);
+        query["late_reasons"] = conclusion.reasons;
+        query["late_signer"] = conclusion.signer;
         query["late_ms"] = conclusion.late_ms;
         changed = true;
       }

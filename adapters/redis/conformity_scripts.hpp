@@ -41,6 +41,7 @@ local function queryOf(id)
   local q = hashOf(P .. 'q:' .. id)
   q.query_id = id
   q.signed_document = nil
+  q.late_signed_document = nil
   return q
 end
 
@@ -222,7 +223,8 @@ end
 if q.state == 'expired' or q.state == 'failed' then
   local late = q.late_fingerprint or ''
   if late == '' then
-    redis.call('HSET', KEYS[1], 'late_verdict', ARGV[5], 'late_ms', NOW,
+    redis.call('HSET', KEYS[1], 'late_verdict', ARGV[5], 'late_reasons', ARGV[6],
+      'late_signer', ARGV[7], 'late_signed_document', ARGV[8], 'late_ms', NOW,
       'late_fingerprint', fingerprint)
     -- Recorded now: the caller adds it to the register's copy of the round.
     return cjson.encode({result = 'late', application = q.application})

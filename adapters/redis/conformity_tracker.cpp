@@ -105,8 +105,8 @@ std::optional<registry::Verdict> verdictAt(const Json& record, const char* name)
   return verdict;
 }
 
-std::vector<std::string> reasonsAt(const Json& record) {
-  const std::string text = textAt(record, "reasons");
+std::vector<std::string> reasonsAt(const Json& record, const char* name = "reasons") {
+  const std::string text = textAt(record, name);
   if (text.empty()) {
     return {};
   }
@@ -136,6 +136,8 @@ registry::QueryView queryViewOf(const Json& record) {
   view.signer = textAt(record, "signer");
   view.concluded_ms = numberAt(record, "concluded_ms");
   view.late_verdict = verdictAt(record, "late_verdict");
+  view.late_reasons = reasonsAt(record, "late_reasons");
+  view.late_signer = textAt(record, "late_signer");
   view.late_ms = numberAt(record, "late_ms");
   return view;
 }

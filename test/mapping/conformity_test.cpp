@@ -65,6 +65,8 @@ registry::QueryView answeredQuery() {
   query.signer = "Inspector A. Seitkali";
   query.concluded_ms = kDecidedMs;
   query.late_verdict = Verdict::kDoesNotConform;
+  query.late_reasons = {"fire exits blocked"};
+  query.late_signer = "Inspector B. Omarov";
   query.late_ms = kDeadlineMs + 1000;
   return query;
 }
@@ -506,6 +508,7 @@ TEST(ConformityJson, QueryViewShowsEveryField) {
             R"("last_error":"amqp:resource-limit-exceeded","verdict":"conforms","tacit":false,)"
             R"("reasons":["premises inspected 2026-12-08"],"signer":"Inspector A. Seitkali",)"
             R"("concluded_at":"2026-12-09T10:41:07+05:00","late_verdict":"does-not-conform",)"
+            R"("late_reasons":["fire exits blocked"],"late_signer":"Inspector B. Omarov",)"
             R"("late_at":"2026-12-18T00:00:01+05:00"})");
 }
 
@@ -769,6 +772,17 @@ std::string answerWithQueries(const char* operation, bool with_outcome) {
   std::ostringstream out;
   document.print(out, "", pugi::format_raw);
   return out.str();
+}
+
+TEST(ConformitySoap, QueryShowsALateConclusionBesideTheDecidedOne) {
+  const std::string xml = answerWithQueries("lg:GetConformityResponse", false);
+
+  EXPECT_NE(xml.find("<lg:reason>premises inspected 2026-12-08</lg:reason>"), std::string::npos);
+  EXPECT_NE(xml.find("<lg:lateVerdict>does-not-conform</lg:lateVerdict>"
+                     "<lg:lateReason>fire exits blocked</lg:lateReason>"
+                     "<lg:lateSigner>Inspector B. Omarov</lg:lateSigner>"),
+            std::string::npos)
+      << xml;
 }
 
 TEST(ConformitySoap, WrittenDocumentsValidateAgainstTheSchema) {

@@ -174,6 +174,8 @@ ConformityOutcome sampleOutcome() {
   failed.attempts = 20;
   failed.last_error = "gave up after 20 attempts: connection refused";
   failed.late_verdict = Verdict::kDoesNotConform;
+  failed.late_reasons = {"fire exits blocked"};
+  failed.late_signer = "B. Omarov";
   failed.late_ms = 1'796'000'200'000;
   outcome.queries = {answered, failed};
   return outcome;
@@ -207,6 +209,8 @@ TEST_F(StoreTest, KeepsAConformityOutcomeWithEveryQuery) {
   EXPECT_EQ(kept.queries[1].verdict, std::nullopt);
   EXPECT_EQ(kept.queries[1].last_error, "gave up after 20 attempts: connection refused");
   EXPECT_EQ(kept.queries[1].late_verdict, Verdict::kDoesNotConform);
+  EXPECT_EQ(kept.queries[1].late_reasons, std::vector<std::string>{"fire exits blocked"});
+  EXPECT_EQ(kept.queries[1].late_signer, "B. Omarov");
   EXPECT_EQ(kept.queries[1].late_ms, 1'796'000'200'000);
 }
 
@@ -215,11 +219,16 @@ TEST_F(StoreTest, AddsALateConclusionToAnOutcomeKeptAlready) {
   outcome.queries[1].late_verdict.reset();
   ASSERT_TRUE(store_->keepConformityOutcomes({&outcome, 1}).ok());
   const std::vector<LateConclusion> late{
-      {outcome.application_id, "cq-2", Verdict::kConforms, 1'796'000'300'000},
+      {outcome.application_id,
+       "cq-2",
+       Verdict::kConforms,
+       {"exits cleared"},
+       "B. Omarov",
+       1'796'000'300'000},
       // A second late one for the same query, another query, an outcome not kept: no change.
-      {outcome.application_id, "cq-2", Verdict::kDoesNotConform, 1'796'000'400'000},
-      {outcome.application_id, "cq-9", Verdict::kConforms, 1'796'000'300'000},
-      {"KZ-APP-NOT-KEPT", "cq-1", Verdict::kConforms, 1'796'000'300'000},
+      {outcome.application_id, "cq-2", Verdict::kDoesNotConform, {}, "", 1'796'000'400'000},
+      {outcome.application_id, "cq-9", Verdict::kConforms, {}, "", 1'796'000'300'000},
+      {"KZ-APP-NOT-KEPT", "cq-1", Verdict::kConforms, {}, "", 1'796'000'300'000},
   };
 
   ASSERT_TRUE(store_->keepLateConclusions(late).ok());
@@ -232,6 +241,8 @@ TEST_F(StoreTest, AddsALateConclusionToAnOutcomeKeptAlready) {
   EXPECT_EQ(kept.queries[1].state, QueryState::kFailed);
   EXPECT_EQ(kept.queries[1].verdict, std::nullopt);
   EXPECT_EQ(kept.queries[1].late_verdict, Verdict::kConforms);
+  EXPECT_EQ(kept.queries[1].late_reasons, std::vector<std::string>{"exits cleared"});
+  EXPECT_EQ(kept.queries[1].late_signer, "B. Omarov");
   EXPECT_EQ(kept.queries[1].late_ms, 1'796'000'300'000);
   EXPECT_FALSE(store_->findConformityOutcome("KZ-APP-NOT-KEPT")->has_value());
 }

@@ -545,6 +545,22 @@ TEST_F(ConformityTrackerTest, AConclusionAfterTheDeadlineIsRecordedAsLate) {
   EXPECT_EQ(tracker_->round("app-1").value()->outcome, RoundOutcome::kIncomplete);
 }
 
+TEST_F(ConformityTrackerTest, ALateConclusionKeepsItsReasonsSignerAndDocument) {
+  openDelivered(false);
+  ASSERT_EQ(tracker_->expireDue(kDeadline, kLease, 10)->size(), 1u);
+
+  ASSERT_TRUE(tracker_
+                  ->conclude(conclusion("cq-1", "sanitary", Verdict::kDoesNotConform), "f1",
+                             kDeadline + 7, kLease)
+                  .ok());
+
+  QueryView view = query("app-1", "cq-1");
+  EXPECT_EQ(view.late_reasons, std::vector<std::string>{"premises inspected 2026-12-08"});
+  EXPECT_EQ(view.late_signer, "Inspector A. Seitkali");
+  EXPECT_TRUE(view.reasons.empty()) << "what the deadline decided stays";
+  EXPECT_EQ(rawText({"HGET", "t:cf:q:cq-1", "late_signed_document"}), "MIIB");
+}
+
 TEST_F(ConformityTrackerTest, ASilentConsentBodyIsTakenToConformAtTheDeadline) {
   openDelivered(true);
 
