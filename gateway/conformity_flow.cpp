@@ -502,11 +502,20 @@ void ConformityFlow::drain() {
 void ConformityFlow::tick() {
   const std::int64_t now = clock_();
   const std::int64_t lease = sendLeaseMs();
+  // The pass's first call says whether Redis is there for the gateway's
+  // health: a later call of the same pass that fails on a connection Redis
+  // closed while it was away would count a second outage that was not.
   if (auto expired = tracker_.expireDue(now, lease, kClaimLimit); expired.ok()) {
     noteRedisAnswered();
+    if (health_ != nullptr) {
+      health_->reportSuccess();
+    }
     deliver(std::move(*expired));
   } else {
     noteRedisError(expired.error(), "deadlines could not be checked");
+    if (health_ != nullptr && expired.error().code == ErrorCode::kUnavailable) {
+      health_->reportFailure(expired.error());
+    }
   }
   if (auto due = tracker_.claimSends(now, lease, kClaimLimit); due.ok()) {
     dispatch(std::move(*due));

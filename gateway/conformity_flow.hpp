@@ -35,6 +35,7 @@
 #include "adapters/redis/conformity_tracker.hpp"
 #include "config/config.hpp"
 #include "gateway/conformity_courier.hpp"
+#include "gateway/redis_health.hpp"
 #include "registry/conformity.hpp"
 #include "registry/store.hpp"
 #include "registry/working_days.hpp"
@@ -102,6 +103,12 @@ class ConformityFlow {
   ~ConformityFlow();
   ConformityFlow(const ConformityFlow&) = delete;
   ConformityFlow& operator=(const ConformityFlow&) = delete;
+
+  // Tells `health` (which must outlive the flow) whether each pass of the
+  // timers (tick()) reached Redis, so that /api/v1/stats and /metrics see
+  // Redis as the flow does, not only as the intake and the readiness probe
+  // last saw it. Call before start().
+  void reportRedisHealthTo(RedisHealth* health) { health_ = health; }
 
   // Starts the flow's thread, which calls tick() every `poll` and handles
   // receipts as they come. Tests that drive tick() themselves do not start
@@ -296,6 +303,7 @@ class ConformityFlow {
   // so the first is logged as a warning and the rest only counted.
   std::uint64_t redis_errors_in_a_row_ = 0;
   bool persistence_checked_ = false;  // the flow's thread only, from tick()
+  RedisHealth* health_ = nullptr;
   std::mt19937_64 jitter_;
   bool stopping_ = false;
   std::thread thread_;

@@ -246,8 +246,13 @@ registry::Result<ConclusionAnswer> ConformityFlow::answerOf(const registry::Conc
     case ConcludeResult::kLate:
       return ConclusionAnswer{"late"};
     case ConcludeResult::kUnknown:
+      // Redis forgets a round some time after its outcome went out
+      // (conformity.keep_delivered_days), or all of them when it loses its
+      // data: the register still holds the round, but not by query id.
       return makeError(ErrorCode::kUnknownQuery,
-                       "query_id: \"" + conclusion.query_id + "\" is not a query licgate sent");
+                       "query_id: \"" + conclusion.query_id +
+                           "\" is not a query in flight: licgate never sent it, or its round "
+                           "was decided and has left Redis since");
     case ConcludeResult::kWrongBody:
       return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
                                                   "\" went to body \"" + concluded.recorded_body +

@@ -164,13 +164,14 @@ struct Conformity {
   std::unique_ptr<ConformityFlow> flow;
 
   Conformity(const config::Config& c, registry::Store& store,
-             adapters::redis::ConformityTracker* tracker)
+             adapters::redis::ConformityTracker* tracker, RedisHealth& health)
       : config(c) {
     if (tracker != nullptr) {
       outbound = adapters::amqp::makeAmqpOutbound(
           {"licgate-outbound", std::chrono::milliseconds(config.conformity.send_timeout_ms),
            std::chrono::milliseconds(1000)});
       flow = std::make_unique<ConformityFlow>(config, store, *tracker, courier);
+      flow->reportRedisHealthTo(&health);
     }
   }
 
@@ -232,7 +233,7 @@ int runServe(const config::Config& config, const ServeOptions& options) {
   RedisClients redis = connectRedis(config, incarnation, redis_health);
 
   IntakeFlow intake_flow(config, **store, redis.seen_ids.get(), redis_health);
-  Conformity conformity(config, **store, redis.conformity.get());
+  Conformity conformity(config, **store, redis.conformity.get(), redis_health);
   adapters::amqp::IntakeOptions intake_options = config.amqp;
   if (conformity.flow) {
     intake_options.addresses.emplace_back(kRequestsAddress);

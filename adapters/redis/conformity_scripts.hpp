@@ -256,8 +256,11 @@ for _, id in ipairs(due) do
   elseif q.state == 'sent' then
     finish(id, q, 'expired', {'concluded_ms', NOW}, decided)
   elseif isSending(q) then
-    finish(id, q, 'failed', {'last_error', 'the deadline passed before the body took the query',
-      'concluded_ms', NOW}, decided)
+    -- The last send's error, when there was one, says why it never got
+    -- through.
+    local why = 'the deadline passed before the body took the query'
+    if (q.last_error or '') ~= '' then why = why .. ': ' .. q.last_error end
+    finish(id, q, 'failed', {'last_error', why, 'concluded_ms', NOW}, decided)
   else
     redis.call('ZREM', KEYS[1], id)
   end

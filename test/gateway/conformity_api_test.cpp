@@ -85,9 +85,8 @@ TEST_F(ConformityApiTest, TakesAConclusionOverSoapAndRefusesAnUnknownQuery) {
   EXPECT_TRUE(contains(accepted.body, "<lg:result>accepted</lg:result>")) << accepted.body;
   EXPECT_EQ(unknown.status, 500);
   EXPECT_TRUE(contains(unknown.body, "unknown-query")) << unknown.body;
-  EXPECT_TRUE(contains(unknown.body,
-                       "SubmitConclusion: &lt;queryId&gt;: \"cq-nothing\" is not a query licgate "
-                       "sent"))
+  EXPECT_TRUE(contains(
+      unknown.body, "SubmitConclusion: &lt;queryId&gt;: \"cq-nothing\" is not a query in flight"))
       << unknown.body;
   EXPECT_EQ(query("APP-9", "fire").state, QueryState::kAnswered);
 }

@@ -4,6 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <thread>
+
 #include "test/gateway/conformity_fixture.hpp"
 
 namespace licgate::gateway::testing_conformity {
@@ -286,7 +288,8 @@ TEST_F(ConformityFlowTest, AnswersRepeatedWrongAndUnknownConclusions) {
   EXPECT_EQ(lying_system.error().code, registry::ErrorCode::kWrongBody);
   EXPECT_EQ(unknown.error().code, registry::ErrorCode::kUnknownQuery);
   EXPECT_EQ(unknown.error().message,
-            "query_id: \"cq-000000000000000000000000\" is not a query licgate sent");
+            "query_id: \"cq-000000000000000000000000\" is not a query in flight: licgate never "
+            "sent it, or its round was decided and has left Redis since");
   EXPECT_EQ(query("APP-1", "sanitary").verdict, Verdict::kConforms);
 }
 
@@ -528,6 +531,32 @@ TEST_F(ConformityFlowTest, ShowsTheRoundFromTheRegisterOnceRedisHasForgottenIt) 
   auto missing = flow_->round("APP-2");
   EXPECT_FALSE(missing.ok());  // Redis down and the register does not know it
   EXPECT_EQ(missing.error().code, registry::ErrorCode::kUnavailable);
+}
+
+// The readiness, /api/v1/stats and /metrics read RedisHealth: an outage
+// only the flow sees must show there, and so must its end.
+TEST_F(ConformityFlowTest, ReportsRedisOutagesToTheGatewaysHealth) {
+  RedisHealth health(true);
+  flow_->reportRedisHealthTo(&health);
+  flow_->tick();
+  const bool degraded_while_up = health.degraded();
+
+  redis_.stop();
+  flow_->tick();
+  const bool degraded_while_down = health.degraded();
+  ASSERT_TRUE(redis_.start());
+  // The tracker waits redis.retry_after_ms (in real time) before it dials a
+  // Redis that was away again: the first pass that reaches it ends the
+  // outage.
+  for (int pass = 0; pass < 100 && health.degraded(); ++pass) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    flow_->tick();
+  }
+
+  EXPECT_FALSE(degraded_while_up);
+  EXPECT_TRUE(degraded_while_down);
+  EXPECT_FALSE(health.degraded());
+  EXPECT_EQ(health.outages(), 1u);
 }
 
 }  // namespace
