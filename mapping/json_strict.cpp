@@ -134,7 +134,9 @@ Result<StrictJson> parseStrictJson(std::string_view text, std::string_view root_
   } catch (const TooDeep& deep) {
     return makeError(ErrorCode::kInvalidField, (deep.path.empty() ? "the value" : deep.path) +
                                                    ": is nested more than " +
-                                                   std::to_string(kMaxDepth) + " levels deep");
+                                                   std::to_string(kMaxDepth) +
+                                                   " levels deep, counting from the top of the "
+                                                   "document");
   }
   if (!finder.firstRepeated().empty()) {
     return makeError(ErrorCode::kInvalidField, finder.firstRepeated() + ": is given twice");

@@ -292,7 +292,8 @@ TEST(ConformityJson, RefusesDataNestedTooDeep) {
 
   ASSERT_TRUE(deepest.ok()) << deepest.error().message;
   ASSERT_FALSE(too_deep.ok());
-  EXPECT_EQ(too_deep.error().message, path + ": is nested more than 64 levels deep");
+  EXPECT_EQ(too_deep.error().message,
+            path + ": is nested more than 64 levels deep, counting from the top of the document");
   ASSERT_FALSE(hostile.ok());
   EXPECT_EQ(hostile.error().code, ErrorCode::kInvalidField);
 }

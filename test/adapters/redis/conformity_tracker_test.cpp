@@ -599,8 +599,12 @@ TEST_F(ConformityTrackerTest, AtTheDeadlineAnExpireBodyHasNoVerdictAndAnUnsentQu
     QueryView failed = query("app-1", unsent);
     EXPECT_EQ(failed.state, QueryState::kFailed) << unsent;
     EXPECT_FALSE(failed.verdict.has_value()) << "a body that never took it cannot consent";
-    EXPECT_EQ(failed.last_error, "the deadline passed before the body took the query");
   }
+  EXPECT_EQ(query("app-1", "cq-2").last_error,
+            "the deadline passed before the body took the query");
+  EXPECT_EQ(query("app-1", "cq-3").last_error,
+            "the deadline passed before the body took the query: timeout")
+      << "the last send's error says why";
   EXPECT_EQ(backlog().sends, 0u);
   EXPECT_EQ(backlog().open_queries, 0u);
 }
