@@ -47,6 +47,8 @@ class ConformityApiTest : public ConformityFlowTest {
     http_ = std::make_unique<HttpApi>(sources);
   }
 
+  adapters::http::Response post(const std::string& path) { return get(path, {}, "POST"); }
+
   adapters::http::Response get(const std::string& path,
                                std::multimap<std::string, std::string> query = {},
                                const std::string& method = "GET") {
@@ -168,8 +170,8 @@ TEST_F(ConformityApiTest, ListsRefusedOutcomesAndResendsOne) {
   settleAll(Receipt::Fate::kPermanent, "soap:Client: unknown application");
 
   auto listed = get("/api/v1/conformity/refused-outcomes");
-  auto resent = get("/api/v1/conformity/refused-outcomes/APP-1/resend", {}, "POST");
-  auto resent_again = get("/api/v1/conformity/refused-outcomes/APP-1/resend", {}, "POST");
+  auto resent = post("/api/v1/conformity/refused-outcomes/APP-1/resend");
+  auto resent_again = post("/api/v1/conformity/refused-outcomes/APP-1/resend");
   auto after = get("/api/v1/conformity/refused-outcomes");
 
   ASSERT_EQ(listed.status, 200) << listed.body;
@@ -190,7 +192,7 @@ TEST_F(ConformityApiTest, ListsRefusedOutcomesAndResendsOne) {
 
 TEST_F(ConformityApiTest, AnswersAWrongMethodWithTheOneTheRouteTakes) {
   auto get_resend = get("/api/v1/conformity/refused-outcomes/APP-1/resend");
-  auto post_list = get("/api/v1/conformity/refused-outcomes", {}, "POST");
+  auto post_list = post("/api/v1/conformity/refused-outcomes");
   auto delete_round = get("/api/v1/applications/APP-1/conformity", {}, "DELETE");
 
   EXPECT_EQ(get_resend.status, 405);
