@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "gateway/http_api.hpp"
 #include "mapping/conformity.hpp"
 #include "mapping/error_table.hpp"
 #include "mapping/json_view.hpp"
@@ -192,16 +193,6 @@ Response postResend(ConformityFlow& flow, const Request& request, const std::str
   }
   nlohmann::ordered_json out = {{"application_id", id}, {"outcome", "due"}};
   return json(202, out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-}
-
-// RFC 9110 section 15.5.6: a 405 lists the methods the resource takes.
-Response methodNotAllowed(const Request& request, std::string_view allowed) {
-  Response response = error(registry::makeError(
-      ErrorCode::kNotImplemented, "method " + request.method + " is not allowed on " +
-                                      request.path + " (" + std::string(allowed) + " only)"));
-  response.status = 405;
-  response.headers["Allow"] = std::string(allowed);
-  return response;
 }
 
 }  // namespace

@@ -246,6 +246,15 @@ nlohmann::ordered_json intakeToJson(const IntakeCounters& intake) {
 
 }  // namespace
 
+Response methodNotAllowed(const Request& request, std::string_view allowed) {
+  Response response = errorResponse(
+      registry::makeError(ErrorCode::kNotImplemented,
+                          "method " + request.method + " is not allowed on " + request.path));
+  response.status = 405;
+  response.headers["Allow"] = std::string(allowed);
+  return response;
+}
+
 HttpApi::HttpApi(ApiSources sources) : sources_(std::move(sources)) {}
 
 adapters::http::Handler HttpApi::handler() {
@@ -263,12 +272,7 @@ Response HttpApi::handle(const Request& request) {
     return std::move(*answered);
   }
   if (request.method != "GET") {
-    Response response = errorResponse(registry::makeError(
-        ErrorCode::kNotImplemented, "method " + request.method + " is not allowed on " + path));
-    response.status = 405;
-    // RFC 9110 section 15.5.6: a 405 lists the methods the resource takes.
-    response.headers["Allow"] = "GET";
-    return response;
+    return methodNotAllowed(request, "GET");
   }
   if (path == kLicencesPath) {
     return searchLicences(request);

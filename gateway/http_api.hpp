@@ -35,6 +35,11 @@
 namespace licgate::gateway {
 
 // What the API reads besides the store. Everything must outlive the API.
+// The 405 of a route that takes only `allowed` (RFC 9110 section
+// 15.5.6: its Allow header names the method), with the API's JSON error.
+adapters::http::Response methodNotAllowed(const adapters::http::Request& request,
+                                          std::string_view allowed);
+
 struct ApiSources {
   registry::Store* store = nullptr;
   const IntakeFlow* intake = nullptr;  // null: no intake counters to show
