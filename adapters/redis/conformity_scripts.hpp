@@ -330,8 +330,7 @@ return 1
 // waits for a resend. One delivered or refused meanwhile (by another
 // process) is left as it is. Returns 1 when it moved.
 constexpr std::string_view kOutcomeRefused = R"lua(
-if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], 'outcome_error', ARGV[3], 'refused_ms', ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return 1
