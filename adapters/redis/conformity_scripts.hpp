@@ -89,7 +89,7 @@ local function finish(id, q, state, fields, decided)
   -- The operator's list of queries that never reached their body.
   if state == 'failed' then redis.call('ZADD', P .. 'failed', NOW, id) end
   if q.state ~= 'sent' then redis.call('ZREM', P .. 'send', id) end
-  redis.call('ZREM', P .. 'deadline', id)
+  -- The licensor's pending set is also the deadline timer (kExpireDue).
   redis.call('ZREM', P .. 'pending:' .. q.licensor, id)
   closeQuery(q.application, decided)
 end
@@ -110,11 +110,13 @@ local function fieldsOf(key, names)
 end
 )lua";
 
-// KEYS: app, send, deadline, pending, then each query's hash. ARGV: the
+// KEYS: app, send, licensors, pending, then each query's hash. ARGV: the
 // request's fingerprint, the lease's end, the number N of the app's words,
 // the number M of each query's words, the app's N field/value words, then
 // per query its id, its deadline and its M words. Returns "opened",
-// "duplicate" or "conflict".
+// "duplicate" or "conflict". The licensor's pending set, by deadline, is
+// the deadline timer as well: the licensors set names every such set, for
+// kExpireDue to walk.
 constexpr std::string_view kOpen = R"lua(
 local existing = redis.call('HGET', KEYS[1], 'fingerprint')
 if existing then
@@ -128,10 +130,10 @@ for i = 5, #KEYS do
   local id, deadline = ARGV[at], ARGV[at + 1]
   redis.call('HSET', KEYS[i], unpack(ARGV, at + 2, at + 1 + m))
   redis.call('ZADD', KEYS[2], ARGV[2], id)
-  redis.call('ZADD', KEYS[3], deadline, id)
   redis.call('ZADD', KEYS[4], deadline, id)
   at = at + 2 + m
 end
+redis.call('SADD', KEYS[3], KEYS[4])
 return 'opened'
 )lua";
 
@@ -241,14 +243,33 @@ if decided[1] == nil then return 'accepted' end
 return cjson.encode({result = 'accepted', decided = decided[1]})
 )lua";
 
-// KEYS: deadline. ARGV[4]: the limit; ARGV[5]: the tacit consent's reasons
-// (JSON). A body that never took the query cannot be taken to consent
-// (docs/conformity.md, step 6), so only a sent query gets the tacit
-// verdict. Returns the rounds made final.
+// KEYS: licensors, and the "deadline" set of earlier versions. ARGV[4]:
+// the limit; ARGV[5]: the tacit consent's reasons (JSON). The deadlines
+// due are found in the licensors' pending sets, which hold every query not
+// final by its deadline (a separate deadline set would repeat them at two
+// commands a query). A body that never took the query cannot be taken to
+// consent (docs/conformity.md, step 6), so only a sent query gets the
+// tacit verdict. Returns the rounds made final.
 constexpr std::string_view kExpireDue = R"lua(
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
+local limit = tonumber(ARGV[4])
+-- A Redis written by a version with a deadline set: its queries' pending
+-- sets join the licensors set, a batch a call, and the old set goes.
+local old = redis.call('ZRANGE', KEYS[2], 0, limit - 1)
+for _, id in ipairs(old) do
+  local licensor = redis.call('HGET', P .. 'q:' .. id, 'licensor')
+  if licensor then redis.call('SADD', KEYS[1], P .. 'pending:' .. licensor) end
+  redis.call('ZREM', KEYS[2], id)
+end
+local due = {}
+for _, pending in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if #due >= limit then break end
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', pending, '-inf', NOW, 'LIMIT', 0, limit - #due)) do
+    due[#due + 1] = {id, pending}
+  end
+end
 local decided = {}
-for _, id in ipairs(due) do
+for _, entry in ipairs(due) do
+  local id = entry[1]
   local q = queryOf(id)
   if q.state == 'sent' and q.consent == '1' then
     finish(id, q, 'expired', {'verdict', 'conforms', 'tacit', '1', 'reasons', ARGV[5],
@@ -262,7 +283,7 @@ for _, id in ipairs(due) do
     if (q.last_error or '') ~= '' then why = why .. ': ' .. q.last_error end
     finish(id, q, 'failed', {'last_error', why, 'concluded_ms', NOW}, decided)
   else
-    redis.call('ZREM', KEYS[1], id)
+    redis.call('ZREM', entry[2], id)
   end
 end
 return cjson.encode(decided)
@@ -358,6 +379,16 @@ for _, app in ipairs(ids) do
     outcome_error = v[3] or '', outcome_attempts = v[4] or '0', refused_ms = v[5] or '0'}
 end
 return cjson.encode(list)
+)lua";
+
+// KEYS: licensors. Returns how many queries are not final: the members of
+// the licensors' pending sets.
+constexpr std::string_view kOpenQueries = R"lua(
+local n = 0
+for _, pending in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  n = n + redis.call('ZCARD', pending)
+end
+return n
 )lua";
 
 // ARGV[4]: the application id. Returns its round, or nil. One script so

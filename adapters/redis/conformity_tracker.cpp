@@ -266,7 +266,8 @@ class RedisConformityTracker final : public ConformityTracker {
   explicit RedisConformityTracker(const RedisOptions& options)
       : prefix_(options.key_prefix + "cf:"),
         send_key_(prefix_ + "send"),
-        deadline_key_(prefix_ + "deadline"),
+        licensors_key_(prefix_ + "licensors"),
+        old_deadline_key_(prefix_ + "deadline"),
         outcome_key_(prefix_ + "outcome"),
         refused_key_(prefix_ + "refused"),
         tacit_reasons_(reasonsJson({std::string(registry::kTacitConsentReason)})),
@@ -332,7 +333,8 @@ class RedisConformityTracker final : public ConformityTracker {
 
   const std::string prefix_;
   const std::string send_key_;
-  const std::string deadline_key_;
+  const std::string licensors_key_;
+  const std::string old_deadline_key_;  // written by earlier versions; emptied by expireDue
   const std::string outcome_key_;
   const std::string refused_key_;
   const std::string tacit_reasons_;  // as a script argument
@@ -517,7 +519,7 @@ Words RedisConformityTracker::openArguments(WordStore& store, const OpenRound& r
 
   Words arguments;
   arguments.add(store.number(4 + query_keys.count()));
-  arguments.add(store.keep(appKey(request.application_id))).add(send_key_).add(deadline_key_);
+  arguments.add(store.keep(appKey(request.application_id))).add(send_key_).add(licensors_key_);
   arguments.add(store.keep(pendingKey(request.licensor))).append(query_keys);
   arguments.add(round.fingerprint).add(store.number(round.now_ms + round.lease_ms));
   arguments.add(store.number(app.count())).add(store.number(query_words));
@@ -695,7 +697,8 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::expireDue(std::int64_t
     return std::vector<DecidedRound>();
   }
   WordStore store;
-  Words arguments = libraryArguments(store, {deadline_key_}, now_ms, now_ms + lease_ms);
+  Words arguments =
+      libraryArguments(store, {licensors_key_, old_deadline_key_}, now_ms, now_ms + lease_ms);
   arguments.add(store.limit(limit)).add(tacit_reasons_);
   return decodeReply<std::vector<DecidedRound>>(run(&Session::expire_due, arguments),
                                                 "a deadline check", decidedRoundsOf);
@@ -850,7 +853,8 @@ Result<std::vector<registry::QueryView>> RedisConformityTracker::failed(std::siz
 Result<ConformityTracker::Backlog> RedisConformityTracker::backlog() {
   std::vector<Words> commands(4);
   commands[0].add("ZCARD").add(send_key_);
-  commands[1].add("ZCARD").add(deadline_key_);
+  // The open queries are the members of the licensors' pending sets.
+  commands[1].add("EVAL").add(scripts::kOpenQueries).add("1").add(licensors_key_);
   commands[2].add("ZCARD").add(outcome_key_);
   commands[3].add("ZCARD").add(refused_key_);
   auto replies = take()->connection.runPipeline(commands);

@@ -12,9 +12,10 @@
 //       (silence rule, attempts allowed), the conclusion's fingerprint and
 //       signed document;
 //   "<prefix>cf:send"  sorted set: query ids due to be sent, by due ms;
-//   "<prefix>cf:deadline"  sorted set: queries not final, by deadline ms;
 //   "<prefix>cf:pending:<licensor>"  sorted set: the licensor's queries not
-//       final, by deadline ms;
+//       final, by deadline ms; also the deadline timer;
+//   "<prefix>cf:licensors"  set: the names of the pending sets, for the
+//       deadline timer to walk;
 //   "<prefix>cf:outcome"  sorted set: applications whose outcome is due to
 //       be sent to the licensor, by due ms;
 //   "<prefix>cf:failed"  sorted set: queries that failed, by when;
@@ -135,7 +136,7 @@ class ConformityTracker {
 
   // Opens a round: the application's hash, each query (state sending,
   // attempts 0), claimed for its first send until now + lease (the score in
-  // "send"), its deadline in "deadline" and the licensor's "pending".
+  // "send"), and by its deadline in the licensor's "pending".
   virtual registry::Result<Opened> open(const OpenRound& round) = 0;
 
   // open() for each round in one round trip (a pipeline of scripts): one

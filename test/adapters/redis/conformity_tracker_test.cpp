@@ -182,8 +182,10 @@ TEST_F(ConformityTrackerTest, OpensARoundWithEveryQueryClaimedForItsFirstSend) {
   EXPECT_EQ(opened->claimed[0].deadline_ms, kDeadline);
   EXPECT_EQ(opened->claimed[0].request.applicant.name, "Alem Energy LLP");
   EXPECT_EQ(raw({"ZSCORE", "t:cf:send", "cq-1"}), kNow + kLease);
-  EXPECT_EQ(raw({"ZSCORE", "t:cf:deadline", "cq-2"}), kDeadline - 5);
   EXPECT_EQ(raw({"ZSCORE", "t:cf:pending:CZ-ERU", "cq-1"}), kDeadline);
+  EXPECT_EQ(raw({"ZSCORE", "t:cf:pending:CZ-ERU", "cq-2"}), kDeadline - 5);
+  EXPECT_EQ(raw({"SISMEMBER", "t:cf:licensors", "t:cf:pending:CZ-ERU"}), 1)
+      << "the deadline timer finds the licensor's pending set";
 
   auto round = tracker_->round("app-1");
   ASSERT_TRUE(round.ok() && round->has_value()) << (round.ok() ? "" : round.error().message);
@@ -467,7 +469,6 @@ TEST_F(ConformityTrackerTest, AConclusionWhileTheFirstSendIsUnderWayIsAccepted) 
   EXPECT_EQ(concluded->result, ConcludeResult::kAccepted);
   EXPECT_FALSE(concluded->decided.has_value());
   EXPECT_EQ(raw({"ZSCORE", "t:cf:send", "cq-1"}), -1);
-  EXPECT_EQ(raw({"ZSCORE", "t:cf:deadline", "cq-1"}), -1);
   EXPECT_EQ(raw({"ZSCORE", "t:cf:pending:CZ-ERU", "cq-1"}), -1);
   auto pending = tracker_->pending("CZ-ERU", 10);
   ASSERT_TRUE(pending.ok());
@@ -619,6 +620,39 @@ TEST_F(ConformityTrackerTest, ExpireDueTakesAtMostTheLimitEarliestFirst) {
   EXPECT_TRUE(decided->empty());
   EXPECT_EQ(query("app-1", "cq-2").state, QueryState::kFailed);
   EXPECT_EQ(query("app-1", "cq-1").state, QueryState::kSending);
+}
+
+TEST_F(ConformityTrackerTest, ExpireDueFindsTheDeadlinesOfEveryLicensor) {
+  openNew(openRound("app-1", {plan("cq-1", "sanitary", kDeadline)}));
+  OpenRound other = openRound("app-2", {plan("cq-2", "fire", kDeadline + 1)});
+  other.request.licensor = "CZ-OTHER";
+  openNew(other);
+  EXPECT_EQ(backlog().open_queries, 2u);
+
+  auto decided = tracker_->expireDue(kDeadline + 1, kLease, 10);
+
+  ASSERT_TRUE(decided.ok()) << decided.error().message;
+  EXPECT_EQ(decided->size(), 2u);
+  EXPECT_EQ(query("app-1", "cq-1").state, QueryState::kFailed);
+  EXPECT_EQ(query("app-2", "cq-2").state, QueryState::kFailed);
+  EXPECT_EQ(backlog().open_queries, 0u);
+}
+
+// A Redis written by an earlier version kept the deadlines in a sorted set
+// of their own and had no set of licensors: its queries still expire.
+TEST_F(ConformityTrackerTest, ExpireDueTakesOverTheDeadlineSetOfEarlierVersions) {
+  openNew(openRound("app-1", {plan("cq-1", "sanitary", kDeadline)}));
+  raw({"DEL", "t:cf:licensors"});
+  raw({"ZADD", "t:cf:deadline", std::to_string(kDeadline), "cq-1"});
+  EXPECT_EQ(backlog().open_queries, 0u) << "no licensor is known yet";
+
+  auto decided = tracker_->expireDue(kDeadline, kLease, 10);
+
+  ASSERT_TRUE(decided.ok()) << decided.error().message;
+  EXPECT_EQ(decided->size(), 1u);
+  EXPECT_EQ(query("app-1", "cq-1").state, QueryState::kFailed);
+  EXPECT_EQ(raw({"EXISTS", "t:cf:deadline"}), 0);
+  EXPECT_EQ(raw({"SISMEMBER", "t:cf:licensors", "t:cf:pending:CZ-ERU"}), 1);
 }
 
 struct OutcomeCase {
