@@ -68,6 +68,9 @@ Response getRound(ConformityFlow& flow, const Request& request, const std::strin
         ErrorCode::kInvalidField,
         "parameter " + request.query.begin()->first + ": unknown (this route takes none)"));
   }
+  if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
+    return error(registry::makeError(ErrorCode::kInvalidField, "application id " + problem));
+  }
   auto round = flow.round(id);
   if (!round.ok()) {
     return error(round.error());

@@ -103,7 +103,7 @@ void ConformityFlow::run(std::chrono::milliseconds poll) {
       std::unique_lock lock(mutex_);
       wake_.wait_until(lock, next_tick, [this] { return stopping_ || handed_over_ > 0; });
       if (stopping_) {
-        return;
+        break;
       }
       // What is handed over here is bookkeeping no round waits for (the
       // outcomes went out already): gathered for a while, it costs one
@@ -112,7 +112,7 @@ void ConformityFlow::run(std::chrono::milliseconds poll) {
       const auto until = std::min(std::chrono::steady_clock::now() + kGatherTime, next_tick);
       wake_.wait_until(lock, until, [this] { return stopping_ || handed_over_ >= kGatherLimit; });
       if (stopping_) {
-        return;
+        break;
       }
     }
     if (std::chrono::steady_clock::now() >= next_tick) {
@@ -122,6 +122,11 @@ void ConformityFlow::run(std::chrono::milliseconds poll) {
       drain();
     }
   }
+  // What was handed over before the stop is recorded now, while Redis and
+  // the register are still open: a round whose outcome went out is kept in
+  // the register and marked delivered by this process rather than by the
+  // next one when the lease ends, and the next one sends it no second time.
+  drain();
 }
 
 std::int64_t ConformityFlow::sendLeaseMs() const {

@@ -761,6 +761,9 @@ Result<std::string> SoapApi::getConformity(const SoapCall& call) {
   if (id.empty()) {
     return makeError(ErrorCode::kInvalidField, "GetConformity: <applicationId> is missing");
   }
+  if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
+    return makeError(ErrorCode::kInvalidField, "GetConformity: <applicationId> " + problem);
+  }
   auto round = conformity_->round(id);
   if (!round.ok()) {
     return round.takeError();

@@ -111,8 +111,17 @@ Result<std::string> readDataParameter(const CallParameters& parameters) {
   if (!parameters.has("dataJson")) {
     return std::string("{}");
   }
-  return conformity_detail::compactDataJson(parameters.optional("dataJson"),
-                                            parameters.where("dataJson"));
+  std::string text = parameters.optional("dataJson");
+  // An empty element is more likely a form field left blank than a
+  // deliberate "no data": it is refused rather than read as {} or as JSON
+  // that ends before it starts.
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return makeError(ErrorCode::kInvalidField,
+                     parameters.where("dataJson") +
+                         ": is empty; give a JSON object ({} when the bodies need no data) "
+                         "or leave the element out");
+  }
+  return conformity_detail::compactDataJson(text, parameters.where("dataJson"));
 }
 
 Status readRequestParameters(const CallParameters& parameters,

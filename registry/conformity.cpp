@@ -58,6 +58,7 @@ Status checkText(std::string_view value, std::string_view field, std::size_t min
   return {};
 }
 
+constexpr std::size_t kMaxApplicationId = 128;
 constexpr std::size_t kMaxBodyId = 128;
 constexpr std::size_t kMaxActivity = 64;
 
@@ -170,15 +171,19 @@ std::string activityProblem(std::string_view code) {
   return textProblem(code, 1, kMaxActivity, true);
 }
 
-Status checkRequest(const ConformityRequest& request) {
-  if (auto s = checkText(request.application_id, "application_id", 1, 128, true); !s.ok()) {
-    return s;
-  }
+std::string applicationIdProblem(std::string_view id) {
+  std::string problem = textProblem(id, 1, kMaxApplicationId, true);
   // The id is a path segment of the HTTP API's reads, where a '/' would
   // split it in two and make the round unreadable.
-  if (request.application_id.find('/') != std::string::npos) {
-    return invalid("application_id",
-                   "\"" + quoteForMessage(request.application_id) + "\" contains a '/'");
+  if (problem.empty() && id.find('/') != std::string_view::npos) {
+    problem = "\"" + quoteForMessage(id) + "\" contains a '/'";
+  }
+  return problem;
+}
+
+Status checkRequest(const ConformityRequest& request) {
+  if (std::string problem = applicationIdProblem(request.application_id); !problem.empty()) {
+    return invalid("application_id", problem);
   }
   if (auto s = checkText(request.licensor, "licensor", 1, 64, true); !s.ok()) {
     return s;

@@ -44,6 +44,10 @@ Status checkRequest(const ConformityRequest& request);
 // lists none that no conclusion or request could name.
 std::string bodyIdProblem(std::string_view id);
 std::string activityProblem(std::string_view code);
+// The same for an application id (1..128 characters, no '/'); the reads
+// check theirs with it, so that an id no request could have named is
+// refused as such rather than reported as a round that does not exist.
+std::string applicationIdProblem(std::string_view id);
 
 enum class Verdict : std::uint8_t { kConforms, kDoesNotConform };
 

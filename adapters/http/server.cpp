@@ -30,6 +30,7 @@
 
 #include "adapters/logger.hpp"
 #include "mapping/error_table.hpp"
+#include "registry/text.hpp"
 
 namespace licgate::adapters::http {
 
@@ -39,7 +40,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+using registry::Error;
 using registry::ErrorCode;
+using registry::makeError;
+using registry::Result;
 
 // A client that does not read its answer holds a socket; after this long
 // it is closed.
@@ -72,14 +76,18 @@ int hexValue(char c) {
 }
 
 // RFC 3986 section 2.1 percent-decoding; in a query, '+' also stands for a
-// space (HTML form encoding). A '%' not followed by two hex digits is kept.
-std::string decodePercent(std::string_view text, bool plus_is_space) {
+// space (HTML form encoding). A '%' not followed by two hex digits makes the
+// text malformed (nullopt): kept as it is, it would name a licence or an
+// application that no client meant.
+std::optional<std::string> decodePercent(std::string_view text, bool plus_is_space) {
   std::string decoded;
   decoded.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
-    if (c == '%' && i + 2 < text.size() && hexValue(text[i + 1]) >= 0 &&
-        hexValue(text[i + 2]) >= 0) {
+    if (c == '%') {
+      if (i + 2 >= text.size() || hexValue(text[i + 1]) < 0 || hexValue(text[i + 2]) < 0) {
+        return std::nullopt;
+      }
       decoded.push_back(static_cast<char>(hexValue(text[i + 1]) * 16 + hexValue(text[i + 2])));
       i += 2;
     } else if (c == '+' && plus_is_space) {
@@ -91,9 +99,16 @@ std::string decodePercent(std::string_view text, bool plus_is_space) {
   return decoded;
 }
 
+Error badEscape(std::string_view where, std::string_view text) {
+  return makeError(ErrorCode::kMalformed,
+                   std::string(where) + " \"" + registry::quoteForMessage(text) +
+                       "\" has a '%' that is not followed by two hexadecimal digits "
+                       "(RFC 3986 section 2.1: write a '%' itself as %25)");
+}
+
 // "a=1&b=two+words". A repeated name keeps every value: which one to take,
 // or whether to take any, is the handler's to decide.
-std::multimap<std::string, std::string> decodeQuery(std::string_view query) {
+Result<std::multimap<std::string, std::string>> decodeQuery(std::string_view query) {
   std::multimap<std::string, std::string> parameters;
   while (!query.empty()) {
     std::size_t end = query.find('&');
@@ -103,10 +118,13 @@ std::multimap<std::string, std::string> decodeQuery(std::string_view query) {
       continue;
     }
     std::size_t equals = pair.find('=');
-    std::string name = decodePercent(pair.substr(0, equals), true);
-    std::string value =
-        equals == std::string_view::npos ? "" : decodePercent(pair.substr(equals + 1), true);
-    parameters.emplace(std::move(name), std::move(value));
+    auto name = decodePercent(pair.substr(0, equals), true);
+    auto value = equals == std::string_view::npos ? std::optional<std::string>("")
+                                                  : decodePercent(pair.substr(equals + 1), true);
+    if (!name || !value) {
+      return badEscape("the query parameter", pair);
+    }
+    parameters.emplace(std::move(*name), std::move(*value));
   }
   return parameters;
 }
@@ -119,15 +137,23 @@ std::string lowerCase(std::string_view text) {
   return lower;
 }
 
-Request toRequest(bhttp::request<bhttp::string_body>&& message) {
+Result<Request> toRequest(bhttp::request<bhttp::string_body>&& message) {
   Request request;
   request.method = std::string(toStd(message.method_string()));
   request.target = std::string(toStd(message.target()));
   std::string_view target = toStd(message.target());
   std::size_t question = target.find('?');
-  request.path = decodePercent(target.substr(0, question), false);
+  auto path = decodePercent(target.substr(0, question), false);
+  if (!path) {
+    return badEscape("the request path", target.substr(0, question));
+  }
+  request.path = std::move(*path);
   if (question != std::string_view::npos) {
-    request.query = decodeQuery(target.substr(question + 1));
+    auto query = decodeQuery(target.substr(question + 1));
+    if (!query.ok()) {
+      return query.takeError();
+    }
+    request.query = std::move(*query);
   }
   for (const auto& field : message) {
     std::string name = lowerCase(toStd(field.name_string()));
@@ -250,8 +276,13 @@ class Session : public std::enable_shared_from_this<Session> {
     bool keep_alive = message.keep_alive();
     unsigned version = message.version();
     bool head = message.method() == bhttp::verb::head;
-    Response response = callHandler(toRequest(std::move(message)));
-    doWrite(std::move(response), keep_alive, version, head);
+    auto request = toRequest(std::move(message));
+    if (!request.ok()) {
+      doWrite(errorResponse(request.error().code, request.error().message), keep_alive, version,
+              head);
+      return;
+    }
+    doWrite(callHandler(*request), keep_alive, version, head);
   }
 
   // Exceptions end here: the client gets a 500 and the server goes on.

@@ -218,6 +218,30 @@ TEST_F(ConformityApiTest, RefusesBadRoutesNamingWhatWasWrong) {
   EXPECT_EQ(bad_parameter.status, 400);
 }
 
+// An id no request could have named (a '/', a space at the end, 129
+// characters) is refused as such over both protocols, as a request with it
+// is, rather than reported as a round that does not exist.
+TEST_F(ConformityApiTest, RefusesAnApplicationIdNoRequestCouldHaveNamed) {
+  auto soap_slash = soap_->handle(
+      soapPost(envelope("<lg:GetConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:applicationId>A/B"
+                        "</lg:applicationId></lg:GetConformity>"),
+               ""));
+  auto http_space = get("/api/v1/applications/APP-1 /conformity");
+  auto http_long = get("/api/v1/applications/" + std::string(129, 'A') + "/conformity");
+
+  EXPECT_EQ(soap_slash.status, 500);
+  EXPECT_TRUE(
+      contains(soap_slash.body, "GetConformity: &lt;applicationId&gt; \"A/B\" contains a '/'"))
+      << soap_slash.body;
+  EXPECT_TRUE(contains(soap_slash.body, "invalid-field")) << soap_slash.body;
+  EXPECT_EQ(http_space.status, 400);
+  EXPECT_TRUE(
+      contains(http_space.body, "application id \\\"APP-1 \\\" starts or ends with a space"))
+      << http_space.body;
+  EXPECT_EQ(http_long.status, 400);
+  EXPECT_TRUE(contains(http_long.body, "is longer than 128 characters")) << http_long.body;
+}
+
 // A code mistyped, in the wrong case or not even UTF-8 is a licensor not
 // listed, never an empty list (and never a crash while writing the answer).
 TEST_F(ConformityApiTest, RefusesPendingOfALicensorNotListed) {

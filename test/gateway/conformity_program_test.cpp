@@ -457,6 +457,16 @@ std::string slowBodiesOnLicgate(const ConformityRig& rig) {
 // and reached each body under one id per application.
 void expectAllAnswered(const ConformityRig& rig, const LicgateNode& gate,
                        const std::vector<std::string>& applications, const json& stats) {
+  // An outcome goes out before its register write, and one whose process
+  // stopped in between is written when its claim's lease ends
+  // (ConformityFlow::keep): the register may trail the outcomes by a lease.
+  testing::waitFor(
+      [&] {
+        return std::all_of(applications.begin(), applications.end(), [&](const std::string& id) {
+          return rig.registerOutcome(id) == "conforms";
+        });
+      },
+      10s);
   for (const auto& id : applications) {
     EXPECT_EQ(rig.registerOutcome(id), "conforms") << id;
     const json round = roundOf(gate, id);

@@ -599,6 +599,12 @@ TEST(ConformitySoap, RefusesRequestsThatAreNotTheDocumentedShape) {
       {"<lg:RequestConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:applicationId>A"
        "</lg:applicationId></lg:RequestConformity>",
        ErrorCode::kInvalidField, "RequestConformity: parameter <licensor> is required"},
+      {withParameter(no_data, "<lg:dataJson/>"), ErrorCode::kInvalidField,
+       "RequestConformity: <dataJson>: is empty; give a JSON object ({} when the bodies need no "
+       "data) or leave the element out"},
+      {withParameter(no_data, "<lg:dataJson>\n  </lg:dataJson>"), ErrorCode::kInvalidField,
+       "RequestConformity: <dataJson>: is empty; give a JSON object ({} when the bodies need no "
+       "data) or leave the element out"},
       {withParameter(no_data, "<lg:dataJson>[1]</lg:dataJson>"), ErrorCode::kInvalidField,
        "RequestConformity: <dataJson>: is not a JSON object"},
       {withParameter(no_data, "<lg:dataJson>{\"a\":1,\"a\":2}</lg:dataJson>"),

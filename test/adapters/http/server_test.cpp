@@ -220,10 +220,46 @@ TEST_F(HttpServerTest, PathIsPercentDecodedButKeepsPlus) {
   startRecording();
   RawClient client(server_->boundPort());
 
-  client.send(get("/api/v1/licences/%C4%8C+1%2"));
+  client.send(get("/api/v1/licences/%C4%8C+1%25"));
   ASSERT_TRUE(client.readReply().has_value());
 
-  EXPECT_EQ(onlyRequest().path, "/api/v1/licences/Č+1%2");
+  EXPECT_EQ(onlyRequest().path, "/api/v1/licences/Č+1%");
+}
+
+TEST_F(HttpServerTest, PathWithAPercentNotFollowedByTwoHexDigitsIs400AndReachesNoHandler) {
+  startRecording();
+  RawClient client(server_->boundPort());
+
+  for (const char* path : {"/api/v1/licences/%ZZ", "/api/v1/licences/1%2", "/a%"}) {
+    client.send(get(path));
+    auto reply = client.readReply();
+
+    ASSERT_TRUE(reply.has_value()) << path;
+    EXPECT_EQ(reply->status, 400) << path;
+    EXPECT_NE(reply->body.find("\"error\":\"malformed\""), std::string::npos) << reply->body;
+    EXPECT_NE(reply->body.find(std::string("the request path \\\"") + path + "\\\" has a '%'"),
+              std::string::npos)
+        << reply->body;
+  }
+  // The connection stays open for the next request.
+  client.send(get("/ok"));
+  auto reply = client.readReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(onlyRequest().path, "/ok");
+}
+
+TEST_F(HttpServerTest, QueryParameterWithABadPercentEscapeIs400NamingIt) {
+  startRecording();
+  RawClient client(server_->boundPort());
+
+  client.send(get("/api/v1/licences?status=active&holder=50%"));
+  auto reply = client.readReply();
+
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 400);
+  EXPECT_NE(reply->body.find("the query parameter \\\"holder=50%\\\""), std::string::npos)
+      << reply->body;
 }
 
 TEST_F(HttpServerTest, RepeatedQueryParameterKeepsEveryValueInOrder) {
