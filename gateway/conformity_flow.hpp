@@ -255,6 +255,13 @@ class ConformityFlow {
                                const registry::Conclusion& conclusion) const;
   static registry::Result<ConclusionAnswer> answerOf(const registry::Conclusion& conclusion,
                                                      adapters::redis::Concluded& concluded);
+  // The answer to a conclusion whose query Redis does not know, from the
+  // round the register keeps (Redis forgets a delivered round after
+  // conformity.keep_delivered_days). A late conclusion to record is added
+  // to `late`, which holds those of the batch so far.
+  registry::Result<ConclusionAnswer> answerFromRegister(
+      const registry::Conclusion& conclusion, std::int64_t now,
+      std::vector<registry::LateConclusion>& late);
   registry::Status authorise(const std::string& system, const std::string& licensor) const;
   bool isListedLicensor(const std::string& code) const;
   void dispatch(std::vector<adapters::redis::ClaimedQuery> queries);

@@ -2,6 +2,7 @@
 // from licensor systems and conclusions from interested bodies, checked,
 // taken to Redis and answered; the AMQP deliveries that carry them. The
 // flow's sending, timers and reads are in conformity_flow.cpp.
+#include <algorithm>
 #include <utility>
 
 #include "gateway/conformity_flow.hpp"
@@ -235,6 +236,76 @@ registry::Status ConformityFlow::checkSender(const std::string& system,
   return {};
 }
 
+namespace {
+
+registry::Error unknownQuery(const registry::Conclusion& conclusion) {
+  return makeError(ErrorCode::kUnknownQuery,
+                   "query_id: \"" + conclusion.query_id +
+                       "\" is not a query licgate sent: neither Redis nor the register knows it");
+}
+
+// Whether a conclusion says what one recorded says. The register keeps no
+// fingerprint of a conclusion, so the signed document is not compared: a
+// repeat that differs only in it counts as the same.
+bool saysTheSame(const registry::Conclusion& conclusion, std::optional<registry::Verdict> verdict,
+                 const std::vector<std::string>& reasons, const std::string& signer) {
+  return verdict == conclusion.verdict && reasons == conclusion.reasons &&
+         signer == conclusion.signer;
+}
+
+}  // namespace
+
+registry::Result<ConclusionAnswer> ConformityFlow::answerFromRegister(
+    const registry::Conclusion& conclusion, std::int64_t now,
+    std::vector<registry::LateConclusion>& late) {
+  auto kept = store_.findConformityOutcomeOfQuery(conclusion.query_id);
+  if (!kept.ok()) {
+    return kept.takeError();
+  }
+  if (!kept->has_value()) {
+    return unknownQuery(conclusion);
+  }
+  const registry::ConformityOutcome& outcome = **kept;
+  const auto query =
+      std::find_if(outcome.queries.begin(), outcome.queries.end(),
+                   [&](const registry::QueryView& q) { return q.query_id == conclusion.query_id; });
+  if (query == outcome.queries.end()) {
+    return unknownQuery(conclusion);
+  }
+  if (query->body != conclusion.body) {
+    return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
+                                                "\" went to body \"" + query->body + "\", not \"" +
+                                                conclusion.body + "\"");
+  }
+  const registry::Error conflict =
+      makeError(ErrorCode::kConflict, "query \"" + conclusion.query_id +
+                                          "\" has another conclusion of this body recorded; it "
+                                          "stays");
+  for (const auto& earlier : late) {
+    if (earlier.query_id == conclusion.query_id) {
+      if (saysTheSame(conclusion, earlier.verdict, earlier.reasons, earlier.signer)) {
+        return ConclusionAnswer{"late"};
+      }
+      return conflict;
+    }
+  }
+  if (query->state == registry::QueryState::kAnswered) {
+    if (saysTheSame(conclusion, query->verdict, query->reasons, query->signer)) {
+      return ConclusionAnswer{"duplicate"};
+    }
+    return conflict;
+  }
+  if (query->late_verdict) {
+    if (saysTheSame(conclusion, query->late_verdict, query->late_reasons, query->late_signer)) {
+      return ConclusionAnswer{"late"};
+    }
+    return conflict;
+  }
+  late.push_back({outcome.application_id, conclusion.query_id, conclusion.verdict,
+                  conclusion.reasons, conclusion.signer, now});
+  return ConclusionAnswer{"late"};
+}
+
 registry::Result<ConclusionAnswer> ConformityFlow::answerOf(const registry::Conclusion& conclusion,
                                                             adapters::redis::Concluded& concluded) {
   using adapters::redis::ConcludeResult;
@@ -246,13 +317,7 @@ registry::Result<ConclusionAnswer> ConformityFlow::answerOf(const registry::Conc
     case ConcludeResult::kLate:
       return ConclusionAnswer{"late"};
     case ConcludeResult::kUnknown:
-      // Redis forgets a round some time after its outcome went out
-      // (conformity.keep_delivered_days), or all of them when it loses its
-      // data: the register still holds the round, but not by query id.
-      return makeError(ErrorCode::kUnknownQuery,
-                       "query_id: \"" + conclusion.query_id +
-                           "\" is not a query in flight: licgate never sent it, or its round "
-                           "was decided and has left Redis since");
+      return unknownQuery(conclusion);
     case ConcludeResult::kWrongBody:
       return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
                                                   "\" went to body \"" + concluded.recorded_body +
@@ -308,6 +373,9 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::answerConclusion
   const auto& called = checked.called;
   std::vector<DecidedRound> decided;
   std::vector<registry::LateConclusion> late;
+  // Late conclusions of rounds only the register holds, and their answers.
+  std::vector<registry::LateConclusion> register_late;
+  std::vector<std::size_t> register_late_answers;
   for (std::size_t k = 0; k < called.size(); ++k) {
     if (!concluded.ok()) {
       answers[called[k]] = concluded.error();
@@ -317,6 +385,14 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::answerConclusion
     if (!result.ok()) {
       noteRedisError(result.error(), "a conclusion could not be recorded");
       answers[called[k]] = result.takeError();
+      continue;
+    }
+    if (result->result == adapters::redis::ConcludeResult::kUnknown) {
+      const std::size_t before = register_late.size();
+      answers[called[k]] = answerFromRegister(calls[k].conclusion, now, register_late);
+      if (register_late.size() > before) {
+        register_late_answers.push_back(called[k]);
+      }
       continue;
     }
     answers[called[k]] = answerOf(calls[k].conclusion, *result);
@@ -339,6 +415,16 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::answerConclusion
     getLogger("conformity")
         ->warn("{} late conclusions are in Redis but not in the register: {}", late.size(),
                kept.error().message);
+  }
+  // Of a round Redis has forgotten, the register holds the only copy: a
+  // late conclusion it did not take is not recorded anywhere, so its sender
+  // is told to send it again.
+  if (auto kept = store_.keepLateConclusions(register_late); !kept.ok()) {
+    for (const std::size_t index : register_late_answers) {
+      answers[index] = makeError(
+          ErrorCode::kUnavailable,
+          "the late conclusion could not be kept in the register: " + kept.error().message);
+    }
   }
   bool wake = false;
   {

@@ -41,6 +41,8 @@ class SqliteStore final : public Store {
   Status keepLateConclusions(std::span<const LateConclusion> late) override;
   Result<std::optional<ConformityOutcome>> findConformityOutcome(
       const std::string& application_id) override;
+  Result<std::optional<ConformityOutcome>> findConformityOutcomeOfQuery(
+      const std::string& query_id) override;
 
  private:
   SqliteStore(StoreOptions options, std::unique_ptr<SqliteConnection> writer,

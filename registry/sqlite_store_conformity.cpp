@@ -2,8 +2,9 @@
 // docs/store.md "conformity_outcomes").
 //
 // Each round's queries are kept as one JSON array: they are read and
-// written only with their application, never searched one by one, and a
-// table of their own would cost a row per query in the write path.
+// written only with their application. A conclusion names only its query,
+// so conformity_queries maps each query id to its application: a row per
+// query, written in the outcome's transaction.
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -123,6 +124,22 @@ Status SqliteStore::keepConformityOutcomes(std::span<const ConformityOutcome> ou
     if (!status.ok()) {
       break;
     }
+    for (const QueryView& query : outcome.queries) {
+      auto index = writer_->prepare(
+          "INSERT INTO conformity_queries (query_id, application_id) VALUES (?, ?) "
+          "ON CONFLICT (query_id) DO NOTHING");
+      if (!index) {
+        status = index.takeError();
+        break;
+      }
+      status = index->bind(1, query.query_id).bind(2, outcome.application_id).run();
+      if (!status.ok()) {
+        break;
+      }
+    }
+    if (!status.ok()) {
+      break;
+    }
   }
   return endBatch(std::move(status), "conformity outcomes could not be kept");
 }
@@ -231,6 +248,34 @@ Result<std::optional<ConformityOutcome>> SqliteStore::findConformityOutcome(
     outcome.queries.push_back(std::move(*view));
   }
   return std::optional<ConformityOutcome>(std::move(outcome));
+}
+
+Result<std::optional<ConformityOutcome>> SqliteStore::findConformityOutcomeOfQuery(
+    const std::string& query_id) {
+  std::string application_id;
+  {
+    auto lease = readers_.acquire();
+    if (!lease) {
+      return lease.takeError();
+    }
+    auto query = lease->connection().prepare(
+        "SELECT application_id FROM conformity_queries WHERE query_id = ?");
+    if (!query) {
+      return query.takeError();
+    }
+    query->bind(1, query_id);
+    auto row = query->step();
+    if (!row) {
+      return row.takeError();
+    }
+    if (!*row) {
+      return std::optional<ConformityOutcome>();
+    }
+    application_id = query->text(0);
+  }
+  // Two reads, not one snapshot: an outcome is never removed or replaced,
+  // so the second finds what the first pointed at.
+  return findConformityOutcome(application_id);
 }
 
 }  // namespace licgate::registry

@@ -174,6 +174,12 @@ class Store {
   // The outcome kept for an application, if any.
   virtual Result<std::optional<ConformityOutcome>> findConformityOutcome(
       const std::string& application_id) = 0;
+
+  // The outcome kept with one of its queries, found by the query's id: a
+  // conclusion that comes after Redis has forgotten its round names only
+  // the query.
+  virtual Result<std::optional<ConformityOutcome>> findConformityOutcomeOfQuery(
+      const std::string& query_id) = 0;
 };
 
 // Opens (creating and migrating the schema) the SQLite file in

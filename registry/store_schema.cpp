@@ -117,6 +117,15 @@ CREATE TABLE conformity_outcomes (
   queries TEXT NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    {4, R"sql(
+CREATE TABLE conformity_queries (
+  query_id TEXT PRIMARY KEY,
+  application_id TEXT NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO conformity_queries (query_id, application_id)
+  SELECT json_extract(query.value, '$.query_id'), outcome.application_id
+  FROM conformity_outcomes AS outcome, json_each(outcome.queries) AS query;
+)sql"},
 };
 
 Result<int> readUserVersion(SqliteConnection& connection) {

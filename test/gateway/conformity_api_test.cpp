@@ -87,8 +87,9 @@ TEST_F(ConformityApiTest, TakesAConclusionOverSoapAndRefusesAnUnknownQuery) {
   EXPECT_TRUE(contains(accepted.body, "<lg:result>accepted</lg:result>")) << accepted.body;
   EXPECT_EQ(unknown.status, 500);
   EXPECT_TRUE(contains(unknown.body, "unknown-query")) << unknown.body;
-  EXPECT_TRUE(contains(
-      unknown.body, "SubmitConclusion: &lt;queryId&gt;: \"cq-nothing\" is not a query in flight"))
+  EXPECT_TRUE(
+      contains(unknown.body,
+               "SubmitConclusion: &lt;queryId&gt;: \"cq-nothing\" is not a query licgate sent"))
       << unknown.body;
   EXPECT_EQ(query("APP-9", "fire").state, QueryState::kAnswered);
 }

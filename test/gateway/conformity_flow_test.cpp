@@ -288,8 +288,8 @@ TEST_F(ConformityFlowTest, AnswersRepeatedWrongAndUnknownConclusions) {
   EXPECT_EQ(lying_system.error().code, registry::ErrorCode::kWrongBody);
   EXPECT_EQ(unknown.error().code, registry::ErrorCode::kUnknownQuery);
   EXPECT_EQ(unknown.error().message,
-            "query_id: \"cq-000000000000000000000000\" is not a query in flight: licgate never "
-            "sent it, or its round was decided and has left Redis since");
+            "query_id: \"cq-000000000000000000000000\" is not a query licgate sent: neither Redis "
+            "nor the register knows it");
   EXPECT_EQ(query("APP-1", "sanitary").verdict, Verdict::kConforms);
 }
 
@@ -531,6 +531,64 @@ TEST_F(ConformityFlowTest, ShowsTheRoundFromTheRegisterOnceRedisHasForgottenIt) 
   auto missing = flow_->round("APP-2");
   EXPECT_FALSE(missing.ok());  // Redis down and the register does not know it
   EXPECT_EQ(missing.error().code, registry::ErrorCode::kUnavailable);
+}
+
+// Redis forgets a delivered round (conformity.keep_delivered_days, or a
+// restart without its data); the register keeps it, and answers for it.
+TEST_F(ConformityFlowTest, AnswersConclusionsOfARoundRedisHasForgottenFromTheRegister) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  settleAll(Receipt::Fate::kDelivered);
+  const std::string sanitary = queryId("APP-1", "sanitary");
+  const std::string fire = queryId("APP-1", "fire");
+  ASSERT_TRUE(flow_->conclude("sanitary", conclusion(sanitary, "sanitary")).ok());
+  now_ = query("APP-1", "fire").deadline_ms;
+  flow_->tick();  // fire expires: the round is decided and kept
+  ASSERT_TRUE(store_->findConformityOutcome("APP-1")->has_value());
+  redis_.stop();
+  ASSERT_TRUE(redis_.start());
+  // The first command on the old connection finds it closed; the tick
+  // takes that and the next command connects again.
+  flow_->tick();
+  now_ += 1000;
+
+  auto repeat = flow_->conclude("sanitary", conclusion(sanitary, "sanitary"));
+  auto changed =
+      flow_->conclude("sanitary", conclusion(sanitary, "sanitary", Verdict::kDoesNotConform));
+  auto wrong_body = flow_->conclude("fire", conclusion(sanitary, "fire"));
+  auto late = flow_->conclude("fire", conclusion(fire, "fire", Verdict::kDoesNotConform));
+  auto late_again = flow_->conclude("fire", conclusion(fire, "fire", Verdict::kDoesNotConform));
+  auto late_other = flow_->conclude("fire", conclusion(fire, "fire", Verdict::kConforms));
+  auto unknown = flow_->conclude("fire", conclusion("cq-000000000000000000000001", "fire"));
+
+  ASSERT_TRUE(repeat.ok()) << repeat.error().message;
+  EXPECT_EQ(repeat->result, "duplicate");
+  ASSERT_FALSE(changed.ok());
+  EXPECT_EQ(changed.error().code, registry::ErrorCode::kConflict);
+  ASSERT_FALSE(wrong_body.ok());
+  EXPECT_EQ(wrong_body.error().message,
+            "query \"" + sanitary + "\" went to body \"sanitary\", not \"fire\"");
+  ASSERT_TRUE(late.ok()) << late.error().message;
+  EXPECT_EQ(late->result, "late");
+  ASSERT_TRUE(late_again.ok()) << late_again.error().message;
+  EXPECT_EQ(late_again->result, "late");
+  ASSERT_FALSE(late_other.ok());
+  EXPECT_EQ(late_other.error().code, registry::ErrorCode::kConflict);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, registry::ErrorCode::kUnknownQuery);
+  auto kept = store_->findConformityOutcome("APP-1");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->outcome, registry::RoundOutcome::kIncomplete);
+  for (const auto& q : (*kept)->queries) {
+    if (q.body == "fire") {
+      EXPECT_EQ(q.state, QueryState::kExpired);
+      EXPECT_EQ(q.verdict, std::nullopt);
+      EXPECT_EQ(q.late_verdict, Verdict::kDoesNotConform);
+      EXPECT_EQ(q.late_ms, now_);
+    } else {
+      EXPECT_EQ(q.verdict, Verdict::kConforms);
+      EXPECT_EQ(q.late_verdict, std::nullopt);
+    }
+  }
 }
 
 // The readiness, /api/v1/stats and /metrics read RedisHealth: an outage

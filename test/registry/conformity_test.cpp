@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "registry/sqlite_connection.hpp"
 #include "test/registry/store_fixture.hpp"
 
 namespace licgate::registry {
@@ -245,6 +246,43 @@ TEST_F(StoreTest, AddsALateConclusionToAnOutcomeKeptAlready) {
   EXPECT_EQ(kept.queries[1].late_signer, "B. Omarov");
   EXPECT_EQ(kept.queries[1].late_ms, 1'796'000'300'000);
   EXPECT_FALSE(store_->findConformityOutcome("KZ-APP-NOT-KEPT")->has_value());
+}
+
+TEST_F(StoreTest, FindsAKeptOutcomeByTheIdOfAnyOfItsQueries) {
+  const ConformityOutcome outcome = sampleOutcome();
+  ASSERT_TRUE(store_->keepConformityOutcomes({&outcome, 1}).ok());
+
+  auto by_first = store_->findConformityOutcomeOfQuery("cq-1");
+  auto by_second = store_->findConformityOutcomeOfQuery("cq-2");
+  auto unknown = store_->findConformityOutcomeOfQuery("cq-3");
+
+  ASSERT_TRUE(by_first.ok() && by_first->has_value());
+  EXPECT_EQ((*by_first)->application_id, "KZ-APP-2026-000123");
+  ASSERT_TRUE(by_second.ok() && by_second->has_value());
+  EXPECT_EQ((*by_second)->queries.size(), 2u);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+}
+
+// A register of schema 3 kept outcomes without the query index: the
+// migration builds it from the outcomes' queries.
+TEST_F(StoreTest, MigrationIndexesTheQueriesOfOutcomesKeptBefore) {
+  const ConformityOutcome outcome = sampleOutcome();
+  ASSERT_TRUE(store_->keepConformityOutcomes({&outcome, 1}).ok());
+  store_.reset();
+  {
+    auto connection = SqliteConnection::open(options_.path, 1000);
+    ASSERT_TRUE(connection.ok());
+    ASSERT_TRUE((*connection)->exec("DROP TABLE conformity_queries; PRAGMA user_version = 3").ok());
+  }
+
+  auto store = openSqliteStore(options_);
+
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  auto found = (*store)->findConformityOutcomeOfQuery("cq-2");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->application_id, "KZ-APP-2026-000123");
 }
 
 TEST_F(StoreTest, KeepsTheFirstOutcomeOfAnApplication) {

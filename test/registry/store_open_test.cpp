@@ -28,7 +28,7 @@ TEST_F(StoreTest, CreatesSchemaAtLatestVersionInWalMode) {
   std::string mode = pragmaOf(options_.path, "journal_mode");
 
   EXPECT_EQ(version, std::to_string(latestSchemaVersion()));
-  EXPECT_EQ(version, "3");
+  EXPECT_EQ(version, "4");
   EXPECT_EQ(mode, "wal");
 }
 
@@ -94,7 +94,8 @@ TEST_F(StoreTest, MigrationGivesAnOlderRegisterAnIncarnation) {
     auto connection = SqliteConnection::open(options_.path, 1000);
     ASSERT_TRUE((*connection)
                     ->exec("DROP TABLE meta; DROP INDEX dead_letters_by_message; "
-                           "DROP TABLE conformity_outcomes; PRAGMA user_version = 1")
+                           "DROP TABLE conformity_outcomes; DROP TABLE conformity_queries; "
+                           "PRAGMA user_version = 1")
                     .ok());
   }
 
@@ -104,7 +105,7 @@ TEST_F(StoreTest, MigrationGivesAnOlderRegisterAnIncarnation) {
   auto incarnation = (*store)->incarnation();
   ASSERT_TRUE(incarnation.ok()) << incarnation.error().message;
   EXPECT_EQ(incarnation->size(), 32u);
-  EXPECT_EQ(pragmaOf(options_.path, "user_version"), "3");
+  EXPECT_EQ(pragmaOf(options_.path, "user_version"), std::to_string(latestSchemaVersion()));
 }
 
 TEST_F(StoreTest, RefusesFileOfANewerSchema) {
@@ -117,7 +118,8 @@ TEST_F(StoreTest, RefusesFileOfANewerSchema) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
   EXPECT_EQ(store.error().message, "registry store " + options_.path +
-                                       ": schema version 7 is newer than this licgate knows (3)");
+                                       ": schema version 7 is newer than this licgate knows (" +
+                                       std::to_string(latestSchemaVersion()) + ")");
 }
 
 TEST_F(StoreTest, RefusesFileThatIsNotADatabase) {
