@@ -406,6 +406,10 @@ std::string writeOutcomeJson(const registry::ConformityOutcome& outcome, int utc
   return dumpJson(out);
 }
 
+std::string formatLastDay(std::int64_t deadline_ms, int utc_offset_minutes) {
+  return formatLocalTime(deadline_ms - 1, utc_offset_minutes).substr(0, 10);
+}
+
 void appendQueryJson(std::string& out, const registry::QueryView& query, int working_days_left,
                      int utc_offset_minutes) {
   Json view = Json::object();
@@ -419,6 +423,7 @@ void appendQueryJson(std::string& out, const registry::QueryView& query, int wor
     view["next_attempt"] = formatLocalTime(query.next_attempt_ms, utc_offset_minutes);
   }
   view["deadline"] = formatLocalTime(query.deadline_ms, utc_offset_minutes);
+  view["last_day"] = formatLastDay(query.deadline_ms, utc_offset_minutes);
   if (working_days_left >= 0) {
     view["working_days_left"] = working_days_left;
   }

@@ -35,6 +35,10 @@ struct QueryMessage {
 // The time `ms` (since the epoch) as xsd:dateTime with the offset
 // `utc_offset_minutes`, to the second: "2026-12-18T00:00:00+05:00".
 std::string formatLocalTime(std::int64_t ms, int utc_offset_minutes);
+// The local day a deadline's last moment falls on ("2026-12-21" for a
+// deadline at "2026-12-22T00:00:00+05:00"): the last day on which a
+// conclusion is on time, which the instant alone makes easy to misread.
+std::string formatLastDay(std::int64_t deadline_ms, int utc_offset_minutes);
 
 // --- JSON (UTF-8, as AMQP bodies) ---
 

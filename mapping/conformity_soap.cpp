@@ -336,6 +336,7 @@ void appendQueryXml(pugi::xml_node parent, const registry::QueryView& query, int
                formatLocalTime(query.next_attempt_ms, utc_offset_minutes));
   }
   appendText(element, "lg:deadline", formatLocalTime(query.deadline_ms, utc_offset_minutes));
+  appendText(element, "lg:lastDay", formatLastDay(query.deadline_ms, utc_offset_minutes));
   if (working_days_left >= 0) {
     appendText(element, "lg:workingDaysLeft", std::to_string(working_days_left));
   }

@@ -108,6 +108,7 @@ TEST_F(ConformityApiTest, ShowsARoundOverSoapAndHttpWithWorkingDaysLeft) {
 
   EXPECT_TRUE(contains(soap.body, "<lg:outcome>pending</lg:outcome>")) << soap.body;
   EXPECT_TRUE(contains(soap.body, "<lg:workingDaysLeft>9</lg:workingDaysLeft>")) << soap.body;
+  EXPECT_TRUE(contains(soap.body, "<lg:lastDay>2026-12-21</lg:lastDay>")) << soap.body;
   ASSERT_EQ(http.status, 200) << http.body;
   auto json = nlohmann::json::parse(http.body);
   EXPECT_EQ(json["application_id"], "APP-9");
@@ -118,6 +119,7 @@ TEST_F(ConformityApiTest, ShowsARoundOverSoapAndHttpWithWorkingDaysLeft) {
       EXPECT_EQ(q["state"], "sent");
       EXPECT_EQ(q["working_days_left"], 9);
       EXPECT_EQ(q["deadline"], "2026-12-22T00:00:00+05:00");
+      EXPECT_EQ(q["last_day"], "2026-12-21");
       EXPECT_EQ(q["attempts"], 1);
     } else {
       EXPECT_EQ(q["state"], "answered");

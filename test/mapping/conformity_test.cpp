@@ -505,7 +505,8 @@ TEST(ConformityJson, QueryViewShowsEveryField) {
             R"([{"query_id":"cq-3f0c00000000000000000001",)"
             R"("application_id":"KZ-APP-2026-000123","licensor":"CZ-ERU","body":"sanitary",)"
             R"("state":"answered","attempts":2,"next_attempt":"2026-12-08T09:30:00+05:00",)"
-            R"("deadline":"2026-12-18T00:00:00+05:00","working_days_left":6,)"
+            R"("deadline":"2026-12-18T00:00:00+05:00","last_day":"2026-12-17",)"
+            R"("working_days_left":6,)"
             R"("last_error":"amqp:resource-limit-exceeded","verdict":"conforms","tacit":false,)"
             R"("reasons":["premises inspected 2026-12-08"],"signer":"Inspector A. Seitkali",)"
             R"("concluded_at":"2026-12-09T10:41:07+05:00","late_verdict":"does-not-conform",)"
@@ -521,7 +522,21 @@ TEST(ConformityJson, QueryViewLeavesOutWhatHasNoValue) {
   EXPECT_EQ(out, R"({"query_id":"cq-91aa00000000000000000002",)"
                  R"("application_id":"KZ-APP-2026-000123","licensor":"CZ-ERU","body":"fire",)"
                  R"("state":"sending","attempts":0,"deadline":"2026-12-18T00:00:00+05:00",)"
-                 R"("tacit":false,"reasons":[]})");
+                 R"("last_day":"2026-12-17","tacit":false,"reasons":[]})");
+}
+
+// A deadline in the middle of a day (a body's deadline in seconds) has that
+// day as its last; one at midnight has the day before; and the day is
+// local, not UTC.
+TEST(ConformityJson, LastDayIsTheLocalDayOfTheDeadlinesLastMoment) {
+  const std::int64_t midnight_almaty = 1'797'534'000'000;  // 2026-12-18T00:00:00+05:00
+
+  EXPECT_EQ(formatLastDay(midnight_almaty, kAlmaty), "2026-12-17");
+  EXPECT_EQ(formatLastDay(midnight_almaty + 1, kAlmaty), "2026-12-18");
+  EXPECT_EQ(formatLastDay(midnight_almaty + 9 * 3600 * 1000, kAlmaty), "2026-12-18");
+  EXPECT_EQ(formatLastDay(midnight_almaty, 0), "2026-12-17");  // 19:00 UTC
+  EXPECT_EQ(formatLastDay(midnight_almaty + 5 * 3600 * 1000, 0), "2026-12-17");
+  EXPECT_EQ(formatLastDay(midnight_almaty + 5 * 3600 * 1000 + 1, 0), "2026-12-18");
 }
 
 TEST(ConformityJson, QueryViewShowsZeroWorkingDaysLeft) {
