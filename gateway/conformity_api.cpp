@@ -35,18 +35,16 @@ Response error(const registry::Error& e) {
 }
 
 // The part of `path` between `prefix` and `suffix`, when it has that shape
-// and the part is not empty and has no slash.
+// and the part is not empty. The part may hold a slash (an id sent as
+// "a%2Fb"): the route is still the one the client meant, and its handler
+// says what is wrong with the id rather than the server finding no route.
 std::optional<std::string> middle(const std::string& path, std::string_view prefix,
                                   std::string_view suffix) {
   if (!path.starts_with(prefix) || !path.ends_with(suffix) ||
       path.size() <= prefix.size() + suffix.size()) {
     return std::nullopt;
   }
-  std::string part = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
-  if (part.find('/') != std::string::npos) {
-    return std::nullopt;
-  }
-  return part;
+  return path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
 }
 
 void appendQueries(std::string& out, ConformityFlow& flow,
@@ -114,9 +112,14 @@ registry::Result<std::size_t> readLimit(const Request& request) {
           ErrorCode::kInvalidField,
           "parameter limit: given " + std::to_string(given) + " times (give it once)");
     }
+    if (value.empty()) {
+      return registry::makeError(
+          ErrorCode::kInvalidField,
+          "parameter limit: has an empty value (leave the parameter out instead)");
+    }
     std::size_t parsed = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
-    if (value.empty() || ec != std::errc() || end != value.data() + value.size() || parsed < 1 ||
+    if (ec != std::errc() || end != value.data() + value.size() || parsed < 1 ||
         parsed > kMaxPending) {
       return registry::makeError(ErrorCode::kInvalidField, "parameter limit: \"" + value +
                                                                "\" is not a whole number in 1.." +
@@ -190,6 +193,9 @@ Response postResend(ConformityFlow& flow, const Request& request, const std::str
     return error(registry::makeError(
         ErrorCode::kInvalidField,
         "parameter " + request.query.begin()->first + ": unknown (this route takes none)"));
+  }
+  if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
+    return error(registry::makeError(ErrorCode::kInvalidField, "application id " + problem));
   }
   if (auto resent = flow.resendOutcome(id); !resent.ok()) {
     return error(resent.error());

@@ -271,14 +271,23 @@ Response HttpApi::handle(const Request& request) {
   if (auto answered = conformityRoute(sources_.conformity, request)) {
     return std::move(*answered);
   }
+  const bool licence = path.size() > kLicencesPath.size() + 1 && path.starts_with(kLicencesPath) &&
+                       path[kLicencesPath.size()] == '/';
+  const bool known = licence || path == kLicencesPath || path == "/api/v1/changes" ||
+                     path == "/api/v1/dead-letters" || path == "/api/v1/stats" ||
+                     path == "/healthz" || path == "/readyz" || path == "/metrics";
+  if (!known) {
+    return errorResponse(registry::makeError(ErrorCode::kNotFound, "no resource at " + path));
+  }
+  // A known resource with another method is 405; an unknown one is 404
+  // whatever the method, so that a mistyped POST is not told to use GET.
   if (request.method != "GET") {
     return methodNotAllowed(request, "GET");
   }
   if (path == kLicencesPath) {
     return searchLicences(request);
   }
-  if (path.size() > kLicencesPath.size() + 1 && path.starts_with(kLicencesPath) &&
-      path[kLicencesPath.size()] == '/') {
+  if (licence) {
     return getLicence(path.substr(kLicencesPath.size() + 1));
   }
   if (path == "/api/v1/changes") {

@@ -210,6 +210,7 @@ TEST_F(ConformityApiTest, RefusesBadRoutesNamingWhatWasWrong) {
   auto unknown = get("/api/v1/applications/APP-404/conformity");
   auto bad_limit = get("/api/v1/licensors/CZ-ERU/pending", {{"limit", "0"}});
   auto bad_parameter = get("/api/v1/licensors/CZ-ERU/pending", {{"after", "x"}});
+  auto empty_limit = get("/api/v1/conformity/failed", {{"limit", ""}});
 
   EXPECT_EQ(unknown.status, 404);
   EXPECT_TRUE(contains(unknown.body, "application \\\"APP-404\\\" has no conformity round"))
@@ -219,6 +220,10 @@ TEST_F(ConformityApiTest, RefusesBadRoutesNamingWhatWasWrong) {
       contains(bad_limit.body, "parameter limit: \\\"0\\\" is not a whole number in 1..10000"))
       << bad_limit.body;
   EXPECT_EQ(bad_parameter.status, 400);
+  EXPECT_EQ(empty_limit.status, 400);
+  EXPECT_TRUE(contains(empty_limit.body,
+                       "parameter limit: has an empty value (leave the parameter out instead)"))
+      << empty_limit.body;
 }
 
 // An id no request could have named (a '/', a space at the end, 129
@@ -231,6 +236,10 @@ TEST_F(ConformityApiTest, RefusesAnApplicationIdNoRequestCouldHaveNamed) {
                ""));
   auto http_space = get("/api/v1/applications/APP-1 /conformity");
   auto http_long = get("/api/v1/applications/" + std::string(129, 'A') + "/conformity");
+  // "A%2FB" as the client sent it: the server decodes it to a slash.
+  auto http_slash = get("/api/v1/applications/A/B/conformity");
+  auto resend_space = post("/api/v1/conformity/refused-outcomes/ APP-1/resend");
+  auto unknown_post = post("/api/v1/conformity/refused-outcomes/APP-1/resend/again");
 
   EXPECT_EQ(soap_slash.status, 500);
   EXPECT_TRUE(
@@ -243,6 +252,12 @@ TEST_F(ConformityApiTest, RefusesAnApplicationIdNoRequestCouldHaveNamed) {
       << http_space.body;
   EXPECT_EQ(http_long.status, 400);
   EXPECT_TRUE(contains(http_long.body, "is longer than 128 characters")) << http_long.body;
+  EXPECT_EQ(http_slash.status, 400);
+  EXPECT_TRUE(contains(http_slash.body, "application id \\\"A/B\\\" contains a '/'"))
+      << http_slash.body;
+  EXPECT_EQ(resend_space.status, 400);
+  EXPECT_TRUE(contains(resend_space.body, "starts or ends with a space")) << resend_space.body;
+  EXPECT_EQ(unknown_post.status, 404) << unknown_post.body;
 }
 
 // A code mistyped, in the wrong case or not even UTF-8 is a licensor not

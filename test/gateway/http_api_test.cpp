@@ -409,6 +409,19 @@ TEST_F(HttpApiTest, RefusesMethodsOtherThanGet) {
             "method DELETE is not allowed on /api/v1/licences/310100016");
 }
 
+// A mistyped path is not there whatever the method: a POST to it must not
+// be told to use GET.
+TEST_F(HttpApiTest, AnswersAnUnknownPath404WhateverTheMethod) {
+  Request request = get("/api/v1/licenses");
+  request.method = "POST";
+
+  Response response = api_->handle(request);
+
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(response.headers.count("Allow"), 0u);
+  EXPECT_EQ(json::parse(response.body).at("message"), "no resource at /api/v1/licenses");
+}
+
 TEST_F(HttpApiTest, RefusesHeadWithAllowGet) {
   Request request = get("/api/v1/changes");
   request.method = "HEAD";
