@@ -759,7 +759,9 @@ Result<std::string> SoapApi::getConformity(const SoapCall& call) {
   }
   const std::string id = parameters->text("applicationId");
   if (id.empty()) {
-    return makeError(ErrorCode::kInvalidField, "GetConformity: <applicationId> is missing");
+    return makeError(ErrorCode::kInvalidField,
+                     std::string("GetConformity: <applicationId> ") +
+                         (parameters->has("applicationId") ? "is empty" : "is missing"));
   }
   if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
     return makeError(ErrorCode::kInvalidField, "GetConformity: <applicationId> " + problem);
@@ -791,7 +793,9 @@ Result<std::string> SoapApi::getPendingConformity(const SoapCall& call) {
   }
   const std::string licensor = parameters->text("licensor");
   if (licensor.empty()) {
-    return makeError(ErrorCode::kInvalidField, "GetPendingConformity: <licensor> is missing");
+    return makeError(ErrorCode::kInvalidField,
+                     std::string("GetPendingConformity: <licensor> ") +
+                         (parameters->has("licensor") ? "is empty" : "is missing"));
   }
   auto pending = conformity_->pending(licensor, kMaxPendingQueries);
   if (!pending.ok()) {

@@ -35,6 +35,10 @@ const ErrorTransport& errorTransport(ErrorCode code) {
   // fault code of its own; SOAP 1.2 part 2 section 7.5.2.2 answers it 500.
   static const ErrorTransport kMustUnderstand{
       500, "soap:MustUnderstand", "soap:MustUnderstand", "amqp:not-implemented", true, false};
+  // SOAP 1.1 section 4.4.1 and SOAP 1.2 part 1 section 5.4.6 again; it is
+  // never sent over AMQP, where no envelope is read.
+  static const ErrorTransport kVersionMismatch{
+      500, "soap:VersionMismatch", "soap:VersionMismatch", "amqp:decode-error", true, false};
   static const ErrorTransport kInternal{500,  "soap:Server", "soap:Receiver", "amqp:internal-error",
                                         true, false};
   switch (code) {
@@ -64,6 +68,8 @@ const ErrorTransport& errorTransport(ErrorCode code) {
       return kNotImplemented;
     case ErrorCode::kMustUnderstand:
       return kMustUnderstand;
+    case ErrorCode::kVersionMismatch:
+      return kVersionMismatch;
     case ErrorCode::kInternal:
       return kInternal;
   }

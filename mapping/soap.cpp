@@ -49,6 +49,13 @@ Result<SoapVersion> versionOfEnvelope(pugi::xml_node root) {
     if (ns == kSoap12Namespace) {
       return SoapVersion::k12;
     }
+    // An Envelope, but of no version licgate speaks: SOAP's own fault for
+    // it (1.1 section 4.4.1, 1.2 part 1 section 5.4.7) rather than a
+    // client fault, so that the caller's stack can tell what to change.
+    return makeError(ErrorCode::kVersionMismatch,
+                     "the Envelope is in namespace \"" + ns + "\", which is neither SOAP 1.1 (" +
+                         std::string(kSoap11Namespace) + ") nor SOAP 1.2 (" +
+                         std::string(kSoap12Namespace) + ")");
   }
   return makeError(ErrorCode::kMalformed, "the root element is <" + std::string(root.name()) +
                                               "> in namespace \"" + ns +

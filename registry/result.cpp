@@ -32,6 +32,8 @@ std::string_view errorCodeName(ErrorCode code) {
       return "not-implemented";
     case ErrorCode::kMustUnderstand:
       return "must-understand";
+    case ErrorCode::kVersionMismatch:
+      return "version-mismatch";
     case ErrorCode::kUnknownQuery:
       return "unknown-query";
     case ErrorCode::kWrongBody:

@@ -35,6 +35,7 @@ enum class ErrorCode {
   kUnavailable,          // a dependency is down or busy; try again later
   kNotImplemented,       // a path licgate knows about but does not support
   kMustUnderstand,       // a SOAP header addressed to licgate that it does not understand
+  kVersionMismatch,      // a SOAP Envelope in a namespace of no SOAP version licgate speaks
   kUnknownQuery,         // a conclusion for a conformity query licgate does not know
   kWrongBody,            // a conclusion from a body the query did not go to
   kInternal,             // a broken invariant inside licgate

@@ -234,6 +234,12 @@ TEST_F(ConformityApiTest, RefusesAnApplicationIdNoRequestCouldHaveNamed) {
       soapPost(envelope("<lg:GetConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:applicationId>A/B"
                         "</lg:applicationId></lg:GetConformity>"),
                ""));
+  auto soap_empty = soap_->handle(
+      soapPost(envelope("<lg:GetConformity xmlns:lg=\"urn:licgate:soap:1\"><lg:applicationId/>"
+                        "</lg:GetConformity>"),
+               ""));
+  auto soap_missing = soap_->handle(
+      soapPost(envelope("<lg:GetPendingConformity xmlns:lg=\"urn:licgate:soap:1\"/>"), ""));
   auto http_space = get("/api/v1/applications/APP-1 /conformity");
   auto http_long = get("/api/v1/applications/" + std::string(129, 'A') + "/conformity");
   // "A%2FB" as the client sent it: the server decodes it to a slash.
@@ -246,6 +252,10 @@ TEST_F(ConformityApiTest, RefusesAnApplicationIdNoRequestCouldHaveNamed) {
       contains(soap_slash.body, "GetConformity: &lt;applicationId&gt; \"A/B\" contains a '/'"))
       << soap_slash.body;
   EXPECT_TRUE(contains(soap_slash.body, "invalid-field")) << soap_slash.body;
+  EXPECT_TRUE(contains(soap_empty.body, "GetConformity: &lt;applicationId&gt; is empty"))
+      << soap_empty.body;
+  EXPECT_TRUE(contains(soap_missing.body, "GetPendingConformity: &lt;licensor&gt; is missing"))
+      << soap_missing.body;
   EXPECT_EQ(http_space.status, 400);
   EXPECT_TRUE(
       contains(http_space.body, "application id \\\"APP-1 \\\" starts or ends with a space"))

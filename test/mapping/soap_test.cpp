@@ -149,7 +149,8 @@ TEST(SoapCall, RefusesWhatIsNotASoapRequest) {
        "expected a SOAP 1.1 or 1.2 Envelope"},
       {"unknown envelope namespace",
        "<soap:Envelope xmlns:soap=\"urn:other\"><soap:Body/></soap:Envelope>", kSoap11,
-       ErrorCode::kMalformed, "namespace \"urn:other\""},
+       ErrorCode::kVersionMismatch,
+       "the Envelope is in namespace \"urn:other\", which is neither SOAP 1.1"},
       {"1.2 envelope as text/xml",
        "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\"><s:Body>" + kGetLicence +
            "</s:Body></s:Envelope>",
