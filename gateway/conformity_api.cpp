@@ -194,6 +194,11 @@ Response postResend(ConformityFlow& flow, const Request& request, const std::str
         ErrorCode::kInvalidField,
         "parameter " + request.query.begin()->first + ": unknown (this route takes none)"));
   }
+  if (!request.body.empty()) {
+    return error(registry::makeError(ErrorCode::kInvalidField,
+                                     "the resend takes no body (this one has " +
+                                         std::to_string(request.body.size()) + " bytes)"));
+  }
   if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
     return error(registry::makeError(ErrorCode::kInvalidField, "application id " + problem));
   }

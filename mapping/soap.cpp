@@ -126,6 +126,15 @@ registry::Status checkHeaders(pugi::xml_node envelope, SoapVersion version) {
       }
       std::string_view must =
           trimXmlSpace(attributeIn(entry, envelopeNamespace(version), "mustUnderstand"));
+      // xs:boolean's four spellings (SOAP 1.1 names only "1" and "0"; "true"
+      // and "false" are taken there too). Another value cannot be read as
+      // either, and guessing "no" would act on a header the sender required.
+      if (!must.empty() && must != "1" && must != "true" && must != "0" && must != "false") {
+        return makeError(ErrorCode::kMalformed,
+                         "the header <" + std::string(localName(entry.name())) +
+                             "> has mustUnderstand=\"" + std::string(must) +
+                             "\"; it takes \"1\" or \"0\" (or \"true\" or \"false\")");
+      }
       if ((must == "1" || must == "true") && addressedToUs(entry, version)) {
         return makeError(ErrorCode::kMustUnderstand,
                          "the header <" + std::string(localName(entry.name())) + "> of \"" +

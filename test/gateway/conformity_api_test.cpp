@@ -173,6 +173,11 @@ TEST_F(ConformityApiTest, ListsRefusedOutcomesAndResendsOne) {
   settleAll(Receipt::Fate::kPermanent, "soap:Client: unknown application");
 
   auto listed = get("/api/v1/conformity/refused-outcomes");
+  adapters::http::Request with_body;
+  with_body.method = "POST";
+  with_body.path = "/api/v1/conformity/refused-outcomes/APP-1/resend";
+  with_body.body = "abc";
+  auto refused_body = http_->handle(with_body);  // and the outcome stays refused
   auto resent = post("/api/v1/conformity/refused-outcomes/APP-1/resend");
   auto resent_again = post("/api/v1/conformity/refused-outcomes/APP-1/resend");
   auto after = get("/api/v1/conformity/refused-outcomes");
@@ -186,6 +191,9 @@ TEST_F(ConformityApiTest, ListsRefusedOutcomesAndResendsOne) {
   EXPECT_EQ(json["outcomes"][0]["error"], "soap:Client: unknown application");
   EXPECT_EQ(json["outcomes"][0]["attempts"], 1);
   EXPECT_TRUE(json["outcomes"][0]["refused_at"].is_string());
+  EXPECT_EQ(refused_body.status, 400);
+  EXPECT_TRUE(contains(refused_body.body, "the resend takes no body (this one has 3 bytes)"))
+      << refused_body.body;
   EXPECT_EQ(resent.status, 202) << resent.body;
   EXPECT_EQ(nlohmann::json::parse(resent.body)["outcome"], "due");
   EXPECT_EQ(resent_again.status, 404);

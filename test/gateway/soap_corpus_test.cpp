@@ -98,6 +98,12 @@ std::vector<Case> corpus() {
            "</soap:Header><soap:Body>" +
            getLicence("310100016") + "</soap:Body></soap:Envelope>",
        500, "soap:MustUnderstand", "must-understand"},
+      {"mustUnderstand neither true nor false", "POST", kText,
+       "<soap:Envelope xmlns:soap=\"" + kEnv11 +
+           "\"><soap:Header><x:a xmlns:x=\"urn:x\" soap:mustUnderstand=\"yes\"/>"
+           "</soap:Header><soap:Body>" +
+           getLicence("310100016") + "</soap:Body></soap:Envelope>",
+       500, "soap:Client", "malformed"},
       {"1.2 header licgate must understand", "POST", kSoap12,
        "<e:Envelope xmlns:e=\"" + kEnv12 +
            "\"><e:Header><x:a xmlns:x=\"urn:x\" e:mustUnderstand=\"true\" "
