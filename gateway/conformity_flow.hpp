@@ -58,6 +58,9 @@ struct RequestAnswer {
 struct ConclusionAnswer {
   // "accepted", "duplicate" or "late" (docs/conformity.md, step 5).
   std::string result;
+  // A late conclusion recorded before, answered "late" again as it was
+  // then: the counters take it as a duplicate, not as another late one.
+  bool repeat = false;
 };
 
 // Counts since start, for /api/v1/stats, /metrics and the demo.

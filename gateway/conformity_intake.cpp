@@ -284,7 +284,7 @@ registry::Result<ConclusionAnswer> ConformityFlow::answerFromRegister(
   for (const auto& earlier : late) {
     if (earlier.query_id == conclusion.query_id) {
       if (saysTheSame(conclusion, earlier.verdict, earlier.reasons, earlier.signer)) {
-        return ConclusionAnswer{"late"};
+        return ConclusionAnswer{"late", true};
       }
       return conflict;
     }
@@ -297,7 +297,7 @@ registry::Result<ConclusionAnswer> ConformityFlow::answerFromRegister(
   }
   if (query->late_verdict) {
     if (saysTheSame(conclusion, query->late_verdict, query->late_reasons, query->late_signer)) {
-      return ConclusionAnswer{"late"};
+      return ConclusionAnswer{"late", true};
     }
     return conflict;
   }
@@ -315,7 +315,7 @@ registry::Result<ConclusionAnswer> ConformityFlow::answerOf(const registry::Conc
     case ConcludeResult::kDuplicate:
       return ConclusionAnswer{"duplicate"};
     case ConcludeResult::kLate:
-      return ConclusionAnswer{"late"};
+      return ConclusionAnswer{"late", concluded.late_application.empty()};
     case ConcludeResult::kUnknown:
       return unknownQuery(conclusion);
     case ConcludeResult::kWrongBody:
@@ -434,9 +434,9 @@ std::vector<registry::Result<ConclusionAnswer>> ConformityFlow::answerConclusion
         counters_.conclusions_refused += answer.error().code != ErrorCode::kUnavailable ? 1 : 0;
         continue;
       }
-      ++(answer->result == "accepted"    ? counters_.conclusions_accepted
-         : answer->result == "duplicate" ? counters_.conclusions_duplicate
-                                         : counters_.conclusions_late);
+      ++(answer->result == "accepted"                      ? counters_.conclusions_accepted
+         : answer->result == "duplicate" || answer->repeat ? counters_.conclusions_duplicate
+                                                           : counters_.conclusions_late);
     }
     // Handed to the flow's thread for the register before they are sent,
     // so that it sees each round before its receipt (deliver()).

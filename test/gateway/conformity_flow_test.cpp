@@ -320,8 +320,14 @@ TEST_F(ConformityFlowTest, DeadlinesGiveTacitConsentOrExpireAndALateConclusionCh
 
   auto late = flow_->conclude(
       "fire", conclusion(queryId("APP-1", "fire"), "fire", Verdict::kDoesNotConform));
+  auto repeat = flow_->conclude(
+      "fire", conclusion(queryId("APP-1", "fire"), "fire", Verdict::kDoesNotConform));
   ASSERT_TRUE(late.ok());
   EXPECT_EQ(late->result, "late");
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_EQ(repeat->result, "late");  // the same answer, but counted as a duplicate
+  EXPECT_EQ(flow_->counters().conclusions_late, 1u);
+  EXPECT_EQ(flow_->counters().conclusions_duplicate, 1u);
   EXPECT_EQ(query("APP-1", "fire").late_verdict, Verdict::kDoesNotConform);
   EXPECT_EQ(query("APP-1", "fire").state, QueryState::kExpired);
   auto kept = store_->findConformityOutcome("APP-1");
@@ -575,6 +581,12 @@ TEST_F(ConformityFlowTest, AnswersConclusionsOfARoundRedisHasForgottenFromTheReg
   EXPECT_EQ(late_other.error().code, registry::ErrorCode::kConflict);
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, registry::ErrorCode::kUnknownQuery);
+  // Before the restart: sanitary accepted. After: the repeat and the late
+  // one's repeat are duplicates, one late, four refused.
+  EXPECT_EQ(flow_->counters().conclusions_accepted, 1u);
+  EXPECT_EQ(flow_->counters().conclusions_duplicate, 2u);
+  EXPECT_EQ(flow_->counters().conclusions_late, 1u);
+  EXPECT_EQ(flow_->counters().conclusions_refused, 4u);
   auto kept = store_->findConformityOutcome("APP-1");
   ASSERT_TRUE(kept.ok() && kept->has_value());
   EXPECT_EQ((*kept)->outcome, registry::RoundOutcome::kIncomplete);
