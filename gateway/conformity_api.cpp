@@ -47,6 +47,15 @@ std::optional<std::string> middle(const std::string& path, std::string_view pref
   return path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
 }
 
+// A 400 naming what keeps `id` from being an application id any request
+// could have named; nullopt when nothing does.
+std::optional<Response> badApplicationId(const std::string& id) {
+  if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
+    return error(registry::makeError(ErrorCode::kInvalidField, "application id " + problem));
+  }
+  return std::nullopt;
+}
+
 void appendQueries(std::string& out, ConformityFlow& flow,
                    const std::vector<registry::QueryView>& queries) {
   out += '[';
@@ -66,8 +75,8 @@ Response getRound(ConformityFlow& flow, const Request& request, const std::strin
         ErrorCode::kInvalidField,
         "parameter " + request.query.begin()->first + ": unknown (this route takes none)"));
   }
-  if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
-    return error(registry::makeError(ErrorCode::kInvalidField, "application id " + problem));
+  if (auto refused = badApplicationId(id)) {
+    return std::move(*refused);
   }
   auto round = flow.round(id);
   if (!round.ok()) {
@@ -199,8 +208,8 @@ Response postResend(ConformityFlow& flow, const Request& request, const std::str
                                      "the resend takes no body (this one has " +
                                          std::to_string(request.body.size()) + " bytes)"));
   }
-  if (std::string problem = registry::applicationIdProblem(id); !problem.empty()) {
-    return error(registry::makeError(ErrorCode::kInvalidField, "application id " + problem));
+  if (auto refused = badApplicationId(id)) {
+    return std::move(*refused);
   }
   if (auto resent = flow.resendOutcome(id); !resent.ok()) {
     return error(resent.error());

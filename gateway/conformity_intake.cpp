@@ -244,6 +244,17 @@ registry::Error unknownQuery(const registry::Conclusion& conclusion) {
                        "\" is not a query licgate sent: neither Redis nor the register knows it");
 }
 
+registry::Error wrongBody(const registry::Conclusion& conclusion, const std::string& recorded) {
+  return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id + "\" went to body \"" +
+                                              recorded + "\", not \"" + conclusion.body + "\"");
+}
+
+registry::Error conflictOf(const registry::Conclusion& conclusion) {
+  return makeError(ErrorCode::kConflict,
+                   "query \"" + conclusion.query_id +
+                       "\" has another conclusion of this body recorded; it stays");
+}
+
 // Whether a conclusion says what one recorded says. The register keeps no
 // fingerprint of a conclusion, so the signed document is not compared: a
 // repeat that differs only in it counts as the same.
@@ -273,33 +284,27 @@ registry::Result<ConclusionAnswer> ConformityFlow::answerFromRegister(
     return unknownQuery(conclusion);
   }
   if (query->body != conclusion.body) {
-    return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
-                                                "\" went to body \"" + query->body + "\", not \"" +
-                                                conclusion.body + "\"");
+    return wrongBody(conclusion, query->body);
   }
-  const registry::Error conflict =
-      makeError(ErrorCode::kConflict, "query \"" + conclusion.query_id +
-                                          "\" has another conclusion of this body recorded; it "
-                                          "stays");
   for (const auto& earlier : late) {
     if (earlier.query_id == conclusion.query_id) {
       if (saysTheSame(conclusion, earlier.verdict, earlier.reasons, earlier.signer)) {
         return ConclusionAnswer{"late", true};
       }
-      return conflict;
+      return conflictOf(conclusion);
     }
   }
   if (query->state == registry::QueryState::kAnswered) {
     if (saysTheSame(conclusion, query->verdict, query->reasons, query->signer)) {
       return ConclusionAnswer{"duplicate"};
     }
-    return conflict;
+    return conflictOf(conclusion);
   }
   if (query->late_verdict) {
     if (saysTheSame(conclusion, query->late_verdict, query->late_reasons, query->late_signer)) {
       return ConclusionAnswer{"late", true};
     }
-    return conflict;
+    return conflictOf(conclusion);
   }
   late.push_back({outcome.application_id, conclusion.query_id, conclusion.verdict,
                   conclusion.reasons, conclusion.signer, now});
@@ -319,13 +324,9 @@ registry::Result<ConclusionAnswer> ConformityFlow::answerOf(const registry::Conc
     case ConcludeResult::kUnknown:
       return unknownQuery(conclusion);
     case ConcludeResult::kWrongBody:
-      return makeError(ErrorCode::kWrongBody, "query \"" + conclusion.query_id +
-                                                  "\" went to body \"" + concluded.recorded_body +
-                                                  "\", not \"" + conclusion.body + "\"");
+      return wrongBody(conclusion, concluded.recorded_body);
     case ConcludeResult::kConflict:
-      return makeError(ErrorCode::kConflict,
-                       "query \"" + conclusion.query_id +
-                           "\" has another conclusion of this body recorded; it stays");
+      return conflictOf(conclusion);
   }
   return makeError(ErrorCode::kInternal, "unknown conclusion result");
 }
