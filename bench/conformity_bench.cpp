@@ -5,9 +5,10 @@
 // address of licgate's listener). It prints one line:
 //   bench: conformity queries_per_s=X redis_cmds_per_query=Y added_p50_ms=Z added_p99_ms=W
 // queries_per_s counts queries sent and concluded, first request to last
-// outcome; redis_cmds_per_query is from Redis' own command statistics over
-// the measured rounds: the commands licgate sent (each script call one),
-// with the commands the scripts ran inside Redis on a second line; the
+// outcome; redis_cmds_per_query is what Redis itself saw (MONITOR) over
+// --count-rounds more rounds after the measured ones: the commands licgate
+// sent (each script call one), with the commands the scripts ran inside
+// Redis on a second line; the
 // latencies are from a request to its outcome, so they include the
 // simulated bodies' own handling and bound from above what licgate adds.
 // Everything runs on 127.0.0.1; the benchmark starts its redis-server
@@ -17,12 +18,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,6 +54,7 @@ struct Options : ProgramOptions {
   int bodies = 2;  // queries per round
   std::size_t window = 64;
   double rate = 0;  // queries/s offered; 0: the closed loop of `window`
+  std::size_t count_rounds = 2'000;
 };
 
 std::string licgateConfig(const Options& options, const TempDir& dir, int redis_port,
@@ -110,48 +114,88 @@ std::vector<RoundRequest> makeRequests(std::size_t count, const std::string& pre
   return requests;
 }
 
-// The calls of every command since the last reset, from INFO
-// commandstats: what clients sent (script calls and loads, PING) apart
-// from what the scripts ran inside Redis.
+// The commands Redis receives while it is watched, as MONITOR shows them:
+// those a client sent (EVALSHA, a pipeline's HMGET) apart from those the
+// scripts ran inside Redis (MONITOR names their client "lua"). INFO
+// commandstats cannot tell the two apart when both use the same command.
+// MONITOR costs Redis some time per command, so the counting phase is kept
+// apart from the measured one.
 struct RedisCalls {
   std::uint64_t sent = 0;
   std::uint64_t inside = 0;
 };
 
-registry::Result<RedisCalls> redisCalls(int port, bool reset) {
-  redisContext* context = redisConnect("127.0.0.1", port);
-  if (context == nullptr || context->err != 0) {
-    if (context != nullptr) {
-      redisFree(context);
-    }
-    return makeError(ErrorCode::kUnavailable, "redis at port " + std::to_string(port));
-  }
-  auto* reply = static_cast<redisReply*>(
-      redisCommand(context, reset ? "CONFIG RESETSTAT" : "INFO commandstats"));
-  RedisCalls calls;
-  if (reply != nullptr && reply->type == REDIS_REPLY_STRING) {
-    std::istringstream lines(std::string(reply->str, reply->len));
-    for (std::string line; std::getline(lines, line);) {
-      // cmdstat_<name>:calls=N,usec=...
-      const auto colon = line.find(':');
-      const auto calls_at = line.find("calls=");
-      if (!line.starts_with("cmdstat_") || colon == std::string::npos ||
-          calls_at == std::string::npos) {
-        continue;
+class CommandCounter {
+ public:
+  // Watches Redis at `port` from now until counted() is called.
+  static registry::Result<std::unique_ptr<CommandCounter>> start(int port) {
+    redisContext* context = redisConnect("127.0.0.1", port);
+    if (context == nullptr || context->err != 0) {
+      if (context != nullptr) {
+        redisFree(context);
       }
-      const std::string name = line.substr(8, colon - 8);
-      const std::uint64_t count = std::stoull(line.substr(calls_at + 6));
-      const bool from_client = name == "evalsha" || name == "eval" || name.starts_with("script") ||
-                               name == "ping" || name == "info" || name.starts_with("config");
-      (from_client ? calls.sent : calls.inside) += count;
+      return makeError(ErrorCode::kUnavailable, "redis at port " + std::to_string(port));
+    }
+    auto* reply = static_cast<redisReply*>(redisCommand(context, "MONITOR"));
+    const bool watching = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (reply != nullptr) {
+      freeReplyObject(reply);
+    }
+    if (!watching) {
+      redisFree(context);
+      return makeError(ErrorCode::kUnavailable, "redis refused MONITOR");
+    }
+    // A short timeout, so that the thread sees the stop flag.
+    const timeval tick{0, 100'000};
+    redisSetTimeout(context, tick);
+    return std::unique_ptr<CommandCounter>(new CommandCounter(context));
+  }
+
+  ~CommandCounter() {
+    stop_ = true;
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+    redisFree(context_);
+  }
+
+  // Stops watching; what was seen.
+  RedisCalls counted() {
+    stop_ = true;
+    thread_.join();
+    return calls_;
+  }
+
+ private:
+  explicit CommandCounter(redisContext* context) : context_(context) {
+    thread_ = std::thread([this] { watch(); });
+  }
+
+  // Each line: <time> [<db> <client address, or lua>] "<command>" ...
+  void watch() {
+    while (!stop_) {
+      void* raw = nullptr;
+      if (redisGetReply(context_, &raw) != REDIS_OK) {
+        if (context_->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+          context_->err = 0;
+          continue;
+        }
+        return;
+      }
+      auto* reply = static_cast<redisReply*>(raw);
+      if (reply->type == REDIS_REPLY_STATUS) {
+        const std::string_view line(reply->str, reply->len);
+        (line.find(" lua] ") != std::string_view::npos ? calls_.inside : calls_.sent) += 1;
+      }
+      freeReplyObject(reply);
     }
   }
-  if (reply != nullptr) {
-    freeReplyObject(reply);
-  }
-  redisFree(context);
-  return calls;
-}
+
+  redisContext* context_;
+  std::atomic<bool> stop_{false};
+  RedisCalls calls_;  // the watching thread's until counted()
+  std::thread thread_;
+};
 
 // used_memory from INFO memory: what the rounds in Redis take.
 std::uint64_t redisUsedMemory(int port) {
@@ -253,12 +297,6 @@ registry::Status runBenchmark(const Options& options) {
     stopLicgate(licgate->process);
     return makeError(warm.error().code, "warm-up: " + warm.error().message);
   }
-  // Let the last warm-up outcomes' Redis writes finish before the count.
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  if (auto reset = redisCalls(*redis_port, true); !reset) {
-    stopLicgate(licgate->process);
-    return reset.takeError();
-  }
   const double licgate_cpu_before = readCpuSeconds(licgate->process.pid());
   const double redis_cpu_before = readCpuSeconds(redis->pid());
   const double bodies_cpu_before = readCpuSeconds(simulator->pid());
@@ -269,14 +307,32 @@ registry::Status runBenchmark(const Options& options) {
   const double redis_cpu = readCpuSeconds(redis->pid()) - redis_cpu_before;
   const double bodies_cpu = readCpuSeconds(simulator->pid()) - bodies_cpu_before;
   const double own_cpu = ownCpuSeconds() - own_cpu_before;
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto calls = redisCalls(*redis_port, false);
   const std::uint64_t memory_after = redisUsedMemory(*redis_port);
+  // The counting phase: the measured rounds' last writes first, so that
+  // they are not counted as the new rounds'.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  registry::Result<RedisCalls> calls = makeError(ErrorCode::kUnavailable, "not counted");
+  registry::Result<RoundLoadResult> counted = makeError(ErrorCode::kUnavailable, "not run");
+  if (measured) {
+    auto counter = CommandCounter::start(*redis_port);
+    if (!counter) {
+      calls = counter.takeError();
+    } else {
+      counted = rounds(options, licgate->ports.amqp, makeRequests(options.count_rounds, "C-"));
+      // The counted rounds' own last writes (receipts, deliveries) go on
+      // after their outcomes arrived.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      calls = (*counter)->counted();
+    }
+  }
   simulator->stop(std::chrono::seconds(5));
   stopLicgate(licgate->process);
   redis->stop(std::chrono::seconds(5));
   if (!measured) {
     return measured.takeError();
+  }
+  if (!counted) {
+    return makeError(counted.error().code, "counting phase: " + counted.error().message);
   }
   if (!calls) {
     return calls.takeError();
@@ -284,9 +340,8 @@ registry::Status runBenchmark(const Options& options) {
 
   const double queries = static_cast<double>(measured->outcomes) * options.bodies;
   const double rate = measured->elapsed_s > 0 ? queries / measured->elapsed_s : 0;
-  // The two calls the count itself made (CONFIG RESETSTAT is counted, INFO
-  // is not yet when it answers) are the benchmark's, not licgate's.
-  const double sent = static_cast<double>(calls->sent > 1 ? calls->sent - 1 : 0);
+  const double counted_queries = static_cast<double>(counted->outcomes) * options.bodies;
+  const double sent = static_cast<double>(calls->sent);
   const double p50 = quantile(measured->latency_ms, 0.50);
   const double p99 = quantile(measured->latency_ms, 0.99);
   if (options.verbose) {
@@ -312,9 +367,9 @@ registry::Status runBenchmark(const Options& options) {
   std::printf(
       "bench: conformity queries_per_s=%.0f redis_cmds_per_query=%.2f added_p50_ms=%.2f "
       "added_p99_ms=%.2f\n",
-      rate, queries > 0 ? sent / queries : 0, p50, p99);
+      rate, counted_queries > 0 ? sent / counted_queries : 0, p50, p99);
   std::printf("bench: conformity_redis commands_in_scripts_per_query=%.1f\n",
-              queries > 0 ? static_cast<double>(calls->inside) / queries : 0);
+              counted_queries > 0 ? static_cast<double>(calls->inside) / counted_queries : 0);
   return {};
 }
 
@@ -323,6 +378,9 @@ void addOptions(CLI::App& app, Options& options) {
   app.add_option("--rounds", options.rounds, "applications in the measured phase")
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--warmup-rounds", options.warmup_rounds, "applications before it")
+      ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--count-rounds", options.count_rounds,
+                 "applications after the measured ones, with Redis' commands counted")
       ->check(CLI::Range(1, 10'000'000));
   app.add_option("--bodies", options.bodies, "interested bodies per application")
       ->check(CLI::Range(1, 16));

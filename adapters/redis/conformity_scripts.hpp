@@ -59,7 +59,7 @@ local function outcomeOf(queries)
   local without_verdict = false
   for _, q in ipairs(queries) do
     if q.verdict == 'does-not-conform' then return 'does-not-conform' end
-    if (q.verdict or '') == '' then without_verdict = true end
+    if not q.verdict or q.verdict == '' then without_verdict = true end
   end
   if without_verdict then return 'incomplete' end
   return 'conforms'
@@ -67,17 +67,24 @@ end
 
 -- One query of the round became final. The last one decides the outcome,
 -- claimed at once for its first delivery, so that the caller that made the
--- round final sends it and nobody else does until the lease ends.
+-- round final sends it and nobody else does until the lease ends. The
+-- round goes to `decided` as its application id and query ids alone: the
+-- caller reads the rest itself (conformity_tracker.cpp, readDecided), since
+-- every value read into Lua here costs Redis more than the same value sent
+-- to a client, and a decided round's queries no longer change.
 local function closeQuery(app, decided)
   local key = P .. 'app:' .. app
   if redis.call('HINCRBY', key, 'open', -1) ~= 0 then return end
-  local r = roundOf(app)
-  r.outcome = outcomeOf(r.query_list)
-  r.decided_ms = NOW
-  r.outcome_attempts = '1'
-  redis.call('HSET', key, 'outcome', r.outcome, 'decided_ms', NOW, 'outcome_attempts', '1')
+  local ids = redis.call('HGET', key, 'queries') or ''
+  local verdicts = {}
+  for id in string.gmatch(ids, '[^,]+') do
+    verdicts[#verdicts + 1] = {verdict = redis.call('HGET', P .. 'q:' .. id, 'verdict')}
+  end
+  redis.call('HSET', key, 'outcome', outcomeOf(verdicts), 'decided_ms', NOW,
+    'outcome_attempts', '1')
   redis.call('ZADD', P .. 'outcome', LEASE_END, app)
-  decided[#decided + 1] = r
+  decided[#decided + 1] = app
+  decided[#decided + 1] = ids
 end
 
 -- Moves a query that is not final to a final state with `fields`, out of
@@ -126,13 +133,19 @@ end
 local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], unpack(ARGV, 5, 4 + n))
 local at = 5 + n
+-- One ZADD per timer for the whole round: a command costs more than a member.
+local sends, deadlines = {}, {}
 for i = 5, #KEYS do
   local id, deadline = ARGV[at], ARGV[at + 1]
   redis.call('HSET', KEYS[i], unpack(ARGV, at + 2, at + 1 + m))
-  redis.call('ZADD', KEYS[2], ARGV[2], id)
-  redis.call('ZADD', KEYS[4], deadline, id)
+  sends[#sends + 1] = ARGV[2]
+  sends[#sends + 1] = id
+  deadlines[#deadlines + 1] = deadline
+  deadlines[#deadlines + 1] = id
   at = at + 2 + m
 end
+redis.call('ZADD', KEYS[2], unpack(sends))
+redis.call('ZADD', KEYS[4], unpack(deadlines))
 redis.call('SADD', KEYS[3], KEYS[4])
 return 'opened'
 )lua";
@@ -165,14 +178,21 @@ return cjson.encode(claimed)
 // ARGV[4..]: per result its query id, kind ("delivered", "retry",
 // "permanent"), error and retry time. Attempts count sends made, so every
 // known query counts the send even when its state has moved on. Returns
-// the rounds made final.
+// the rounds made final, as closeQuery gives them.
 constexpr std::string_view kSettleSends = R"lua(
-local decided = {}
+local decided, delivered = {}, {}
 for at = 4, #ARGV, 4 do
   local id, kind, err, retry_at = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   local key = P .. 'q:' .. id
-  local q = fieldsOf(key, {'state', 'attempts', 'deadline_ms', 'max_attempts', 'licensor',
-    'application'})
+  -- Most sends are delivered, which needs two fields; the rest only when
+  -- the query must be retried or failed.
+  local q = fieldsOf(key, {'state', 'attempts'})
+  if q.state ~= nil and isSending(q) and kind ~= 'delivered' then
+    for name, value in pairs(fieldsOf(key, {'deadline_ms', 'max_attempts', 'licensor',
+        'application'})) do
+      q[name] = value
+    end
+  end
   if q.state ~= nil then
     -- The count goes with whatever else the send changes: one write.
     local attempts = tonumber(q.attempts or '0') + 1
@@ -181,7 +201,7 @@ for at = 4, #ARGV, 4 do
       redis.call('HSET', key, 'attempts', attempts)
     elseif kind == 'delivered' then
       redis.call('HSET', key, 'state', 'sent', 'next_ms', '0', 'attempts', attempts)
-      redis.call('ZREM', P .. 'send', id)
+      delivered[#delivered + 1] = id
     elseif kind == 'permanent' then
       finish(id, q, 'failed', {'last_error', err, 'attempts', attempts}, decided)
     elseif tonumber(retry_at) >= tonumber(q.deadline_ms) then
@@ -199,15 +219,21 @@ for at = 4, #ARGV, 4 do
     end
   end
 end
-return cjson.encode(decided)
+-- Out of the send timer in one command per few hundred (unpack's limit is
+-- the Lua stack).
+for from = 1, #delivered, 500 do
+  redis.call('ZREM', P .. 'send', unpack(delivered, from, math.min(from + 499, #delivered)))
+end
+return decided
 )lua";
 
 // KEYS: the query's hash. ARGV[4..]: body, verdict, reasons (JSON), signer,
 // signed document, fingerprint, query id. Returns the result's name alone
-// ("accepted", "duplicate", "late", "unknown", "conflict"), or, for a wrong
-// body, a round made final or a late conclusion recorded now, {result,
-// recorded_body, decided, application}: most conclusions need no JSON read
-// back. A late conclusion is kept apart
+// ("accepted", "duplicate", "late", "unknown", "conflict"); for a wrong
+// body or a late conclusion recorded now, JSON {result, recorded_body,
+// application}; for a conclusion that made its round final, the list
+// {"accepted", application id, query ids} (closeQuery): most conclusions
+// need nothing read back. A late conclusion is kept apart
 // (late_*) so that what the deadline decided, and the outcome built on it,
 // never change.
 constexpr std::string_view kConclude = R"lua(
@@ -240,7 +266,7 @@ finish(ARGV[10], q, 'answered', {'verdict', ARGV[5], 'tacit', '0', 'reasons', AR
   'signer', ARGV[7], 'signed_document', ARGV[8], 'fingerprint', fingerprint,
   'concluded_ms', NOW}, decided)
 if decided[1] == nil then return 'accepted' end
-return cjson.encode({result = 'accepted', decided = decided[1]})
+return {'accepted', decided[1], decided[2]}
 )lua";
 
 // KEYS: licensors, and the "deadline" set of earlier versions. ARGV[4]:
@@ -249,7 +275,7 @@ return cjson.encode({result = 'accepted', decided = decided[1]})
 // final by its deadline (a separate deadline set would repeat them at two
 // commands a query). A body that never took the query cannot be taken to
 // consent (docs/conformity.md, step 6), so only a sent query gets the
-// tacit verdict. Returns the rounds made final.
+// tacit verdict. Returns the rounds made final, as closeQuery gives them.
 constexpr std::string_view kExpireDue = R"lua(
 local limit = tonumber(ARGV[4])
 -- A Redis written by a version with a deadline set: its queries' pending
@@ -286,7 +312,7 @@ for _, entry in ipairs(due) do
     redis.call('ZREM', entry[2], id)
   end
 end
-return cjson.encode(decided)
+return decided
 )lua";
 
 // KEYS: outcome. ARGV[4]: the limit. Returns the claimed rounds; a member

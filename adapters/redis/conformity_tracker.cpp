@@ -4,7 +4,9 @@
 //
 // Each call is one round trip: one EVALSHA per round opened, per batch of
 // claims, settlements or deadlines, per conclusion (plus a SCRIPT LOAD the
-// first time a script runs against a Redis that does not know it).
+// first time a script runs against a Redis that does not know it). A call
+// whose script made rounds final takes a second one, a pipeline of HMGET
+// that reads those rounds (readDecided).
 //
 // Attempts count sends made: a send is counted when its result is settled,
 // and a claim's attempt number is that count + 1. A send whose process died
@@ -21,9 +23,11 @@
 #include <algorithm>
 #include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
@@ -71,15 +75,50 @@ class WordStore {
   std::deque<std::string> texts_;
 };
 
-// The decoders below read what the scripts encoded; a value that does not
-// fit is a Redis that holds something licgate did not write. They throw, and
-// decodeReply turns that into an error, as it does nlohmann's own.
+// The decoders below read what the scripts encoded, or a hash's fields as
+// HMGET returns them; a value that does not fit is a Redis that holds
+// something licgate did not write. They throw, and decodeReply turns that
+// into an error, as it does nlohmann's own.
 std::string textAt(const Json& record, const char* name) {
   auto found = record.find(name);
   return found != record.end() && found->is_string() ? found->get<std::string>() : std::string();
 }
 
-std::int64_t numberAt(const Json& record, const char* name) {
+// A hash's fields as HMGET read them: the names asked for, and the reply
+// with a value (or nil) for each, in their order.
+class HashFields {
+ public:
+  HashFields(std::span<const char* const> names, const redisReply* reply)
+      : names_(names), reply_(reply) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != names.size()) {
+      throw std::runtime_error("HMGET answered with something else than a value per field");
+    }
+  }
+  // Whether the hash exists (HMGET cannot tell, but its first field is one
+  // every such hash has).
+  bool found() const { return reply_->element[0]->type == REDIS_REPLY_STRING; }
+  std::string text(const char* name) const {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (std::strcmp(names_[i], name) == 0) {
+        const redisReply* value = reply_->element[i];
+        return value->type == REDIS_REPLY_STRING ? std::string(value->str, value->len)
+                                                 : std::string();
+      }
+    }
+    return {};
+  }
+
+ private:
+  std::span<const char* const> names_;
+  const redisReply* reply_;
+};
+
+std::string textAt(const HashFields& record, const char* name) {
+  return record.text(name);
+}
+
+template <typename Record>
+std::int64_t numberAt(const Record& record, const char* name) {
   const std::string text = textAt(record, name);
   std::int64_t value = 0;
   std::from_chars(text.data(), text.data() + text.size(), value);
@@ -93,7 +132,8 @@ const Json& listAt(const Json& record, const char* name) {
   return found != record.end() && found->is_array() ? *found : kEmpty;
 }
 
-std::optional<registry::Verdict> verdictAt(const Json& record, const char* name) {
+template <typename Record>
+std::optional<registry::Verdict> verdictAt(const Record& record, const char* name) {
   const std::string text = textAt(record, name);
   if (text.empty()) {
     return std::nullopt;
@@ -105,7 +145,8 @@ std::optional<registry::Verdict> verdictAt(const Json& record, const char* name)
   return verdict;
 }
 
-std::vector<std::string> reasonsAt(const Json& record, const char* name = "reasons") {
+template <typename Record>
+std::vector<std::string> reasonsAt(const Record& record, const char* name = "reasons") {
   const std::string text = textAt(record, name);
   if (text.empty()) {
     return {};
@@ -113,9 +154,22 @@ std::vector<std::string> reasonsAt(const Json& record, const char* name = "reaso
   return Json::parse(text).get<std::vector<std::string>>();
 }
 
-registry::QueryView queryViewOf(const Json& record) {
+// The fields of a query's hash that a QueryView shows (the first is one
+// every query has).
+constexpr const char* kQueryFields[] = {
+    "state",        "application",  "licensor",     "body",        "attempts", "next_ms",
+    "deadline_ms",  "last_error",   "verdict",      "tacit",       "reasons",  "signer",
+    "concluded_ms", "late_verdict", "late_reasons", "late_signer", "late_ms"};
+
+// The fields of an application's hash that its decided round needs.
+constexpr const char* kDecidedFields[] = {
+    "application_id", "licensor", "activity",   "applicant_iin_bin", "applicant_name",
+    "fingerprint",    "outcome",  "decided_ms", "outcome_attempts"};
+
+template <typename Record>
+registry::QueryView queryViewOf(const Record& record, std::string query_id) {
   registry::QueryView view;
-  view.query_id = textAt(record, "query_id");
+  view.query_id = std::move(query_id);
   view.application_id = textAt(record, "application");
   view.licensor = textAt(record, "licensor");
   view.body = textAt(record, "body");
@@ -157,12 +211,13 @@ std::vector<registry::QueryView> queryViewsOf(const Json& list) {
   std::vector<registry::QueryView> views;
   views.reserve(list.size());
   for (const Json& record : list) {
-    views.push_back(queryViewOf(record));
+    views.push_back(queryViewOf(record, textAt(record, "query_id")));
   }
   return views;
 }
 
-registry::RoundOutcome outcomeAt(const Json& record) {
+template <typename Record>
+registry::RoundOutcome outcomeAt(const Record& record) {
   const std::string text = textAt(record, "outcome");
   auto outcome = registry::roundOutcomeFromName(text);
   if (!outcome) {
@@ -171,7 +226,9 @@ registry::RoundOutcome outcomeAt(const Json& record) {
   return *outcome;
 }
 
-DecidedRound decidedRoundOf(const Json& record) {
+// The round without its queries.
+template <typename Record>
+DecidedRound decidedRoundOf(const Record& record) {
   DecidedRound round;
   registry::ConformityOutcome& outcome = round.outcome;
   outcome.application_id = textAt(record, "application_id");
@@ -182,7 +239,6 @@ DecidedRound decidedRoundOf(const Json& record) {
   outcome.request_fingerprint = textAt(record, "fingerprint");
   outcome.outcome = outcomeAt(record);
   outcome.decided_ms = numberAt(record, "decided_ms");
-  outcome.queries = queryViewsOf(listAt(record, "query_list"));
   round.attempt = static_cast<int>(numberAt(record, "outcome_attempts"));
   return round;
 }
@@ -194,6 +250,42 @@ std::vector<DecidedRound> decidedRoundsOf(const Json& list) {
   }
   for (const Json& record : list) {
     rounds.push_back(decidedRoundOf(record));
+    rounds.back().outcome.queries = queryViewsOf(listAt(record, "query_list"));
+  }
+  return rounds;
+}
+
+// A round a script made final, as closeQuery names it.
+struct DecidedIds {
+  std::string application_id;
+  std::vector<std::string> query_ids;
+};
+
+// closeQuery's pairs (application id, query ids joined by commas) in an
+// array reply, from its element `from` on; nullopt when the reply is not
+// such a list.
+std::optional<std::vector<DecidedIds>> decidedIdsOf(const redisReply* reply, std::size_t from) {
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements < from ||
+      (reply->elements - from) % 2 != 0) {
+    return std::nullopt;
+  }
+  std::vector<DecidedIds> rounds;
+  for (std::size_t i = from; i < reply->elements; i += 2) {
+    const redisReply* app = reply->element[i];
+    const redisReply* ids = reply->element[i + 1];
+    if (app->type != REDIS_REPLY_STRING || ids->type != REDIS_REPLY_STRING) {
+      return std::nullopt;
+    }
+    DecidedIds& round = rounds.emplace_back();
+    round.application_id.assign(app->str, app->len);
+    std::string_view rest(ids->str, ids->len);
+    while (!rest.empty()) {
+      const std::size_t comma = std::min(rest.find(','), rest.size());
+      if (comma > 0) {
+        round.query_ids.emplace_back(rest.substr(0, comma));
+      }
+      rest.remove_prefix(std::min(comma + 1, rest.size()));
+    }
   }
   return rounds;
 }
@@ -326,7 +418,18 @@ class RedisConformityTracker final : public ConformityTracker {
   Words openArguments(WordStore& store, const OpenRound& round) const;
   Words concludeArguments(WordStore& store, const ConclusionCall& call, std::int64_t now_ms,
                           std::int64_t lease_ms) const;
-  Result<Concluded> concludedOf(Result<ReplyPtr> reply);
+  // The answer to a conclusion; `decided` is set when it made its round
+  // final, for readDecided.
+  Result<Concluded> concludedOf(Result<ReplyPtr> reply, std::optional<DecidedIds>& decided);
+  // The decided rounds named, read in one round trip (HMGET of each hash:
+  // a decided round's queries no longer change, so the read need not be
+  // part of the script that decided it). A round not read, because Redis
+  // could not be reached now or its hashes are gone or hold what licgate
+  // did not write, is nullopt: its outcome, claimed by the script, is
+  // delivered by the outcome timer once the claim's lease ends.
+  std::vector<std::optional<DecidedRound>> readDecided(const std::vector<DecidedIds>& rounds);
+  // A script's list of rounds made final, read.
+  Result<std::vector<DecidedRound>> decidedOf(Result<ReplyPtr> reply, std::string_view what);
   template <typename T, typename Decode>
   Result<T> decodeReply(Result<ReplyPtr> reply, std::string_view what, Decode decode);
   Error unexpected(std::string_view what, std::string_view detail) const;
@@ -571,8 +674,7 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::settleSends(
     arguments.add(result.query_id).add(sendKindName(result.kind)).add(result.error);
     arguments.add(store.number(result.retry_at_ms));
   }
-  return decodeReply<std::vector<DecidedRound>>(run(&Session::settle_sends, arguments),
-                                                "a settlement of sends", decidedRoundsOf);
+  return decidedOf(run(&Session::settle_sends, arguments), "a settlement of sends");
 }
 
 Words RedisConformityTracker::concludeArguments(WordStore& store, const ConclusionCall& call,
@@ -586,7 +688,18 @@ Words RedisConformityTracker::concludeArguments(WordStore& store, const Conclusi
   return arguments;
 }
 
-Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply) {
+Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply,
+                                                      std::optional<DecidedIds>& decided) {
+  if (reply.ok() && (*reply)->type == REDIS_REPLY_ARRAY) {
+    const redisReply* raw = reply->get();
+    auto rounds = decidedIdsOf(raw, 1);
+    if (raw->elements != 3 || raw->element[0]->type != REDIS_REPLY_STRING ||
+        std::string_view(raw->element[0]->str, raw->element[0]->len) != "accepted" || !rounds) {
+      return unexpected("a conclusion", "a list other than a round made final");
+    }
+    decided = std::move(rounds->front());
+    return Concluded{ConcludeResult::kAccepted, {}, {}, {}};
+  }
   if (reply.ok() && (*reply)->type == REDIS_REPLY_STRING && (*reply)->len > 0 &&
       (*reply)->str[0] != '{') {
     try {
@@ -600,12 +713,79 @@ Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply) {
     concluded.result = concludeResultOf(textAt(json, "result"));
     concluded.recorded_body = textAt(json, "recorded_body");
     concluded.late_application = textAt(json, "application");
-    auto decided = json.find("decided");
-    if (decided != json.end() && decided->is_object()) {
-      concluded.decided = decidedRoundOf(*decided);
-    }
     return concluded;
   });
+}
+
+std::vector<std::optional<DecidedRound>> RedisConformityTracker::readDecided(
+    const std::vector<DecidedIds>& rounds) {
+  std::vector<std::optional<DecidedRound>> read(rounds.size());
+  if (rounds.empty()) {
+    return read;
+  }
+  WordStore store;
+  std::vector<Words> commands;
+  std::vector<std::size_t> first;  // each round's first command
+  for (const DecidedIds& round : rounds) {
+    first.push_back(commands.size());
+    Words& app = commands.emplace_back();
+    app.add("HMGET").add(store.keep(appKey(round.application_id)));
+    for (const char* field : kDecidedFields) {
+      app.add(field);
+    }
+    for (const std::string& id : round.query_ids) {
+      Words& query = commands.emplace_back();
+      query.add("HMGET").add(store.keep(queryKey(id)));
+      for (const char* field : kQueryFields) {
+        query.add(field);
+      }
+    }
+  }
+  auto replies = take()->connection.runPipeline(commands);
+  if (!replies.ok()) {
+    return read;
+  }
+  for (std::size_t i = 0; i < rounds.size(); ++i) {
+    try {
+      std::size_t at = first[i];
+      const HashFields app(kDecidedFields, (*replies)[at++].get());
+      if (!app.found()) {
+        continue;
+      }
+      DecidedRound round = decidedRoundOf(app);
+      for (const std::string& id : rounds[i].query_ids) {
+        const HashFields query(kQueryFields, (*replies)[at++].get());
+        if (!query.found()) {
+          break;
+        }
+        round.outcome.queries.push_back(queryViewOf(query, id));
+      }
+      if (round.outcome.queries.size() == rounds[i].query_ids.size()) {
+        read[i] = std::move(round);
+      }
+    } catch (const std::exception&) {
+      // Left to the outcome timer, whose claim reports what is wrong.
+    }
+  }
+  return read;
+}
+
+Result<std::vector<DecidedRound>> RedisConformityTracker::decidedOf(Result<ReplyPtr> reply,
+                                                                    std::string_view what) {
+  if (!reply.ok()) {
+    return reply.takeError();
+  }
+  auto names = decidedIdsOf(reply->get(), 0);
+  if (!names) {
+    return unexpected(what, "not a list of rounds made final");
+  }
+  std::vector<DecidedRound> rounds;
+  for (auto& round : readDecided(*names)) {
+    if (round) {
+      rounds.push_back(std::move(*round));
+    }
+  }
+  return rounds;
 }
 
 Result<Concluded> RedisConformityTracker::conclude(const registry::Conclusion& conclusion,
@@ -659,8 +839,19 @@ Result<ConformityTracker::OpenedAndConcluded> RedisConformityTracker::openAndCon
   OpenedAndConcluded answers;
   answers.opened = openedOf(rounds, replies);
   answers.concluded.reserve(calls.size());
+  std::vector<DecidedIds> decided;
+  std::vector<std::size_t> decided_by;  // the conclusion that decided each
   for (std::size_t i = opens; i < replies.size(); ++i) {
-    answers.concluded.push_back(concludedOf(std::move(replies[i])));
+    std::optional<DecidedIds> round;
+    answers.concluded.push_back(concludedOf(std::move(replies[i]), round));
+    if (round) {
+      decided.push_back(std::move(*round));
+      decided_by.push_back(answers.concluded.size() - 1);
+    }
+  }
+  auto read = readDecided(decided);
+  for (std::size_t i = 0; i < read.size(); ++i) {
+    answers.concluded[decided_by[i]]->decided = std::move(read[i]);
   }
   return answers;
 }
@@ -700,8 +891,7 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::expireDue(std::int64_t
   Words arguments =
       libraryArguments(store, {licensors_key_, old_deadline_key_}, now_ms, now_ms + lease_ms);
   arguments.add(store.limit(limit)).add(tacit_reasons_);
-  return decodeReply<std::vector<DecidedRound>>(run(&Session::expire_due, arguments),
-                                                "a deadline check", decidedRoundsOf);
+  return decidedOf(run(&Session::expire_due, arguments), "a deadline check");
 }
 
 Result<std::vector<DecidedRound>> RedisConformityTracker::claimOutcomes(std::int64_t now_ms,
