@@ -415,12 +415,18 @@ void ConformityFlow::sendOutcome(const DecidedRound& round) {
   } else {
     parcel.amqp.body = mapping::writeOutcomeJson(outcome, offset);
   }
+  std::vector<std::string> query_ids;
+  query_ids.reserve(outcome.queries.size());
+  for (const auto& query : outcome.queries) {
+    query_ids.push_back(query.query_id);
+  }
   courier_.send(channel->second, std::move(parcel),
-                [this, id = outcome.application_id, attempt = round.attempt](const Receipt& r) {
+                [this, id = outcome.application_id, ids = std::move(query_ids),
+                 attempt = round.attempt](const Receipt& r) {
                   bool wake = false;
                   {
                     std::lock_guard lock(mutex_);
-                    outcome_receipts_.push_back({id, attempt, r});
+                    outcome_receipts_.push_back({id, ids, attempt, r});
                     wake = handedOver(1);
                   }
                   if (wake) {
@@ -451,14 +457,14 @@ void ConformityFlow::handleOutcomeReceipts(std::vector<OutcomeReceipt> receipts)
     return;
   }
   const std::int64_t now = clock_();
-  std::vector<std::string> delivered;
-  for (const auto& item : receipts) {
+  std::vector<adapters::redis::DeliveredOutcome> delivered;
+  for (auto& item : receipts) {
     // Not in the register: left claimed, to be kept and sent again.
     if (unkept_.erase(item.application_id) > 0) {
       continue;
     }
     if (item.receipt.fate == Receipt::Fate::kDelivered) {
-      delivered.push_back(item.application_id);
+      delivered.push_back({item.application_id, std::move(item.query_ids)});
       continue;
     }
     if (item.receipt.fate == Receipt::Fate::kPermanent) {

@@ -215,6 +215,7 @@ class ConformityFlow {
   };
   struct OutcomeReceipt {
     std::string application_id;
+    std::vector<std::string> query_ids;  // the round's, for outcomesDelivered
     int attempt = 1;
     Receipt receipt;
   };

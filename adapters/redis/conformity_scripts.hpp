@@ -54,7 +54,8 @@ local function roundOf(app)
   return r
 end
 
--- registry::decideOutcome, which the C++ side cannot run inside the script.
+-- registry::decideOutcome, which the C++ side cannot run inside the script:
+-- for a round opened without counts (closeQuery).
 local function outcomeOf(queries)
   local without_verdict = false
   for _, q in ipairs(queries) do
@@ -65,40 +66,66 @@ local function outcomeOf(queries)
   return 'conforms'
 end
 
--- One query of the round became final. The last one decides the outcome,
--- claimed at once for its first delivery, so that the caller that made the
--- round final sends it and nobody else does until the lease ends. The
--- round goes to `decided` as its application id and query ids alone: the
--- caller reads the rest itself (conformity_tracker.cpp, readDecided), since
--- every value read into Lua here costs Redis more than the same value sent
--- to a client, and a decided round's queries no longer change.
-local function closeQuery(app, decided)
+-- One query of the round became final, with `verdict` (nil when it has
+-- none). The round counts the verdicts that decide its outcome as they
+-- come, so that the last query decides it from the round's hash alone
+-- rather than a read of every query. That last one claims the outcome at
+-- once for its first delivery, so that the caller that made the round
+-- final sends it and nobody else does until the lease ends. The round goes
+-- to `decided` as its application id and query ids alone: the caller reads
+-- the rest itself (conformity_tracker.cpp, readDecided), since every value
+-- read into Lua here costs Redis more than the same value sent to a
+-- client, and a decided round's queries no longer change.
+local function closeQuery(app, verdict, decided)
   local key = P .. 'app:' .. app
-  if redis.call('HINCRBY', key, 'open', -1) ~= 0 then return end
-  local ids = redis.call('HGET', key, 'queries') or ''
-  local verdicts = {}
-  for id in string.gmatch(ids, '[^,]+') do
-    verdicts[#verdicts + 1] = {verdict = redis.call('HGET', P .. 'q:' .. id, 'verdict')}
+  if verdict == 'does-not-conform' then
+    redis.call('HINCRBY', key, 'not_conforming', 1)
+  elseif verdict ~= 'conforms' then
+    redis.call('HINCRBY', key, 'without_verdict', 1)
   end
-  redis.call('HSET', key, 'outcome', outcomeOf(verdicts), 'decided_ms', NOW,
-    'outcome_attempts', '1')
+  if redis.call('HINCRBY', key, 'open', -1) ~= 0 then return end
+  local round = redis.call('HMGET', key, 'queries', 'tallied', 'not_conforming',
+    'without_verdict')
+  local ids = round[1] or ''
+  local outcome
+  if round[2] == '1' then
+    if tonumber(round[3] or '0') > 0 then
+      outcome = 'does-not-conform'
+    elseif tonumber(round[4] or '0') > 0 then
+      outcome = 'incomplete'
+    else
+      outcome = 'conforms'
+    end
+  else
+    -- Opened by a version that kept no counts: its queries are read.
+    local verdicts = {}
+    for id in string.gmatch(ids, '[^,]+') do
+      verdicts[#verdicts + 1] = {verdict = redis.call('HGET', P .. 'q:' .. id, 'verdict')}
+    end
+    outcome = outcomeOf(verdicts)
+  end
+  redis.call('HSET', key, 'outcome', outcome, 'decided_ms', NOW, 'outcome_attempts', '1')
   redis.call('ZADD', P .. 'outcome', LEASE_END, app)
   decided[#decided + 1] = app
   decided[#decided + 1] = ids
 end
 
--- Moves a query that is not final to a final state with `fields`, out of
--- every timer.
+-- Moves a query that is not final to a final state with `fields` (which
+-- name its verdict, if it has one), out of every timer.
 -- A query in "sent" has left the send timer already (its delivery took it
 -- out), so only the others are looked for there.
 local function finish(id, q, state, fields, decided)
+  local verdict = nil
+  for i = 1, #fields - 1, 2 do
+    if fields[i] == 'verdict' then verdict = fields[i + 1] end
+  end
   redis.call('HSET', P .. 'q:' .. id, 'state', state, 'next_ms', '0', unpack(fields))
   -- The operator's list of queries that never reached their body.
   if state == 'failed' then redis.call('ZADD', P .. 'failed', NOW, id) end
   if q.state ~= 'sent' then redis.call('ZREM', P .. 'send', id) end
   -- The licensor's pending set is also the deadline timer (kExpireDue).
   redis.call('ZREM', P .. 'pending:' .. q.licensor, id)
-  closeQuery(q.application, decided)
+  closeQuery(q.application, verdict, decided)
 end
 
 local function isSending(q)
@@ -335,25 +362,27 @@ return cjson.encode(claimed)
 
 // KEYS: outcome, failed, then each application's hash. ARGV: now, how long
 // a delivered round stays (ms, 0: for ever), the key prefix
-// ("<prefix>cf:"), then each application id, in the order of the hashes.
-// A delivered round's hashes expire after that time (the register keeps
-// the round), and the failed queries listed longer than that leave the
-// operator's list.
+// ("<prefix>cf:"), then per application, in the order of the hashes, its
+// id, the number of its queries and their ids. A delivered round's hashes
+// expire after that time (the register keeps the round), and the failed
+// queries listed longer than that leave the operator's list.
 constexpr std::string_view kOutcomesDelivered = R"lua(
 local keep = tonumber(ARGV[2])
+local at = 4
 for i = 3, #KEYS do
+  local app, n = ARGV[at], tonumber(ARGV[at + 1])
   -- Only a round still in the timer is marked: one removed meanwhile (by
   -- the operator) is not brought back as a stray hash.
-  if redis.call('ZREM', KEYS[1], ARGV[i + 1]) == 1 then
+  if redis.call('ZREM', KEYS[1], app) == 1 then
     redis.call('HSET', KEYS[i], 'delivered_ms', ARGV[1])
     if keep > 0 then
       redis.call('PEXPIRE', KEYS[i], keep)
-      local ids = redis.call('HGET', KEYS[i], 'queries') or ''
-      for id in string.gmatch(ids, '[^,]+') do
-        redis.call('PEXPIRE', ARGV[3] .. 'q:' .. id, keep)
+      for j = at + 2, at + 1 + n do
+        redis.call('PEXPIRE', ARGV[3] .. 'q:' .. ARGV[j], keep)
       end
     end
   end
+  at = at + 2 + n
 end
 if keep > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[1]) - keep))

@@ -384,7 +384,7 @@ class RedisConformityTracker final : public ConformityTracker {
                                               std::size_t limit) override;
   Result<std::vector<DecidedRound>> claimOutcomes(std::int64_t now_ms, std::int64_t lease_ms,
                                                   std::size_t limit) override;
-  Status outcomesDelivered(const std::vector<std::string>& application_ids, std::int64_t now_ms,
+  Status outcomesDelivered(const std::vector<DeliveredOutcome>& delivered, std::int64_t now_ms,
                            std::int64_t keep_ms) override;
   Status outcomeRetry(const std::string& application_id, std::int64_t retry_at_ms,
                       const std::string& error) override;
@@ -568,6 +568,9 @@ Words appFields(WordStore& store, const OpenRound& round) {
   app.add("created_ms").add(store.number(round.now_ms));
   app.add("queries").add(store.keep(joinIds(round.queries)));
   app.add("open").add(store.number(static_cast<std::int64_t>(round.queries.size())));
+  // The round counts its verdicts as its queries become final (kLibrary,
+  // closeQuery); rounds opened before it did lack the mark.
+  app.add("tallied").add("1");
   app.add("outcome").add("").add("outcome_attempts").add("0").add("outcome_error").add("");
   return app;
 }
@@ -907,22 +910,26 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::claimOutcomes(std::int
                                                 "a claim of outcomes", decidedRoundsOf);
 }
 
-Status RedisConformityTracker::outcomesDelivered(const std::vector<std::string>& application_ids,
+Status RedisConformityTracker::outcomesDelivered(const std::vector<DeliveredOutcome>& delivered,
                                                  std::int64_t now_ms, std::int64_t keep_ms) {
-  if (application_ids.empty()) {
+  if (delivered.empty()) {
     return {};
   }
   WordStore store;
   Words arguments;
-  arguments.add(store.number(static_cast<std::int64_t>(application_ids.size()) + 2));
+  arguments.add(store.number(static_cast<std::int64_t>(delivered.size()) + 2));
   arguments.add(outcome_key_).add(store.keep(prefix_ + "failed"));
-  for (const std::string& id : application_ids) {
-    arguments.add(store.keep(appKey(id)));
+  for (const DeliveredOutcome& round : delivered) {
+    arguments.add(store.keep(appKey(round.application_id)));
   }
   arguments.add(store.number(now_ms)).add(store.number(std::max<std::int64_t>(keep_ms, 0)));
   arguments.add(prefix_);
-  for (const std::string& id : application_ids) {
-    arguments.add(id);
+  for (const DeliveredOutcome& round : delivered) {
+    arguments.add(round.application_id)
+        .add(store.number(static_cast<std::int64_t>(round.query_ids.size())));
+    for (const std::string& id : round.query_ids) {
+      arguments.add(id);
+    }
   }
   auto reply = run(&Session::outcomes_delivered, arguments);
   return reply.ok() ? Status() : Status(reply.takeError());

@@ -6,7 +6,9 @@
 // Keys, under the prefix the gateway gives (the register's incarnation):
 //   "<prefix>cf:app:<application id>"  hash: the request's fields, its
 //       fingerprint, "queries" (the query ids, comma separated), "open" (how
-//       many are not final), "outcome" once decided, "outcome_attempts",
+//       many are not final), "not_conforming" and "without_verdict" (how
+//       many final ones decide the outcome so, counted by a "tallied"
+//       round), "outcome" once decided, "outcome_attempts",
 //       "outcome_error", "delivered_ms" once the licensor's channel took it;
 //   "<prefix>cf:q:<query id>"  hash: a QueryView's fields and the plan's
 //       (silence rule, attempts allowed), the conclusion's fingerprint and
@@ -110,6 +112,13 @@ struct DecidedRound {
   int attempt = 1;  // this delivery's number
 };
 
+// A round whose outcome the licensor's channel took: its application and
+// the ids of its queries, whose hashes expire with the round's.
+struct DeliveredOutcome {
+  std::string application_id;
+  std::vector<std::string> query_ids;
+};
+
 enum class ConcludeResult : std::uint8_t {
   kAccepted,   // recorded; the query is answered
   kDuplicate,  // the same conclusion was recorded before; nothing changed
@@ -202,8 +211,9 @@ class ConformityTracker {
 
   // The licensor's channel took these outcomes: out of "outcome",
   // delivered_ms set, and the round's hashes expire in `keep_ms` (0: never);
-  // failed queries listed for longer than `keep_ms` leave "failed".
-  virtual registry::Status outcomesDelivered(const std::vector<std::string>& application_ids,
+  // failed queries listed for longer than `keep_ms` leave "failed". The
+  // query ids are the round's as claimed: Redis need not read them again.
+  virtual registry::Status outcomesDelivered(const std::vector<DeliveredOutcome>& delivered,
                                              std::int64_t now_ms, std::int64_t keep_ms) = 0;
 
   // An outcome delivery failed: due again at `retry_at_ms`, with the error.

@@ -660,19 +660,29 @@ struct OutcomeCase {
   RoundOutcome expected;
 };
 
+// A round counts its verdicts as they come; one opened by a version that
+// kept no counts (no "tallied" mark) is decided by reading its queries, with
+// the same rule.
 TEST_F(ConformityTrackerTest, DecidesTheOutcomeByTheRegistersRule) {
   const std::vector<OutcomeCase> cases = {
       {{Verdict::kConforms, Verdict::kConforms}, RoundOutcome::kConforms},
       {{Verdict::kConforms, Verdict::kDoesNotConform}, RoundOutcome::kDoesNotConform},
       {{std::nullopt, Verdict::kDoesNotConform}, RoundOutcome::kDoesNotConform},
       {{Verdict::kConforms, std::nullopt}, RoundOutcome::kIncomplete},
+      {{std::nullopt, std::nullopt}, RoundOutcome::kIncomplete},
   };
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    const std::string app = "app-" + std::to_string(i);
-    const std::string first = "cq-" + std::to_string(i) + "-a";
-    const std::string second = "cq-" + std::to_string(i) + "-b";
+  for (std::size_t n = 0; n < 2 * cases.size(); ++n) {
+    const std::size_t i = n % cases.size();
+    const bool counted = n < cases.size();
+    const std::string app = "app-" + std::to_string(n);
+    const std::string first = "cq-" + std::to_string(n) + "-a";
+    const std::string second = "cq-" + std::to_string(n) + "-b";
     openNew(openRound(
         app, {plan(first, "sanitary", kDeadline, false), plan(second, "fire", kDeadline, false)}));
+    EXPECT_EQ(raw({"HDEL", "t:cf:app:" + app, "tallied"}), 1) << "case " << n;
+    if (counted) {
+      raw({"HSET", "t:cf:app:" + app, "tallied", "1"});
+    }
     ASSERT_TRUE(tracker_->settleSends({delivered(first), delivered(second)}, kNow, kLease).ok());
     std::optional<DecidedRound> decided;
     for (const auto& [id, body, verdict] : {std::tuple{first, "sanitary", cases[i].verdicts[0]},
@@ -686,12 +696,12 @@ TEST_F(ConformityTrackerTest, DecidesTheOutcomeByTheRegistersRule) {
     if (!decided) {
       auto expired = tracker_->expireDue(kDeadline, kLease, 100);
       ASSERT_TRUE(expired.ok());
-      ASSERT_EQ(expired->size(), 1u) << "case " << i;
+      ASSERT_EQ(expired->size(), 1u) << "case " << n;
       decided = (*expired)[0];
     }
 
-    ASSERT_TRUE(decided.has_value()) << "case " << i;
-    EXPECT_EQ(decided->outcome.outcome, cases[i].expected) << "case " << i;
+    ASSERT_TRUE(decided.has_value()) << "case " << n;
+    EXPECT_EQ(decided->outcome.outcome, cases[i].expected) << "case " << n;
     EXPECT_EQ(decided->outcome.queries.size(), 2u);
     EXPECT_EQ(tracker_->round(app).value()->outcome, cases[i].expected);
   }
@@ -721,7 +731,9 @@ TEST_F(ConformityTrackerTest, OutcomesAreClaimedRetriedAndDelivered) {
   ASSERT_EQ(at_retry->size(), 1u);
   EXPECT_EQ((*at_retry)[0].attempt, 3);
 
-  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1", "app-unknown"}, kNow + 2 * kLease, 0).ok());
+  ASSERT_TRUE(
+      tracker_->outcomesDelivered({{"app-1", {"cq-1"}}, {"app-unknown", {}}}, kNow + 2 * kLease, 0)
+          .ok());
 
   EXPECT_EQ(backlog().outcomes, 0u);
   EXPECT_EQ(tracker_->round("app-1").value()->delivered_ms, kNow + 2 * kLease);
@@ -769,7 +781,7 @@ TEST_F(ConformityTrackerTest, ARefusedOutcomeWaitsInItsListUntilItIsResent) {
 TEST_F(ConformityTrackerTest, ARefusalAfterTheOutcomeWasDeliveredChangesNothing) {
   openDelivered();
   ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
-  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 1, 0).ok());
+  ASSERT_TRUE(tracker_->outcomesDelivered({{"app-1", {"cq-1"}}}, kNow + 1, 0).ok());
 
   ASSERT_TRUE(tracker_->outcomeRefused("app-1", kNow + 2, "refused late").ok());
   ASSERT_TRUE(tracker_->outcomeRefused("app-unknown", kNow + 2, "never decided").ok());
@@ -785,7 +797,7 @@ TEST_F(ConformityTrackerTest, ADeliveredRoundExpiresAfterTheTimeItIsKept) {
   openNew(openRound("app-2", {plan("cq-2", "fire")}));
   ASSERT_TRUE(tracker_->settleSends({permanent("cq-2", "404")}, kNow + 1, kLease).ok());
 
-  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 100, 50).ok());
+  ASSERT_TRUE(tracker_->outcomesDelivered({{"app-1", {"cq-1"}}}, kNow + 100, 50).ok());
 
   const auto app_ttl = raw({"PTTL", "t:cf:app:app-1"});
   const auto query_ttl = raw({"PTTL", "t:cf:q:cq-1"});
@@ -801,7 +813,7 @@ TEST_F(ConformityTrackerTest, ADeliveredRoundKeptForEverDoesNotExpire) {
   openDelivered();
   ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
 
-  ASSERT_TRUE(tracker_->outcomesDelivered({"app-1"}, kNow + 100, 0).ok());
+  ASSERT_TRUE(tracker_->outcomesDelivered({{"app-1", {"cq-1"}}}, kNow + 100, 0).ok());
 
   EXPECT_EQ(raw({"PTTL", "t:cf:app:app-1"}), -1);
   EXPECT_EQ(raw({"PTTL", "t:cf:q:cq-1"}), -1);
@@ -956,7 +968,8 @@ TEST_F(ConformityTrackerTest, EveryCallIsUnavailableWhenRedisIsDown) {
                      status(tracker_->conclude(conclusion("cq-1", "s"), "f", kNow, kLease)));
   calls.emplace_back("expireDue", status(tracker_->expireDue(kNow, kLease, 10)));
   calls.emplace_back("claimOutcomes", status(tracker_->claimOutcomes(kNow, kLease, 10)));
-  calls.emplace_back("outcomesDelivered", tracker_->outcomesDelivered({"app-1"}, kNow, 0));
+  calls.emplace_back("outcomesDelivered",
+                     tracker_->outcomesDelivered({{"app-1", {"cq-1"}}}, kNow, 0));
   calls.emplace_back("outcomeRetry", tracker_->outcomeRetry("app-1", kNow, "down"));
   calls.emplace_back("outcomeRefused", tracker_->outcomeRefused("app-1", kNow, "refused"));
   calls.emplace_back("resendOutcome", status(tracker_->resendOutcome("app-1", kNow)));
