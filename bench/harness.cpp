@@ -235,7 +235,8 @@ registry::Result<ChildProcess> startRedisServer(const std::string& program, cons
                                                 int port, bool append_only) {
   auto redis = ChildProcess::spawn(
       {program, "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-       append_only ? "yes" : "no", "--dir", dir.path(), "--daemonize", "no"},
+       append_only ? "yes" : "no", "--zset-max-listpack-entries", "0", "--dir", dir.path(),
+       "--daemonize", "no"},
       dir.path() + "/redis.log");
   if (!redis) {
     return redis.takeError();

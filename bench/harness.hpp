@@ -86,7 +86,9 @@ class TempDir {
 // `dir`; returns once it accepts connections. Errors: kUnavailable when it
 // cannot be started or does not listen within 10 seconds.
 // With `append_only`, Redis keeps an AOF in `dir` (appendfsync everysec),
-// as it must for the conformity flow (docs/conformity.md).
+// as it must for the conformity flow (docs/conformity.md). Sorted sets are
+// always skip lists (zset-max-listpack-entries 0), as docs/conformity.md
+// recommends for the conformity timers.
 registry::Result<ChildProcess> startRedisServer(const std::string& program, const TempDir& dir,
                                                 int port, bool append_only = false);
 
