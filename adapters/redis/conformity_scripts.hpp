@@ -368,21 +368,36 @@ return cjson.encode(claimed)
 // queries listed longer than that leave the operator's list.
 constexpr std::string_view kOutcomesDelivered = R"lua(
 local keep = tonumber(ARGV[2])
-local at = 4
+local rounds, at = {}, 4
 for i = 3, #KEYS do
-  local app, n = ARGV[at], tonumber(ARGV[at + 1])
-  -- Only a round still in the timer is marked: one removed meanwhile (by
-  -- the operator) is not brought back as a stray hash.
-  if redis.call('ZREM', KEYS[1], app) == 1 then
-    redis.call('HSET', KEYS[i], 'delivered_ms', ARGV[1])
-    if keep > 0 then
-      redis.call('PEXPIRE', KEYS[i], keep)
-      for j = at + 2, at + 1 + n do
-        redis.call('PEXPIRE', ARGV[3] .. 'q:' .. ARGV[j], keep)
+  local n = tonumber(ARGV[at + 1])
+  rounds[#rounds + 1] = {key = KEYS[i], app = ARGV[at], first = at + 2, last = at + 1 + n}
+  at = at + 2 + n
+end
+-- The timer is read and trimmed for a few hundred rounds a command (unpack's
+-- limit is the Lua stack), not a command a round.
+for from = 1, #rounds, 500 do
+  local to = math.min(from + 499, #rounds)
+  local apps = {}
+  for i = from, to do apps[#apps + 1] = rounds[i].app end
+  local scores = redis.call('ZMSCORE', KEYS[1], unpack(apps))
+  local marked = {}
+  for i = from, to do
+    -- Only a round still in the timer is marked: one removed meanwhile (by
+    -- the operator) is not brought back as a stray hash.
+    if scores[i - from + 1] then
+      local round = rounds[i]
+      marked[#marked + 1] = round.app
+      redis.call('HSET', round.key, 'delivered_ms', ARGV[1])
+      if keep > 0 then
+        redis.call('PEXPIRE', round.key, keep)
+        for j = round.first, round.last do
+          redis.call('PEXPIRE', ARGV[3] .. 'q:' .. ARGV[j], keep)
+        end
       end
     end
   end
-  at = at + 2 + n
+  if #marked > 0 then redis.call('ZREM', KEYS[1], unpack(marked)) end
 end
 if keep > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. (tonumber(ARGV[1]) - keep))

@@ -743,6 +743,29 @@ TEST_F(ConformityTrackerTest, OutcomesAreClaimedRetriedAndDelivered) {
   EXPECT_EQ(backlog().outcomes, 0u) << "a delivered outcome stays delivered";
 }
 
+// More rounds than the script marks in one command.
+TEST_F(ConformityTrackerTest, ManyOutcomesAreMarkedDeliveredInOneCall) {
+  constexpr int kRounds = 1203;
+  std::vector<DeliveredOutcome> delivered;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string app = "app-" + std::to_string(i);
+    const std::string query = "cq-" + std::to_string(i);
+    openNew(openRound(app, {plan(query, "sanitary")}));
+    ASSERT_TRUE(tracker_->conclude(conclusion(query, "sanitary"), "f", kNow, kLease).ok());
+    delivered.push_back({app, {query}});
+  }
+  ASSERT_EQ(backlog().outcomes, static_cast<std::uint64_t>(kRounds));
+
+  ASSERT_TRUE(tracker_->outcomesDelivered(delivered, kNow + 7, 1000).ok());
+
+  EXPECT_EQ(backlog().outcomes, 0u);
+  for (const int i : {0, 499, 500, 1000, kRounds - 1}) {
+    const std::string app = "app-" + std::to_string(i);
+    EXPECT_EQ(tracker_->round(app).value()->delivered_ms, kNow + 7) << app;
+    EXPECT_GT(raw({"PTTL", "t:cf:q:cq-" + std::to_string(i)}), 0) << app;
+  }
+}
+
 TEST_F(ConformityTrackerTest, ARefusedOutcomeWaitsInItsListUntilItIsResent) {
   openDelivered();
   ASSERT_TRUE(tracker_->conclude(conclusion("cq-1", "sanitary"), "f1", kNow, kLease).ok());
