@@ -144,39 +144,6 @@ local function fieldsOf(key, names)
 end
 )lua";
 
-// KEYS: app, send, licensors, pending, then each query's hash. ARGV: the
-// request's fingerprint, the lease's end, the number N of the app's words,
-// the number M of each query's words, the app's N field/value words, then
-// per query its id, its deadline and its M words. Returns "opened",
-// "duplicate" or "conflict". The licensor's pending set, by deadline, is
-// the deadline timer as well: the licensors set names every such set, for
-// kExpireDue to walk.
-constexpr std::string_view kOpen = R"lua(
-local existing = redis.call('HGET', KEYS[1], 'fingerprint')
-if existing then
-  if existing == ARGV[1] then return 'duplicate' end
-  return 'conflict'
-end
-local n, m = tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5, 4 + n))
-local at = 5 + n
--- One ZADD per timer for the whole round: a command costs more than a member.
-local sends, deadlines = {}, {}
-for i = 5, #KEYS do
-  local id, deadline = ARGV[at], ARGV[at + 1]
-  redis.call('HSET', KEYS[i], unpack(ARGV, at + 2, at + 1 + m))
-  sends[#sends + 1] = ARGV[2]
-  sends[#sends + 1] = id
-  deadlines[#deadlines + 1] = deadline
-  deadlines[#deadlines + 1] = id
-  at = at + 2 + m
-end
-redis.call('ZADD', KEYS[2], unpack(sends))
-redis.call('ZADD', KEYS[4], unpack(deadlines))
-redis.call('SADD', KEYS[3], KEYS[4])
-return 'opened'
-)lua";
-
 // KEYS: send. ARGV[4]: the limit. Returns the claimed queries, each with
 // its application's hash as "request". A member whose query is no longer
 // sending (answered while a send was under way, say) is dropped: it has
@@ -254,46 +221,140 @@ end
 return decided
 )lua";
 
-// KEYS: the query's hash. ARGV[4..]: body, verdict, reasons (JSON), signer,
-// signed document, fingerprint, query id. Returns the result's name alone
+// The intake's calls of one batch: rounds to open, then conclusions to
+// record, in one script, so that a batch costs Redis one call and its
+// rounds' timers one command per timer rather than one per round.
+//
+// KEYS: send, licensors; per round its app hash, its licensor's pending
+// set and its query hashes; per conclusion its query's hash. ARGV[4]: the
+// number of rounds, ARGV[5] of conclusions; per round the request's
+// fingerprint, the end of its sends' lease, its number K of queries, the
+// number N of the app's words and M of each query's, the app's N
+// field/value words, then per query its id, its deadline and its M words;
+// per conclusion: body, verdict, reasons (JSON), signer, signed document,
+// fingerprint, query id.
+//
+// Returns one answer per call, in order. A round's is "opened",
+// "duplicate" or "conflict". A conclusion's is the result's name alone
 // ("accepted", "duplicate", "late", "unknown", "conflict"); for a wrong
 // body or a late conclusion recorded now, JSON {result, recorded_body,
 // application}; for a conclusion that made its round final, the list
 // {"accepted", application id, query ids} (closeQuery): most conclusions
-// need nothing read back. A late conclusion is kept apart
-// (late_*) so that what the deadline decided, and the outcome built on it,
-// never change.
-constexpr std::string_view kConclude = R"lua(
-local q = fieldsOf(KEYS[1], {'state', 'body', 'fingerprint', 'late_fingerprint', 'licensor',
-  'application'})
-local fingerprint = ARGV[9]
-if q.state == nil then return 'unknown' end
-if q.body ~= ARGV[4] then
-  return cjson.encode({result = 'wrong-body', recorded_body = q.body})
+// need nothing read back. A late conclusion is kept apart (late_*) so that
+// what the deadline decided, and the outcome built on it, never change. A
+// call that fails answers with its error and the others still run, as they
+// would one script each.
+constexpr std::string_view kIntake = R"lua(
+-- A sorted set's new members in commands of a few hundred (unpack's limit
+-- is the Lua stack).
+local function addAll(key, members)
+  for from = 1, #members, 1000 do
+    redis.call('ZADD', key, unpack(members, from, math.min(from + 999, #members)))
+  end
 end
-if q.state == 'answered' then
-  if q.fingerprint == fingerprint then return 'duplicate' end
-  return 'conflict'
-end
-if q.state == 'expired' or q.state == 'failed' then
-  local late = q.late_fingerprint or ''
-  if late == '' then
-    redis.call('HSET', KEYS[1], 'late_verdict', ARGV[5], 'late_reasons', ARGV[6],
-      'late_signer', ARGV[7], 'late_signed_document', ARGV[8], 'late_ms', NOW,
-      'late_fingerprint', fingerprint)
-    -- Recorded now: the caller adds it to the register's copy of the round.
-    return cjson.encode({result = 'late', application = q.application})
-  elseif late ~= fingerprint then
+
+-- The licensor's pending set, by deadline, is the deadline timer as well:
+-- the licensors set names every such set, for kExpireDue to walk. The
+-- round's timers go into `timers`, to be added with the batch's others.
+local function openRound(k, at, timers)
+  local existing = redis.call('HGET', KEYS[k], 'fingerprint')
+  if existing then
+    if existing == ARGV[at] then return 'duplicate' end
     return 'conflict'
   end
-  return 'late'
+  local lease_end, count = ARGV[at + 1], tonumber(ARGV[at + 2])
+  local n, m = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+  redis.call('HSET', KEYS[k], unpack(ARGV, at + 5, at + 4 + n))
+  local deadlines = timers.pending[KEYS[k + 1]]
+  if deadlines == nil then
+    deadlines = {}
+    timers.pending[KEYS[k + 1]] = deadlines
+  end
+  local w = at + 5 + n
+  for i = 1, count do
+    local id = ARGV[w]
+    redis.call('HSET', KEYS[k + 1 + i], unpack(ARGV, w + 2, w + 1 + m))
+    timers.send[#timers.send + 1] = lease_end
+    timers.send[#timers.send + 1] = id
+    deadlines[#deadlines + 1] = ARGV[w + 1]
+    deadlines[#deadlines + 1] = id
+    w = w + 2 + m
+  end
+  return 'opened'
 end
-local decided = {}
-finish(ARGV[10], q, 'answered', {'verdict', ARGV[5], 'tacit', '0', 'reasons', ARGV[6],
-  'signer', ARGV[7], 'signed_document', ARGV[8], 'fingerprint', fingerprint,
-  'concluded_ms', NOW}, decided)
-if decided[1] == nil then return 'accepted' end
-return {'accepted', decided[1], decided[2]}
+
+local function conclude(key, at)
+  local q = fieldsOf(key, {'state', 'body', 'fingerprint', 'late_fingerprint', 'licensor',
+    'application'})
+  local body, verdict, reasons, signer, document = ARGV[at], ARGV[at + 1], ARGV[at + 2],
+    ARGV[at + 3], ARGV[at + 4]
+  local fingerprint = ARGV[at + 5]
+  if q.state == nil then return 'unknown' end
+  if q.body ~= body then
+    return cjson.encode({result = 'wrong-body', recorded_body = q.body})
+  end
+  if q.state == 'answered' then
+    if q.fingerprint == fingerprint then return 'duplicate' end
+    return 'conflict'
+  end
+  if q.state == 'expired' or q.state == 'failed' then
+    local late = q.late_fingerprint or ''
+    if late == '' then
+      redis.call('HSET', key, 'late_verdict', verdict, 'late_reasons', reasons,
+        'late_signer', signer, 'late_signed_document', document, 'late_ms', NOW,
+        'late_fingerprint', fingerprint)
+      -- Recorded now: the caller adds it to the register's copy of the round.
+      return cjson.encode({result = 'late', application = q.application})
+    elseif late ~= fingerprint then
+      return 'conflict'
+    end
+    return 'late'
+  end
+  local decided = {}
+  finish(ARGV[at + 6], q, 'answered', {'verdict', verdict, 'tacit', '0', 'reasons', reasons,
+    'signer', signer, 'signed_document', document, 'fingerprint', fingerprint,
+    'concluded_ms', NOW}, decided)
+  if decided[1] == nil then return 'accepted' end
+  return {'accepted', decided[1], decided[2]}
+end
+
+-- A call's error becomes its answer: Redis gives a failed command's error
+-- as a table with `err`, a script's own as text.
+local function run(answers, f, ...)
+  local ok, answer = pcall(f, ...)
+  if ok then
+    answers[#answers + 1] = answer
+  elseif type(answer) == 'table' and answer.err then
+    answers[#answers + 1] = answer
+  else
+    answers[#answers + 1] = {err = tostring(answer)}
+  end
+end
+
+local answers = {}
+local timers = {send = {}, pending = {}}
+local k, at = 3, 6
+for _ = 1, tonumber(ARGV[4]) do
+  local count, n, m = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
+  run(answers, openRound, k, at, timers)
+  k = k + 2 + count
+  at = at + 5 + n + count * (2 + m)
+end
+-- The timers before any conclusion: a conclusion takes its query out of
+-- them, which must come after the query went in.
+addAll(KEYS[1], timers.send)
+local named = {}
+for pending, deadlines in pairs(timers.pending) do
+  addAll(pending, deadlines)
+  named[#named + 1] = pending
+end
+if #named > 0 then redis.call('SADD', KEYS[2], unpack(named)) end
+for _ = 1, tonumber(ARGV[5]) do
+  run(answers, conclude, KEYS[k], at)
+  k = k + 1
+  at = at + 7
+end
+return answers
 )lua";
 
 // KEYS: licensors, and the "deadline" set of earlier versions. ARGV[4]:

@@ -413,14 +413,13 @@ class RedisConformityTracker final : public ConformityTracker {
                          std::int64_t now_ms, std::int64_t lease_end_ms) const;
   Result<ReplyPtr> run(Script Session::*script, const Words& arguments);
   Result<Opened> openedOf(const redisReply* reply, const OpenRound& round);
-  std::vector<Opened> openedOf(const std::vector<OpenRound>& rounds,
-                               std::vector<Result<ReplyPtr>>& replies);
-  Words openArguments(WordStore& store, const OpenRound& round) const;
-  Words concludeArguments(WordStore& store, const ConclusionCall& call, std::int64_t now_ms,
-                          std::int64_t lease_ms) const;
+  // KEYS and ARGV in the layout kIntake reads.
+  Words intakeArguments(WordStore& store, const std::vector<const OpenRound*>& rounds,
+                        const std::vector<ConclusionCall>& calls, std::int64_t now_ms,
+                        std::int64_t lease_ms) const;
   // The answer to a conclusion; `decided` is set when it made its round
   // final, for readDecided.
-  Result<Concluded> concludedOf(Result<ReplyPtr> reply, std::optional<DecidedIds>& decided);
+  Result<Concluded> concludedOf(const redisReply* reply, std::optional<DecidedIds>& decided);
   // The decided rounds named, read in one round trip (HMGET of each hash:
   // a decided round's queries no longer change, so the read need not be
   // part of the script that decided it). A round not read, because Redis
@@ -432,6 +431,8 @@ class RedisConformityTracker final : public ConformityTracker {
   Result<std::vector<DecidedRound>> decidedOf(Result<ReplyPtr> reply, std::string_view what);
   template <typename T, typename Decode>
   Result<T> decodeReply(Result<ReplyPtr> reply, std::string_view what, Decode decode);
+  template <typename T, typename Decode>
+  Result<T> decodeReply(const redisReply* reply, std::string_view what, Decode decode);
   Error unexpected(std::string_view what, std::string_view detail) const;
 
   const std::string prefix_;
@@ -450,10 +451,9 @@ class RedisConformityTracker final : public ConformityTracker {
   struct Session {
     explicit Session(const RedisOptions& options) : connection(options) {}
     Connection connection;
-    Script open{std::string(scripts::kOpen)};
     Script claim_sends{withLibrary(scripts::kClaimSends)};
     Script settle_sends{withLibrary(scripts::kSettleSends)};
-    Script conclude{withLibrary(scripts::kConclude)};
+    Script intake{withLibrary(scripts::kIntake)};
     Script expire_due{withLibrary(scripts::kExpireDue)};
     Script claim_outcomes{withLibrary(scripts::kClaimOutcomes)};
     Script outcomes_delivered{std::string(scripts::kOutcomesDelivered)};
@@ -545,7 +545,12 @@ Result<T> RedisConformityTracker::decodeReply(Result<ReplyPtr> reply, std::strin
   if (!reply.ok()) {
     return reply.takeError();
   }
-  const redisReply* raw = reply->get();
+  return decodeReply<T>(reply->get(), what, decode);
+}
+
+template <typename T, typename Decode>
+Result<T> RedisConformityTracker::decodeReply(const redisReply* raw, std::string_view what,
+                                              Decode decode) {
   if (raw->type != REDIS_REPLY_STRING && raw->type != REDIS_REPLY_NIL) {
     return unexpected(what, "not a text");
   }
@@ -589,7 +594,7 @@ Words queryFields(WordStore& store, const OpenRound& round, const QueryPlan& pla
   return fields;
 }
 
-// kOpen's answer; the claims are the plan's, so Redis need not send them.
+// A round's answer from kIntake; the claims are the plan's, so Redis need not send them.
 Result<Opened> RedisConformityTracker::openedOf(const redisReply* reply, const OpenRound& round) {
   const std::string_view answer = reply->type == REDIS_REPLY_STRING
                                       ? std::string_view(reply->str, reply->len)
@@ -609,28 +614,43 @@ Result<Opened> RedisConformityTracker::openedOf(const redisReply* reply, const O
   return opened;
 }
 
-// KEYS and ARGV in the layout kOpen reads.
-Words RedisConformityTracker::openArguments(WordStore& store, const OpenRound& round) const {
-  const registry::ConformityRequest& request = round.request;
-  Words query_keys;
-  Words queries;
-  int query_words = 0;
-  for (const QueryPlan& plan : round.queries) {
-    query_keys.add(store.keep(queryKey(plan.query_id)));
-    Words fields = queryFields(store, round, plan);
-    query_words = fields.count();
-    queries.add(plan.query_id).add(store.number(plan.deadline_ms)).append(fields);
-  }
-  const Words app = appFields(store, round);
-
+Words RedisConformityTracker::intakeArguments(WordStore& store,
+                                              const std::vector<const OpenRound*>& rounds,
+                                              const std::vector<ConclusionCall>& calls,
+                                              std::int64_t now_ms, std::int64_t lease_ms) const {
+  Words keys;
+  keys.add(send_key_).add(licensors_key_);
   Words arguments;
-  arguments.add(store.number(4 + query_keys.count()));
-  arguments.add(store.keep(appKey(request.application_id))).add(send_key_).add(licensors_key_);
-  arguments.add(store.keep(pendingKey(request.licensor))).append(query_keys);
-  arguments.add(round.fingerprint).add(store.number(round.now_ms + round.lease_ms));
-  arguments.add(store.number(app.count())).add(store.number(query_words));
-  arguments.append(app).append(queries);
-  return arguments;
+  arguments.add(prefix_).add(store.number(now_ms)).add(store.number(now_ms + lease_ms));
+  arguments.add(store.number(static_cast<std::int64_t>(rounds.size())));
+  arguments.add(store.number(static_cast<std::int64_t>(calls.size())));
+  for (const OpenRound* round : rounds) {
+    keys.add(store.keep(appKey(round->request.application_id)));
+    keys.add(store.keep(pendingKey(round->request.licensor)));
+    Words queries;
+    int query_words = 0;
+    for (const QueryPlan& plan : round->queries) {
+      keys.add(store.keep(queryKey(plan.query_id)));
+      Words fields = queryFields(store, *round, plan);
+      query_words = fields.count();
+      queries.add(plan.query_id).add(store.number(plan.deadline_ms)).append(fields);
+    }
+    const Words app = appFields(store, *round);
+    arguments.add(round->fingerprint).add(store.number(round->now_ms + round->lease_ms));
+    arguments.add(store.number(static_cast<std::int64_t>(round->queries.size())));
+    arguments.add(store.number(app.count())).add(store.number(query_words));
+    arguments.append(app).append(queries);
+  }
+  for (const ConclusionCall& call : calls) {
+    const registry::Conclusion& conclusion = call.conclusion;
+    keys.add(store.keep(queryKey(conclusion.query_id)));
+    arguments.add(conclusion.body).add(registry::verdictName(conclusion.verdict));
+    arguments.add(store.keep(reasonsJson(conclusion.reasons))).add(conclusion.signer);
+    arguments.add(conclusion.signed_document).add(call.fingerprint).add(conclusion.query_id);
+  }
+  Words all;
+  all.add(store.number(keys.count())).append(keys).append(arguments);
+  return all;
 }
 
 Result<Opened> RedisConformityTracker::open(const OpenRound& round) {
@@ -680,21 +700,9 @@ Result<std::vector<DecidedRound>> RedisConformityTracker::settleSends(
   return decidedOf(run(&Session::settle_sends, arguments), "a settlement of sends");
 }
 
-Words RedisConformityTracker::concludeArguments(WordStore& store, const ConclusionCall& call,
-                                                std::int64_t now_ms, std::int64_t lease_ms) const {
-  const registry::Conclusion& conclusion = call.conclusion;
-  const std::string_view query_key = store.keep(queryKey(conclusion.query_id));
-  Words arguments = libraryArguments(store, {query_key}, now_ms, now_ms + lease_ms);
-  arguments.add(conclusion.body).add(registry::verdictName(conclusion.verdict));
-  arguments.add(store.keep(reasonsJson(conclusion.reasons))).add(conclusion.signer);
-  arguments.add(conclusion.signed_document).add(call.fingerprint).add(conclusion.query_id);
-  return arguments;
-}
-
-Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply,
+Result<Concluded> RedisConformityTracker::concludedOf(const redisReply* raw,
                                                       std::optional<DecidedIds>& decided) {
-  if (reply.ok() && (*reply)->type == REDIS_REPLY_ARRAY) {
-    const redisReply* raw = reply->get();
+  if (raw->type == REDIS_REPLY_ARRAY) {
     auto rounds = decidedIdsOf(raw, 1);
     if (raw->elements != 3 || raw->element[0]->type != REDIS_REPLY_STRING ||
         std::string_view(raw->element[0]->str, raw->element[0]->len) != "accepted" || !rounds) {
@@ -703,15 +711,14 @@ Result<Concluded> RedisConformityTracker::concludedOf(Result<ReplyPtr> reply,
     decided = std::move(rounds->front());
     return Concluded{ConcludeResult::kAccepted, {}, {}, {}};
   }
-  if (reply.ok() && (*reply)->type == REDIS_REPLY_STRING && (*reply)->len > 0 &&
-      (*reply)->str[0] != '{') {
+  if (raw->type == REDIS_REPLY_STRING && raw->len > 0 && raw->str[0] != '{') {
     try {
-      return Concluded{concludeResultOf(std::string((*reply)->str, (*reply)->len)), {}, {}, {}};
+      return Concluded{concludeResultOf(std::string(raw->str, raw->len)), {}, {}, {}};
     } catch (const std::exception& error) {
       return unexpected("a conclusion", error.what());
     }
   }
-  return decodeReply<Concluded>(std::move(reply), "a conclusion", [](const Json& json) {
+  return decodeReply<Concluded>(raw, "a conclusion", [](const Json& json) {
     Concluded concluded;
     concluded.result = concludeResultOf(textAt(json, "result"));
     concluded.recorded_body = textAt(json, "recorded_body");
@@ -813,43 +820,62 @@ Result<std::vector<Result<Concluded>>> RedisConformityTracker::concludeAll(
 Result<ConformityTracker::OpenedAndConcluded> RedisConformityTracker::openAndConclude(
     const std::vector<OpenRound>& rounds, const std::vector<ConclusionCall>& calls,
     std::int64_t now_ms, std::int64_t lease_ms) {
-  WordStore store;
-  std::vector<Words> arguments;
-  arguments.reserve(rounds.size() + calls.size());
-  for (const OpenRound& round : rounds) {
-    if (!round.queries.empty()) {
-      arguments.push_back(openArguments(store, round));
-    }
-  }
-  const std::size_t opens = arguments.size();
-  for (const ConclusionCall& call : calls) {
-    arguments.push_back(concludeArguments(store, call, now_ms, lease_ms));
-  }
-  std::vector<Result<ReplyPtr>> replies;
-  if (!arguments.empty()) {
-    Lease session = take();
-    std::vector<Connection::ScriptCall> pipeline;
-    pipeline.reserve(arguments.size());
-    for (std::size_t i = 0; i < arguments.size(); ++i) {
-      pipeline.push_back({i < opens ? &session->open : &session->conclude, &arguments[i]});
-    }
-    auto answered = session->connection.runScripts(pipeline);
-    if (!answered.ok()) {
-      return answered.takeError();
-    }
-    replies = std::move(*answered);
-  }
   OpenedAndConcluded answers;
-  answers.opened = openedOf(rounds, replies);
+  answers.opened.resize(rounds.size());
+  std::vector<const OpenRound*> to_open;
+  std::vector<std::size_t> opened_at;  // each round opened, in `rounds`
+  for (std::size_t i = 0; i < rounds.size(); ++i) {
+    if (rounds[i].queries.empty()) {
+      answers.opened[i].error = registry::makeError(
+          ErrorCode::kInvalidField,
+          "application " + rounds[i].request.application_id + ": a round without queries");
+    } else {
+      to_open.push_back(&rounds[i]);
+      opened_at.push_back(i);
+    }
+  }
+  if (to_open.empty() && calls.empty()) {
+    return answers;
+  }
+  WordStore store;
+  const Words arguments = intakeArguments(store, to_open, calls, now_ms, lease_ms);
+  auto reply = run(&Session::intake, arguments);
+  if (!reply.ok()) {
+    return reply.takeError();
+  }
+  const redisReply* raw = reply->get();
+  if (raw->type != REDIS_REPLY_ARRAY || raw->elements != to_open.size() + calls.size()) {
+    return unexpected("the intake's calls", "not one answer per call");
+  }
+  // A call that failed inside the script answers with its error, as its
+  // own script's call would.
+  const auto failed = [this](const redisReply* answer) {
+    return registry::makeError(ErrorCode::kUnavailable,
+                               "Redis at " + options_.host + ":" + std::to_string(options_.port) +
+                                   " failed a script: " + std::string(answer->str, answer->len));
+  };
+  for (std::size_t i = 0; i < to_open.size(); ++i) {
+    const redisReply* answer = raw->element[i];
+    auto opened = answer->type == REDIS_REPLY_ERROR ? Result<Opened>(failed(answer))
+                                                    : openedOf(answer, *to_open[i]);
+    if (opened.ok()) {
+      answers.opened[opened_at[i]] = std::move(*opened);
+    } else {
+      answers.opened[opened_at[i]].error = opened.takeError();
+    }
+  }
   answers.concluded.reserve(calls.size());
   std::vector<DecidedIds> decided;
   std::vector<std::size_t> decided_by;  // the conclusion that decided each
-  for (std::size_t i = opens; i < replies.size(); ++i) {
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const redisReply* answer = raw->element[to_open.size() + i];
     std::optional<DecidedIds> round;
-    answers.concluded.push_back(concludedOf(std::move(replies[i]), round));
+    answers.concluded.push_back(answer->type == REDIS_REPLY_ERROR
+                                    ? Result<Concluded>(failed(answer))
+                                    : concludedOf(answer, round));
     if (round) {
       decided.push_back(std::move(*round));
-      decided_by.push_back(answers.concluded.size() - 1);
+      decided_by.push_back(i);
     }
   }
   auto read = readDecided(decided);
@@ -857,31 +883,6 @@ Result<ConformityTracker::OpenedAndConcluded> RedisConformityTracker::openAndCon
     answers.concluded[decided_by[i]]->decided = std::move(read[i]);
   }
   return answers;
-}
-
-// The rounds' results from the replies of their scripts (the first ones
-// of `replies`, one per round with queries).
-std::vector<Opened> RedisConformityTracker::openedOf(const std::vector<OpenRound>& rounds,
-                                                     std::vector<Result<ReplyPtr>>& replies) {
-  std::vector<Opened> results(rounds.size());
-  std::size_t next = 0;
-  for (std::size_t i = 0; i < rounds.size(); ++i) {
-    if (rounds[i].queries.empty()) {
-      results[i].error = registry::makeError(
-          ErrorCode::kInvalidField,
-          "application " + rounds[i].request.application_id + ": a round without queries");
-      continue;
-    }
-    Result<ReplyPtr>& reply = replies[next++];
-    auto opened =
-        reply.ok() ? openedOf(reply->get(), rounds[i]) : Result<Opened>(reply.takeError());
-    if (opened.ok()) {
-      results[i] = std::move(*opened);
-    } else {
-      results[i].error = opened.takeError();
-    }
-  }
-  return results;
 }
 
 Result<std::vector<DecidedRound>> RedisConformityTracker::expireDue(std::int64_t now_ms,

@@ -423,7 +423,7 @@ TEST_F(ConformityTrackerTest, AcceptsAConclusionAndDecidesTheRound) {
 
 // An intake batch with requests and conclusions: one round trip for both,
 // the rounds opened before the conclusions are recorded, each answered in
-// order, also when Redis has forgotten both scripts.
+// order, also when Redis has forgotten the script.
 TEST_F(ConformityTrackerTest, OpensAndConcludesInOneCall) {
   openDelivered();
   // Both scripts known to the tracker's connection before Redis forgets them.
@@ -457,7 +457,30 @@ TEST_F(ConformityTrackerTest, OpensAndConcludesInOneCall) {
   ASSERT_TRUE(both->concluded[2].ok());
   EXPECT_EQ(both->concluded[2]->result, ConcludeResult::kUnknown);
   EXPECT_EQ(backlog().open_queries, 0u);
+  EXPECT_EQ(backlog().sends, 0u) << "cq-2 entered the send timer before its conclusion left it";
   EXPECT_EQ(backlog().outcomes, 2u);
+}
+
+// The calls of one batch share a script: one that fails inside it answers
+// with its error, and the others are still made.
+TEST_F(ConformityTrackerTest, ACallThatFailsInsideTheScriptFailsAloneInItsBatch) {
+  openNew(openRound("app-1", {plan("cq-1", "sanitary")}));
+  openNew(openRound("app-2", {plan("cq-2", "fire")}));
+  raw({"HDEL", "t:cf:q:cq-1", "licensor"});
+
+  auto answers = tracker_->concludeAll(
+      {{conclusion("cq-1", "sanitary"), "f1"}, {conclusion("cq-2", "fire"), "f2"}}, kNow, kLease);
+
+  ASSERT_TRUE(answers.ok()) << answers.error().message;
+  ASSERT_EQ(answers->size(), 2u);
+  ASSERT_FALSE((*answers)[0].ok());
+  EXPECT_EQ((*answers)[0].error().code, ErrorCode::kUnavailable);
+  EXPECT_NE((*answers)[0].error().message.find("failed a script"), std::string::npos)
+      << (*answers)[0].error().message;
+  ASSERT_TRUE((*answers)[1].ok()) << (*answers)[1].error().message;
+  EXPECT_EQ((*answers)[1]->result, ConcludeResult::kAccepted);
+  ASSERT_TRUE((*answers)[1]->decided.has_value());
+  EXPECT_EQ((*answers)[1]->decided->outcome.application_id, "app-2");
 }
 
 TEST_F(ConformityTrackerTest, AConclusionWhileTheFirstSendIsUnderWayIsAccepted) {
