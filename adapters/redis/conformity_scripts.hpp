@@ -66,6 +66,58 @@ local function outcomeOf(queries)
   return 'conforms'
 end
 
+-- Timer changes that finish and closeQuery make, gathered by a script that
+-- makes many (deferTimers) and applied at its end (applyTimers): one
+-- command per timer instead of one per query. No script reads a timer
+-- after finish has changed it.
+local deferred = nil
+
+local function deferTimers()
+  deferred = {added = {}, removed = {}}
+end
+
+local function listIn(map, key)
+  local list = map[key]
+  if list == nil then
+    list = {}
+    map[key] = list
+  end
+  return list
+end
+
+local function timerRemove(key, id)
+  if deferred == nil then
+    redis.call('ZREM', key, id)
+    return
+  end
+  local ids = listIn(deferred.removed, key)
+  ids[#ids + 1] = id
+end
+
+local function timerAdd(key, score, id)
+  if deferred == nil then
+    redis.call('ZADD', key, score, id)
+    return
+  end
+  local members = listIn(deferred.added, key)
+  members[#members + 1] = score
+  members[#members + 1] = id
+end
+
+-- A command on many members in commands of a few hundred (unpack's limit
+-- is the Lua stack); `words` is even for ZADD's score/member pairs.
+local function inChunks(command, key, words)
+  for from = 1, #words, 1000 do
+    redis.call(command, key, unpack(words, from, math.min(from + 999, #words)))
+  end
+end
+
+local function applyTimers()
+  for key, ids in pairs(deferred.removed) do inChunks('ZREM', key, ids) end
+  for key, members in pairs(deferred.added) do inChunks('ZADD', key, members) end
+  deferred = nil
+end
+
 -- One query of the round became final, with `verdict` (nil when it has
 -- none). The round counts the verdicts that decide its outcome as they
 -- come, so that the last query decides it from the round's hash alone
@@ -105,7 +157,7 @@ local function closeQuery(app, verdict, decided)
     outcome = outcomeOf(verdicts)
   end
   redis.call('HSET', key, 'outcome', outcome, 'decided_ms', NOW, 'outcome_attempts', '1')
-  redis.call('ZADD', P .. 'outcome', LEASE_END, app)
+  timerAdd(P .. 'outcome', LEASE_END, app)
   decided[#decided + 1] = app
   decided[#decided + 1] = ids
 end
@@ -122,9 +174,9 @@ local function finish(id, q, state, fields, decided)
   redis.call('HSET', P .. 'q:' .. id, 'state', state, 'next_ms', '0', unpack(fields))
   -- The operator's list of queries that never reached their body.
   if state == 'failed' then redis.call('ZADD', P .. 'failed', NOW, id) end
-  if q.state ~= 'sent' then redis.call('ZREM', P .. 'send', id) end
+  if q.state ~= 'sent' then timerRemove(P .. 'send', id) end
   -- The licensor's pending set is also the deadline timer (kExpireDue).
-  redis.call('ZREM', P .. 'pending:' .. q.licensor, id)
+  timerRemove(P .. 'pending:' .. q.licensor, id)
   closeQuery(q.application, verdict, decided)
 end
 
@@ -175,6 +227,7 @@ return cjson.encode(claimed)
 // the rounds made final, as closeQuery gives them.
 constexpr std::string_view kSettleSends = R"lua(
 local decided, delivered = {}, {}
+deferTimers()
 for at = 4, #ARGV, 4 do
   local id, kind, err, retry_at = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   local key = P .. 'q:' .. id
@@ -213,11 +266,8 @@ for at = 4, #ARGV, 4 do
     end
   end
 end
--- Out of the send timer in one command per few hundred (unpack's limit is
--- the Lua stack).
-for from = 1, #delivered, 500 do
-  redis.call('ZREM', P .. 'send', unpack(delivered, from, math.min(from + 499, #delivered)))
-end
+inChunks('ZREM', P .. 'send', delivered)
+applyTimers()
 return decided
 )lua";
 
@@ -245,14 +295,6 @@ return decided
 // call that fails answers with its error and the others still run, as they
 // would one script each.
 constexpr std::string_view kIntake = R"lua(
--- A sorted set's new members in commands of a few hundred (unpack's limit
--- is the Lua stack).
-local function addAll(key, members)
-  for from = 1, #members, 1000 do
-    redis.call('ZADD', key, unpack(members, from, math.min(from + 999, #members)))
-  end
-end
-
 -- The licensor's pending set, by deadline, is the deadline timer as well:
 -- the licensors set names every such set, for kExpireDue to walk. The
 -- round's timers go into `timers`, to be added with the batch's others.
@@ -342,18 +384,20 @@ for _ = 1, tonumber(ARGV[4]) do
 end
 -- The timers before any conclusion: a conclusion takes its query out of
 -- them, which must come after the query went in.
-addAll(KEYS[1], timers.send)
+inChunks('ZADD', KEYS[1], timers.send)
 local named = {}
 for pending, deadlines in pairs(timers.pending) do
-  addAll(pending, deadlines)
+  inChunks('ZADD', pending, deadlines)
   named[#named + 1] = pending
 end
 if #named > 0 then redis.call('SADD', KEYS[2], unpack(named)) end
+deferTimers()
 for _ = 1, tonumber(ARGV[5]) do
   run(answers, conclude, KEYS[k], at)
   k = k + 1
   at = at + 7
 end
+applyTimers()
 return answers
 )lua";
 
@@ -382,6 +426,7 @@ for _, pending in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 local decided = {}
+deferTimers()
 for _, entry in ipairs(due) do
   local id = entry[1]
   local q = queryOf(id)
@@ -397,9 +442,10 @@ for _, entry in ipairs(due) do
     if (q.last_error or '') ~= '' then why = why .. ': ' .. q.last_error end
     finish(id, q, 'failed', {'last_error', why, 'concluded_ms', NOW}, decided)
   else
-    redis.call('ZREM', entry[2], id)
+    timerRemove(entry[2], id)
   end
 end
+applyTimers()
 return decided
 )lua";
 

@@ -645,6 +645,38 @@ TEST_F(ConformityTrackerTest, ExpireDueTakesAtMostTheLimitEarliestFirst) {
   EXPECT_EQ(query("app-1", "cq-1").state, QueryState::kSending);
 }
 
+// More queries than the scripts put in one timer command: each call still
+// moves every one of them.
+TEST_F(ConformityTrackerTest, ManyQueriesOpenSettleAndExpireInOneCallEach) {
+  constexpr std::uint64_t kRounds = 1203;
+  std::vector<OpenRound> rounds;
+  std::vector<SendResult> sends;
+  for (std::uint64_t i = 0; i < kRounds; ++i) {
+    const std::string query = "cq-" + std::to_string(i);
+    rounds.push_back(openRound("app-" + std::to_string(i), {plan(query, "sanitary")}));
+    sends.push_back(delivered(query));
+  }
+
+  auto opened = tracker_->openAll(rounds);
+  const ConformityTracker::Backlog after_open = backlog();
+  auto settled = tracker_->settleSends(sends, kNow + 10, kLease);
+  const ConformityTracker::Backlog after_settle = backlog();
+  auto expired = tracker_->expireDue(kDeadline, kLease, kRounds);
+
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  ASSERT_EQ(opened->size(), kRounds);
+  EXPECT_EQ(opened->back().result, OpenResult::kOpened);
+  EXPECT_EQ(after_open.sends, kRounds);
+  EXPECT_EQ(after_open.open_queries, kRounds);
+  ASSERT_TRUE(settled.ok()) << settled.error().message;
+  EXPECT_EQ(after_settle.sends, 0u);
+  ASSERT_TRUE(expired.ok()) << expired.error().message;
+  EXPECT_EQ(expired->size(), kRounds);
+  EXPECT_EQ(backlog().open_queries, 0u);
+  EXPECT_EQ(backlog().outcomes, kRounds);
+  EXPECT_EQ(tracker_->round("app-1202").value()->outcome, RoundOutcome::kConforms);
+}
+
 TEST_F(ConformityTrackerTest, ExpireDueFindsTheDeadlinesOfEveryLicensor) {
   openNew(openRound("app-1", {plan("cq-1", "sanitary", kDeadline)}));
   OpenRound other = openRound("app-2", {plan("cq-2", "fire", kDeadline + 1)});
