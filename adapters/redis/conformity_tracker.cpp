@@ -2,9 +2,10 @@
 // (adapters/redis/conformity_tracker.hpp), its changes as the Lua scripts of
 // adapters/redis/conformity_scripts.hpp.
 //
-// Each call is one round trip: one EVALSHA per round opened, per batch of
-// claims, settlements or deadlines, per conclusion (plus a SCRIPT LOAD the
-// first time a script runs against a Redis that does not know it). A call
+// Each call is one round trip: one EVALSHA per batch of rounds opened and
+// conclusions (kIntake), of claims, of settlements, of deadlines or of
+// delivered outcomes (plus a SCRIPT LOAD the first time a script runs
+// against a Redis that does not know it). A call
 // whose script made rounds final takes a second one, a pipeline of HMGET
 // that reads those rounds (readDecided).
 //

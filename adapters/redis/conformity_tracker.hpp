@@ -148,9 +148,10 @@ class ConformityTracker {
   // "send"), and by its deadline in the licensor's "pending".
   virtual registry::Result<Opened> open(const OpenRound& round) = 0;
 
-  // open() for each round in one round trip (a pipeline of scripts): one
-  // result per round, in order, with its own error when its script failed. The whole call fails
-  // (kUnavailable) only when Redis cannot be reached; then nothing is known of any.
+  // open() for each round in one round trip (one script call): one result
+  // per round, in order, with its own error when its part of the script
+  // failed. The whole call fails (kUnavailable) only when Redis cannot be
+  // reached or answers something else; then nothing is known of any.
   virtual registry::Result<std::vector<Opened>> openAll(const std::vector<OpenRound>& rounds) = 0;
 
   // Claims up to `limit` queries whose send is due at `now_ms` (state

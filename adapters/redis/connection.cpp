@@ -1,8 +1,6 @@
 // One hiredis connection (adapters/redis/connection.hpp).
 #include "adapters/redis/connection.hpp"
 
-#include <algorithm>
-
 #include <cerrno>
 
 #include "adapters/logger.hpp"
@@ -171,74 +169,6 @@ Result<ReplyPtr> Connection::runScript(Script& script, const Words& arguments) {
     return registry::makeError(ErrorCode::kUnavailable,
                                "Redis at " + address_ + " failed a script: " + std::string(text));
   }
-}
-
-Result<std::vector<Result<ReplyPtr>>> Connection::runScripts(Script& script,
-                                                             const std::vector<Words>& calls) {
-  std::vector<ScriptCall> mixed;
-  mixed.reserve(calls.size());
-  for (const Words& arguments : calls) {
-    mixed.push_back({&script, &arguments});
-  }
-  return runScripts(mixed);
-}
-
-Result<std::vector<Result<ReplyPtr>>> Connection::runScripts(const std::vector<ScriptCall>& calls) {
-  for (const ScriptCall& call : calls) {
-    if (call.script->sha1_.empty()) {
-      LICGATE_RETURN_IF_ERROR(loadScript(*call.script));
-    }
-  }
-  std::vector<Result<ReplyPtr>> results;
-  results.reserve(calls.size());
-  for (std::size_t i = 0; i < calls.size(); ++i) {
-    results.emplace_back(registry::makeError(ErrorCode::kInternal, "not run"));
-  }
-  std::vector<std::size_t> to_run(calls.size());
-  for (std::size_t i = 0; i < calls.size(); ++i) {
-    to_run[i] = i;
-  }
-  for (int round = 0; !to_run.empty(); ++round) {
-    std::vector<Words> commands(to_run.size());
-    for (std::size_t i = 0; i < to_run.size(); ++i) {
-      const ScriptCall& call = calls[to_run[i]];
-      commands[i].add("EVALSHA").add(call.script->sha1_).append(*call.arguments);
-    }
-    auto replies = exchange(commands);
-    if (!replies.ok()) {
-      return replies.takeError();
-    }
-    std::vector<std::size_t> again;
-    for (std::size_t i = 0; i < to_run.size(); ++i) {
-      ReplyPtr& reply = (*replies)[i];
-      if (reply->type != REDIS_REPLY_ERROR) {
-        results[to_run[i]] = std::move(reply);
-        continue;
-      }
-      std::string_view text(reply->str, reply->len);
-      if (round == 0 && text.starts_with("NOSCRIPT")) {
-        again.push_back(to_run[i]);
-        continue;
-      }
-      results[to_run[i]] =
-          registry::makeError(ErrorCode::kUnavailable,
-                              "Redis at " + address_ + " failed a script: " + std::string(text));
-    }
-    // Redis forgot its scripts (a restart, SCRIPT FLUSH): each one the
-    // calls to run again use is loaded once.
-    std::vector<Script*> reload;
-    for (std::size_t index : again) {
-      Script* script = calls[index].script;
-      if (std::find(reload.begin(), reload.end(), script) == reload.end()) {
-        reload.push_back(script);
-      }
-    }
-    for (Script* script : reload) {
-      LICGATE_RETURN_IF_ERROR(loadScript(*script));
-    }
-    to_run = std::move(again);
-  }
-  return results;
 }
 
 Status Connection::ping() {

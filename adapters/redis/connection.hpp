@@ -105,23 +105,6 @@ class Connection {
   // anything. Errors: kUnavailable (as runPipeline, and for an error the
   // script raised).
   registry::Result<ReplyPtr> runScript(Script& script, const Words& arguments);
-  // runScript for each of `calls`, in one round trip (a pipeline of
-  // EVALSHA); the calls Redis answers NOSCRIPT are run again after the
-  // script is loaded. The whole call fails only for the connection; an
-  // error a script raised is that call's own.
-  registry::Result<std::vector<registry::Result<ReplyPtr>>> runScripts(
-      Script& script, const std::vector<Words>& calls);
-  // One script call of a pipeline that mixes scripts.
-  struct ScriptCall {
-    Script* script;
-    const Words* arguments;
-  };
-  // runScripts for calls of different scripts, in order, in one round trip.
-  // A call Redis answers NOSCRIPT (it forgot that script since this
-  // connection loaded it: a restart) runs again after the others, so order
-  // across scripts holds only while Redis knows them all.
-  registry::Result<std::vector<registry::Result<ReplyPtr>>> runScripts(
-      const std::vector<ScriptCall>& calls);
 
   // PING. Errors: kUnavailable when Redis does not answer PONG.
   registry::Status ping();
