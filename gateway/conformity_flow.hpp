@@ -145,6 +145,12 @@ class ConformityFlow {
   std::vector<registry::Result<ConclusionAnswer>> concludeAll(
       const std::vector<std::pair<std::string, registry::Conclusion>>& conclusions);
 
+  // A request or conclusion that a transport refused before it could be
+  // read as one (a SOAP operation's ill-formed parameters), counted with
+  // those the flow refuses itself.
+  void countRefusedRequest();
+  void countRefusedConclusion();
+
   // The AMQP deliveries on kRequestsAddress and kConclusionsAddress: one
   // verdict per delivery, in order; each settled only after its Redis
   // script returned.

@@ -142,6 +142,16 @@ registry::Result<RequestAnswer> ConformityFlow::request(
   return std::move(requestAll({{system, request}}).front());
 }
 
+void ConformityFlow::countRefusedRequest() {
+  std::lock_guard lock(mutex_);
+  ++counters_.requests_refused;
+}
+
+void ConformityFlow::countRefusedConclusion() {
+  std::lock_guard lock(mutex_);
+  ++counters_.conclusions_refused;
+}
+
 std::vector<registry::Result<RequestAnswer>> ConformityFlow::requestAll(
     const std::vector<std::pair<std::string, registry::ConformityRequest>>& requests) {
   return openPlanned(planRequests(requests));

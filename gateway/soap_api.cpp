@@ -712,6 +712,7 @@ Result<std::string> SoapApi::requestConformity(const SoapCall& call) {
   }
   auto read = mapping::readRequestSoap(call);
   if (!read.ok()) {
+    conformity_->countRefusedRequest();
     return read.takeError();
   }
   auto answer = conformity_->request(read->system, read->request);
@@ -735,6 +736,7 @@ Result<std::string> SoapApi::submitConclusion(const SoapCall& call) {
   }
   auto conclusion = mapping::readConclusionSoap(call);
   if (!conclusion.ok()) {
+    conformity_->countRefusedConclusion();
     return conclusion.takeError();
   }
   auto answer = conformity_->conclude("", *conclusion);

@@ -46,16 +46,20 @@ registry::Error invalid(std::string_view path, std::string_view why) {
 }
 
 // A misspelt member must be refused, not ignored: the sender would think
-// licgate had read what it meant.
-Status refuseUnknown(const Json& object, std::string_view path,
+// licgate had read what it meant. The refusal lists the members `what`
+// has, which also shows a message sent to the wrong address for what it is.
+Status refuseUnknown(const Json& object, std::string_view path, std::string_view what,
                      std::initializer_list<std::string_view> known) {
   for (const auto& [key, value] : object.items()) {
     bool listed = false;
+    std::string members;
     for (std::string_view name : known) {
       listed = listed || key == name;
+      members += (members.empty() ? "" : ", ") + std::string(name);
     }
     if (!listed) {
-      return invalid(memberPath(path, key), "is not a member here");
+      return invalid(memberPath(path, key),
+                     "is not a member of " + std::string(what) + " (its members: " + members + ")");
     }
   }
   return {};
@@ -109,7 +113,7 @@ Result<registry::Applicant> readApplicant(const Json& object) {
   if (!member->is_object()) {
     return invalid("applicant", "is not an object");
   }
-  LICGATE_RETURN_IF_ERROR(refuseUnknown(*member, "applicant", {"iin_bin", "name"}));
+  LICGATE_RETURN_IF_ERROR(refuseUnknown(*member, "applicant", "an applicant", {"iin_bin", "name"}));
   registry::Applicant applicant;
   LICGATE_RETURN_IF_ERROR(
       assignTo(applicant.iin_bin, requiredText(*member, "applicant", "iin_bin")));
@@ -280,7 +284,8 @@ Result<registry::ConformityRequest> readRequestJson(std::string_view bytes) {
   }
   const Json& root = *parsed;
   LICGATE_RETURN_IF_ERROR(
-      refuseUnknown(root, "", {"application_id", "licensor", "applicant", "activity", "data"}));
+      refuseUnknown(root, "", "a conformity request",
+                    {"application_id", "licensor", "applicant", "activity", "data"}));
   registry::ConformityRequest request;
   LICGATE_RETURN_IF_ERROR(readRequestMembers(root, request));
   return request;
@@ -322,7 +327,7 @@ Result<QueryMessage> readQueryJson(std::string_view bytes) {
     return parsed.takeError();
   }
   const Json& root = *parsed;
-  LICGATE_RETURN_IF_ERROR(refuseUnknown(root, "",
+  LICGATE_RETURN_IF_ERROR(refuseUnknown(root, "", "a conformity query",
                                         {"query_id", "body", "application_id", "licensor",
                                          "applicant", "activity", "deadline", "data"}));
   QueryMessage query;
@@ -339,8 +344,9 @@ Result<registry::Conclusion> readConclusionJson(std::string_view bytes) {
     return parsed.takeError();
   }
   const Json& root = *parsed;
-  LICGATE_RETURN_IF_ERROR(refuseUnknown(
-      root, "", {"query_id", "body", "verdict", "reasons", "signer", "signed_document"}));
+  LICGATE_RETURN_IF_ERROR(
+      refuseUnknown(root, "", "a conclusion",
+                    {"query_id", "body", "verdict", "reasons", "signer", "signed_document"}));
   registry::Conclusion conclusion;
   LICGATE_RETURN_IF_ERROR(assignTo(conclusion.query_id, requiredText(root, "", "query_id")));
   LICGATE_RETURN_IF_ERROR(assignTo(conclusion.body, requiredText(root, "", "body")));

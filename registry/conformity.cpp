@@ -174,9 +174,12 @@ std::string activityProblem(std::string_view code) {
 std::string applicationIdProblem(std::string_view id) {
   std::string problem = textProblem(id, 1, kMaxApplicationId, true);
   // The id is a path segment of the HTTP API's reads, where a '/' would
-  // split it in two and make the round unreadable.
+  // split it in two and make the round unreadable, and "." or ".." is
+  // taken away by the clients that resolve paths (RFC 3986 section 5.2.4).
   if (problem.empty() && id.find('/') != std::string_view::npos) {
     problem = "\"" + quoteForMessage(id) + "\" contains a '/'";
+  } else if (problem.empty() && (id == "." || id == "..")) {
+    problem = "\"" + std::string(id) + "\" is not an id a URL path can hold";
   }
   return problem;
 }

@@ -184,8 +184,12 @@ void IntakeLoop::on_transport_close(proton::transport& transport) {
     if (found == connections_.end()) {
       return;
     }
-    logger_->debug("[c{}] connection closed{}{}", found->second->handle->id,
-                   transport.error() ? ": " : "", transport.error().what());
+    if (transport.error()) {
+      logger_->debug("[c{}] connection closed: {}", found->second->handle->id,
+                     transport.error().what());
+    } else {
+      logger_->debug("[c{}] connection closed", found->second->handle->id);
+    }
     dropConnection(*found->second);
     connections_.erase(found);
   });
@@ -413,6 +417,8 @@ void IntakeLoop::takeMessage(ConnectionState& connection, LinkState& link,
   Job job;
   job.delivery.address = link.address;
   registry::Status read = readDelivery(message, job.delivery);
+  // As it came, for the log: a refused body is dropped below.
+  const std::size_t body_bytes = job.delivery.body.size();
   if (!read.ok()) {
     job.delivery.refused = read.takeError();
     job.delivery.body.clear();
@@ -428,9 +434,11 @@ void IntakeLoop::takeMessage(ConnectionState& connection, LinkState& link,
                                   std::to_string(options_.max_message_bytes) + " bytes");
     std::string().swap(job.delivery.body);
   }
-  logger_->debug("[c{}] message '{}' (correlation '{}', system '{}') on '{}', {} bytes",
+  logger_->debug("[c{}] message '{}' (correlation '{}', system '{}') on '{}', {} bytes{}{}",
                  connection.handle->id, job.delivery.message_id, job.delivery.correlation_id,
-                 job.delivery.sender_system, link.address, job.delivery.body.size());
+                 job.delivery.sender_system, link.address, body_bytes,
+                 job.delivery.refused ? ", refused: " : "",
+                 job.delivery.refused ? job.delivery.refused->message : "");
 
   std::uint64_t tag = next_tag_++;
   Pending pending{delivery, &link, std::nullopt};

@@ -26,17 +26,30 @@ std::string hexOf(const proton::binary& bytes) {
   return text;
 }
 
-// Application property "system" when it is a string, else the user-id the
-// sender put in the properties section (AMQP 1.0 section 3.2.4).
-std::string senderSystemOf(const proton::message& message) {
+// Application property "system", else the user-id the sender put in the
+// properties section (AMQP 1.0 section 3.2.4). A "system" that is there
+// but names nobody (not a string, or empty) is refused rather than passed
+// over: the user-id behind it may be empty, and a conclusion whose sender
+// is unknown would skip the check that it comes from its body.
+registry::Result<std::string> senderSystemOf(const proton::message& message) {
   const auto& properties = message.properties();
-  if (properties.exists("system")) {
-    proton::scalar system = properties.get("system");
-    if (system.type() == proton::STRING) {
-      return proton::get<std::string>(system);
-    }
+  if (!properties.exists("system")) {
+    return message.user();
   }
-  return message.user();
+  proton::scalar system = properties.get("system");
+  if (system.type() != proton::STRING) {
+    return registry::makeError(registry::ErrorCode::kInvalidField,
+                               "application property \"system\" is an AMQP " +
+                                   proton::type_name(system.type()) +
+                                   "; it names the sending system and must be a string");
+  }
+  auto name = proton::get<std::string>(system);
+  if (name.empty()) {
+    return registry::makeError(
+        registry::ErrorCode::kInvalidField,
+        "application property \"system\" is empty; it must name the sending system");
+  }
+  return name;
 }
 
 // Ids and addresses become keys in the store and in Redis: one of
@@ -96,7 +109,11 @@ registry::Status readDelivery(const proton::message& message, Delivery& delivery
   delivery.correlation_id = messageIdText(message.correlation_id());
   delivery.reply_to = message.reply_to();
   delivery.content_type = message.content_type();
-  delivery.sender_system = senderSystemOf(message);
+  auto system = senderSystemOf(message);
+  if (!system.ok()) {
+    return system.takeError();
+  }
+  delivery.sender_system = std::move(*system);
   LICGATE_RETURN_IF_ERROR(checkFieldSizes(delivery));
   const proton::value& body = message.body();
   switch (body.type()) {

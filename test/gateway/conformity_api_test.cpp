@@ -315,6 +315,29 @@ TEST_F(ConformityApiTest, CountsTheFlowInStatsAndMetrics) {
   EXPECT_TRUE(contains(metrics, "licgate_conformity_backlog{of=\"open_queries\"} 2")) << metrics;
 }
 
+// A SOAP operation whose parameters cannot be read is refused before the
+// flow sees it, and still counted with the flow's own refusals.
+TEST_F(ConformityApiTest, CountsWhatSoapRefusesBeforeTheFlowReadsIt) {
+  std::string no_id = kRequest;
+  no_id.erase(no_id.find("<lg:applicationId>"),
+              std::string("<lg:applicationId>APP-9</lg:applicationId>").size());
+  std::string no_verdict = conclusionXml("cq-nothing", "fire");
+  no_verdict.erase(no_verdict.find("<lg:verdict>"),
+                   std::string("<lg:verdict>conforms</lg:verdict>").size());
+
+  auto request = soap_->handle(soapPost(envelope(no_id), ""));
+  auto conclusion = soap_->handle(soapPost(envelope(no_verdict), ""));
+  auto unknown = soap_->handle(soapPost(envelope(conclusionXml("cq-nothing", "fire")), ""));
+
+  EXPECT_EQ(request.status, 500);
+  EXPECT_TRUE(contains(request.body, "applicationId")) << request.body;
+  EXPECT_EQ(conclusion.status, 500);
+  EXPECT_TRUE(contains(conclusion.body, "verdict")) << conclusion.body;
+  EXPECT_EQ(flow_->counters().requests_refused, 1u);
+  EXPECT_EQ(flow_->counters().conclusions_refused, 2u) << "the ill-formed one and the unknown one";
+  EXPECT_EQ(courier_.take().size(), 0u);
+}
+
 TEST(ConformityRoutes, AnswerNotFoundWhenTheFlowIsOff) {
   adapters::http::Request request;
   request.method = "GET";

@@ -220,10 +220,12 @@ TEST(ConformityJson, RefusesRequestsThatAreNotTheDocumentedShape) {
   const std::vector<Refusal> cases{
       {"[1, 2]", ErrorCode::kMalformed, "conformity request: is not a JSON object"},
       {R"({"application_id":"A",)" + rest + R"(,"colour":"red"})", ErrorCode::kInvalidField,
-       "colour: is not a member here"},
+       "colour: is not a member of a conformity request (its members: application_id, licensor, "
+       "applicant, activity, data)"},
       {R"({"application_id":"A","licensor":"L","applicant":{"iin_bin":"050540004455",)"
        R"("name":"N","phone":"1"},"activity":"05.1"})",
-       ErrorCode::kInvalidField, "applicant.phone: is not a member here"},
+       ErrorCode::kInvalidField,
+       "applicant.phone: is not a member of an applicant (its members: iin_bin, name)"},
       {"{" + rest + "}", ErrorCode::kInvalidField, "application_id: is required"},
       {R"({"application_id":7,)" + rest + "}", ErrorCode::kInvalidField,
        "application_id: is not a string"},
@@ -390,7 +392,8 @@ TEST(ConformityJson, RefusesConclusionsThatAreNotTheDocumentedShape) {
       {head + R"("verdict":"conforms","signer":"S","signed_document":null})",
        ErrorCode::kInvalidField, "signed_document: is not a string"},
       {head + R"("verdict":"conforms","signer":"S","signature":"x"})", ErrorCode::kInvalidField,
-       "signature: is not a member here"},
+       "signature: is not a member of a conclusion (its members: query_id, body, verdict, reasons, "
+       "signer, signed_document)"},
       {head + R"("verdict":"conforms","signer":"S","body":"fire"})", ErrorCode::kInvalidField,
        "body: is given twice"},
   };

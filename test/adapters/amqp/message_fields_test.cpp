@@ -74,9 +74,38 @@ TEST(ReadDelivery, RejectsAMapBodyNamingItsType) {
   EXPECT_NE(status.error().message.find("map"), std::string::npos) << status.error().message;
 }
 
-TEST(ReadDelivery, IgnoresANonStringSystemProperty) {
+TEST(ReadDelivery, RefusesASystemPropertyThatIsNotAString) {
   proton::message message;
+  message.id("m-7");
   message.properties().put("system", std::int32_t{7});
+  message.user("licensor-portal");
+  Delivery delivery;
+
+  auto status = readDelivery(message, delivery);
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, registry::ErrorCode::kInvalidField);
+  EXPECT_EQ(status.error().message,
+            "application property \"system\" is an AMQP int; it names the sending system and "
+            "must be a string");
+  EXPECT_EQ(delivery.message_id, "m-7") << "kept under its id";
+}
+
+TEST(ReadDelivery, RefusesAnEmptySystemProperty) {
+  proton::message message;
+  message.properties().put("system", std::string());
+  message.user("licensor-portal");
+  Delivery delivery;
+
+  auto status = readDelivery(message, delivery);
+
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, registry::ErrorCode::kInvalidField);
+  EXPECT_NE(status.error().message.find("is empty"), std::string::npos) << status.error().message;
+}
+
+TEST(ReadDelivery, TakesTheUserIdWithoutASystemProperty) {
+  proton::message message;
   message.user("licensor-portal");
   Delivery delivery;
 
