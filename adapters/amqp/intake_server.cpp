@@ -430,9 +430,13 @@ void ProtonIntakeServer::postSettlements(std::vector<Job>& jobs, std::vector<Del
   using Batch = std::vector<Settlement>;
   std::vector<std::pair<std::shared_ptr<ConnectionHandle>, std::shared_ptr<Batch>>> groups;
   for (std::size_t i = 0; i < jobs.size(); ++i) {
-    logger_->debug("[c{}] message '{}' from '{}': {} {}", jobs[i].connection->id,
+    // The description says why (Redis down, say): the condition alone is
+    // only the error's class on the wire.
+    logger_->debug("[c{}] message '{}' from '{}': {}{}{}{}{}", jobs[i].connection->id,
                    deliveries[i].message_id, deliveries[i].sender_system,
-                   settleName(verdicts[i].settle), verdicts[i].condition);
+                   settleName(verdicts[i].settle), verdicts[i].condition.empty() ? "" : " ",
+                   verdicts[i].condition, verdicts[i].description.empty() ? "" : ": ",
+                   verdicts[i].description);
     auto group = std::find_if(groups.rbegin(), groups.rend(),
                               [&](const auto& entry) { return entry.first == jobs[i].connection; });
     if (group == groups.rend()) {
