@@ -466,17 +466,23 @@ TEST_F(ConformityTrackerTest, OpensAndConcludesInOneCall) {
 TEST_F(ConformityTrackerTest, ACallThatFailsInsideTheScriptFailsAloneInItsBatch) {
   openNew(openRound("app-1", {plan("cq-1", "sanitary")}));
   openNew(openRound("app-2", {plan("cq-2", "fire")}));
-  raw({"HDEL", "t:cf:q:cq-1", "licensor"});
+  raw({"HDEL", "t:cf:q:cq-1", "licensor"});       // the script's own error
+  rawText({"SET", "t:cf:q:cq-3", "not a hash"});  // a command's error (WRONGTYPE)
 
-  auto answers = tracker_->concludeAll(
-      {{conclusion("cq-1", "sanitary"), "f1"}, {conclusion("cq-2", "fire"), "f2"}}, kNow, kLease);
+  auto answers = tracker_->concludeAll({{conclusion("cq-1", "sanitary"), "f1"},
+                                        {conclusion("cq-2", "fire"), "f2"},
+                                        {conclusion("cq-3", "fire"), "f3"}},
+                                       kNow, kLease);
 
   ASSERT_TRUE(answers.ok()) << answers.error().message;
-  ASSERT_EQ(answers->size(), 2u);
+  ASSERT_EQ(answers->size(), 3u);
   ASSERT_FALSE((*answers)[0].ok());
   EXPECT_EQ((*answers)[0].error().code, ErrorCode::kUnavailable);
   EXPECT_NE((*answers)[0].error().message.find("failed a script"), std::string::npos)
       << (*answers)[0].error().message;
+  ASSERT_FALSE((*answers)[2].ok());
+  EXPECT_NE((*answers)[2].error().message.find("WRONGTYPE"), std::string::npos)
+      << (*answers)[2].error().message;
   ASSERT_TRUE((*answers)[1].ok()) << (*answers)[1].error().message;
   EXPECT_EQ((*answers)[1]->result, ConcludeResult::kAccepted);
   ASSERT_TRUE((*answers)[1]->decided.has_value());
