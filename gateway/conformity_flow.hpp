@@ -160,10 +160,13 @@ class ConformityFlow {
   // processDeliveries in two steps, for the intake's two threads: reading
   // and checking one batch (no Redis) overlaps the Redis round trips and
   // sends of the batch before. finishDeliveries must see the batches in
-  // the order they were prepared.
+  // the order they were prepared. The prepared batch keeps the deliveries:
+  // one refused for what it is (not one released) is kept as a dead letter
+  // before its verdict is returned, and released instead when the register
+  // cannot keep it.
   struct PreparedDeliveries;
   std::unique_ptr<PreparedDeliveries> prepareDeliveries(
-      const std::vector<adapters::amqp::Delivery>& batch);
+      std::vector<adapters::amqp::Delivery> batch);
   std::vector<adapters::amqp::Verdict> finishDeliveries(PreparedDeliveries& prepared);
 
   // The application's round; nullopt when neither Redis nor the register
@@ -261,6 +264,12 @@ class ConformityFlow {
   // already; nullopt when it holds none.
   std::optional<registry::Result<RequestAnswer>> decidedBefore(
       const adapters::redis::OpenRound& round);
+  // Sets delivery i's verdict for `error`, noting the error for its dead
+  // letter.
+  static void refuse(PreparedDeliveries& prepared, std::size_t i, registry::Error error);
+  // The deliveries refused for what they are, kept as dead letters; those
+  // the register cannot keep are released instead of rejected.
+  void keepRefused(PreparedDeliveries& prepared);
   registry::Status checkSender(const std::string& system,
                                const registry::Conclusion& conclusion) const;
   static registry::Result<ConclusionAnswer> answerOf(const registry::Conclusion& conclusion,
@@ -330,7 +339,10 @@ class ConformityFlow {
 // already (a delivery that could not be read) and the checked requests and
 // conclusions with the place of each in the batch.
 struct ConformityFlow::PreparedDeliveries {
+  std::vector<adapters::amqp::Delivery> batch;
   std::vector<adapters::amqp::Verdict> verdicts;  // one per delivery
+  // Why each delivery refused so far was refused, by its place in `batch`.
+  std::vector<std::pair<std::size_t, registry::Error>> refusals;
   PlannedRequests requests;
   std::vector<std::size_t> request_at;
   CheckedConclusions conclusions;

@@ -471,8 +471,10 @@ std::vector<adapters::amqp::Verdict> ConformityFlow::processDeliveries(
 }
 
 std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliveries(
-    const std::vector<adapters::amqp::Delivery>& batch) {
+    std::vector<adapters::amqp::Delivery> deliveries) {
   auto prepared = std::make_unique<PreparedDeliveries>();
+  prepared->batch = std::move(deliveries);
+  const std::vector<adapters::amqp::Delivery>& batch = prepared->batch;
   prepared->verdicts.resize(batch.size());
   // Requests and conclusions apart, each kind in one Redis round trip.
   std::vector<std::pair<std::string, registry::ConformityRequest>> requests;
@@ -486,7 +488,7 @@ std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliv
     if (refused) {
       // Refused before it was read: by the listener (too large, say) or
       // for its content type.
-      prepared->verdicts[i] = verdictOf(*refused);
+      refuse(*prepared, i, std::move(*refused));
       std::lock_guard lock(mutex_);
       ++(delivery.address == kRequestsAddress ? counters_.requests_refused
                                               : counters_.conclusions_refused);
@@ -496,7 +498,7 @@ std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliv
         requests.emplace_back(delivery.sender_system, std::move(*request));
         prepared->request_at.push_back(i);
       } else {
-        prepared->verdicts[i] = verdictOf(request.error());
+        refuse(*prepared, i, request.takeError());
         std::lock_guard lock(mutex_);
         ++counters_.requests_refused;
       }
@@ -506,7 +508,7 @@ std::unique_ptr<ConformityFlow::PreparedDeliveries> ConformityFlow::prepareDeliv
         conclusions.emplace_back(delivery.sender_system, std::move(*conclusion));
         prepared->conclusion_at.push_back(i);
       } else {
-        prepared->verdicts[i] = verdictOf(conclusion.error());
+        refuse(*prepared, i, conclusion.takeError());
         std::lock_guard lock(mutex_);
         ++counters_.conclusions_refused;
       }
@@ -545,15 +547,63 @@ std::vector<adapters::amqp::Verdict> ConformityFlow::finishDeliveries(
     }
   }
   for (std::size_t k = 0; k < requests.size(); ++k) {
-    verdicts[prepared.request_at[k]] =
-        requests[k].ok() ? accepted(requests[k]->duplicate ? "duplicate" : "opened")
-                         : verdictOf(requests[k].error());
+    if (requests[k].ok()) {
+      verdicts[prepared.request_at[k]] = accepted(requests[k]->duplicate ? "duplicate" : "opened");
+    } else {
+      refuse(prepared, prepared.request_at[k], requests[k].takeError());
+    }
   }
   for (std::size_t k = 0; k < conclusions.size(); ++k) {
-    verdicts[prepared.conclusion_at[k]] =
-        conclusions[k].ok() ? accepted(conclusions[k]->result) : verdictOf(conclusions[k].error());
+    if (conclusions[k].ok()) {
+      verdicts[prepared.conclusion_at[k]] = accepted(conclusions[k]->result);
+    } else {
+      refuse(prepared, prepared.conclusion_at[k], conclusions[k].takeError());
+    }
   }
+  keepRefused(prepared);
   return std::move(verdicts);
+}
+
+void ConformityFlow::refuse(PreparedDeliveries& prepared, std::size_t i, registry::Error error) {
+  prepared.verdicts[i] = verdictOf(error);
+  prepared.refusals.emplace_back(i, std::move(error));
+}
+
+// As the intake keeps a rejected licence event, so that the operator sees
+// what a sender was refused and why (GET /api/v1/dead-letters). A delivery
+// released (Redis unavailable) comes again and is no dead letter.
+void ConformityFlow::keepRefused(PreparedDeliveries& prepared) {
+  std::vector<registry::DeadLetter> letters;
+  std::vector<std::size_t> kept_at;
+  for (const auto& [i, error] : prepared.refusals) {
+    if (prepared.verdicts[i].settle != adapters::amqp::Settle::kReject) {
+      continue;
+    }
+    const adapters::amqp::Delivery& delivery = prepared.batch[i];
+    registry::DeadLetter letter;
+    letter.sender_system = delivery.sender_system;
+    letter.message_id = delivery.message_id;
+    letter.content_type = delivery.content_type;
+    letter.code = error.code;
+    letter.reason = error.message;
+    letter.body = delivery.body;
+    letters.push_back(std::move(letter));
+    kept_at.push_back(i);
+  }
+  auto kept = store_.keepDeadLetters(letters);
+  if (kept.ok()) {
+    return;
+  }
+  // Rejected without a trace would lose what the sender sent: released, it
+  // comes again, to be refused again once the register takes it.
+  getLogger("conformity")
+      ->warn("{} refused conformity message(s) released: {}", kept_at.size(), kept.error().message);
+  for (std::size_t i : kept_at) {
+    prepared.verdicts[i] = verdictOf(registry::makeError(
+        ErrorCode::kUnavailable,
+        "refused (" + prepared.verdicts[i].description +
+            "), but the register could not keep it as a dead letter: " + kept.error().message));
+  }
 }
 
 }  // namespace licgate::gateway

@@ -43,7 +43,7 @@ adapters::amqp::StagedProcessor routeDeliveries(adapters::amqp::StagedProcessor 
       (event ? out->events : queries).push_back(delivery);
     }
     if (!queries.empty()) {
-      out->conformity = conformity->prepareDeliveries(queries);
+      out->conformity = conformity->prepareDeliveries(std::move(queries));
     }
     if (!out->events.empty()) {
       out->events_prepared = shared->prepare(out->events);

@@ -39,6 +39,7 @@ class SqliteStore final : public Store {
                                              const std::string& message_id) override;
   Status keepConformityOutcomes(std::span<const ConformityOutcome> outcomes) override;
   Status keepLateConclusions(std::span<const LateConclusion> late) override;
+  Status keepDeadLetters(std::span<const DeadLetter> letters) override;
   Result<std::optional<ConformityOutcome>> findConformityOutcome(
       const std::string& application_id) override;
   Result<std::optional<ConformityOutcome>> findConformityOutcomeOfQuery(

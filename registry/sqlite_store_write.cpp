@@ -398,4 +398,31 @@ Status SqliteStore::saveLicence(const std::optional<Licence>& before, const Lice
   return {};
 }
 
+Status SqliteStore::keepDeadLetters(std::span<const DeadLetter> letters) {
+  if (letters.empty()) {
+    return {};
+  }
+  std::lock_guard lock(write_mutex_);
+  LICGATE_RETURN_IF_ERROR(beginBatch());
+  const std::string now = formatTimestamp(std::chrono::system_clock::now());
+  Status status;
+  for (const DeadLetter& letter : letters) {
+    auto insert = writer_->prepare(
+        "INSERT INTO dead_letters (sender_system, message_id, content_type, received_at, "
+        "error_code, reason, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!insert) {
+      status = insert.takeError();
+      break;
+    }
+    insert->bind(1, letter.sender_system).bind(2, letter.message_id);
+    insert->bind(3, letter.content_type).bind(4, now).bind(5, errorCodeName(letter.code));
+    insert->bind(6, letter.reason).bindBlob(7, letter.body);
+    status = insert->run();
+    if (!status.ok()) {
+      break;
+    }
+  }
+  return endBatch(std::move(status), "dead letters could not be kept");
+}
+
 }  // namespace licgate::registry

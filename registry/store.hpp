@@ -165,6 +165,14 @@ class Store {
   // nothing is kept.
   virtual Status keepConformityOutcomes(std::span<const ConformityOutcome> outcomes) = 0;
 
+  // Keeps messages refused outside the licence events' intake (a conformity
+  // request or conclusion) as dead letters, in ONE transaction, stamped
+  // with the time now (`id` and `received_at` are the store's). Unlike a
+  // rejected event no inbound record is written: the (system, message id)
+  // of a licence event stays free. kUnavailable when the transaction cannot
+  // be committed; then none is kept.
+  virtual Status keepDeadLetters(std::span<const DeadLetter> letters) = 0;
+
   // Adds late conclusions to the queries of outcomes kept already, in ONE
   // transaction: an outcome not kept yet, a query not in it or one with a
   // late conclusion already is left as it is (the outcome itself never

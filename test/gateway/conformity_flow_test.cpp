@@ -122,6 +122,46 @@ TEST_F(ConformityFlowTest, ABadDeliveryIsRefusedAloneInItsBatch) {
             "UTF-8 JSON, not windows-1251");
   EXPECT_EQ(flow_->counters().requests_opened, 1u);
   EXPECT_EQ(flow_->counters().requests_refused, 3u);
+  // Each refused one is kept, with its sender, bytes and reason.
+  auto letters = store_->deadLetters(0, 10);
+  ASSERT_TRUE(letters.ok()) << letters.error().message;
+  ASSERT_EQ(letters->size(), 3u);
+  EXPECT_EQ((*letters)[0].sender_system, "eru-export");
+  EXPECT_EQ((*letters)[0].body, overflowing);
+  EXPECT_EQ((*letters)[0].code, registry::ErrorCode::kInvalidField);
+  EXPECT_EQ((*letters)[1].code, registry::ErrorCode::kTooLarge);
+  EXPECT_EQ((*letters)[1].reason, "the message is too large");
+  EXPECT_EQ((*letters)[2].reason, verdicts[3].description);
+  EXPECT_EQ((*letters)[2].content_type, "application/json; charset=windows-1251");
+}
+
+// A refusal that only Redis could tell (an unknown query) is kept as a dead
+// letter too; an accepted conclusion in the same batch is not.
+TEST_F(ConformityFlowTest, KeepsAConclusionForAnUnknownQueryAsADeadLetter) {
+  ASSERT_TRUE(flow_->request("eru-export", request("APP-1")).ok());
+  auto delivery = [](const std::string& query_id, const std::string& message_id) {
+    adapters::amqp::Delivery d;
+    d.address = std::string(kConclusionsAddress);
+    d.sender_system = "fire";
+    d.message_id = message_id;
+    d.content_type = "application/json";
+    d.body = mapping::writeConclusionJson(conclusion(query_id, "fire"));
+    return d;
+  };
+
+  const auto verdicts = flow_->processDeliveries(
+      {delivery(queryId("APP-1", "fire"), "m-1"), delivery("cq-nothing", "m-2")});
+
+  ASSERT_EQ(verdicts.size(), 2u);
+  EXPECT_EQ(verdicts[0].outcome, "accepted");
+  EXPECT_EQ(verdicts[1].settle, adapters::amqp::Settle::kReject);
+  auto letters = store_->deadLetters(0, 10);
+  ASSERT_TRUE(letters.ok()) << letters.error().message;
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ((*letters)[0].message_id, "m-2");
+  EXPECT_EQ((*letters)[0].sender_system, "fire");
+  EXPECT_EQ((*letters)[0].code, registry::ErrorCode::kUnknownQuery);
+  EXPECT_EQ((*letters)[0].reason, verdicts[1].description);
 }
 
 TEST_F(ConformityFlowTest, RefusesADeliveryWhoseMediaTypeIsNotJson) {
