@@ -470,6 +470,37 @@ TEST_F(ConformityFlowTest, RefusesToResendAnOutcomeThatWasNotRefused) {
   EXPECT_EQ(unknown.error().code, registry::ErrorCode::kNotFound);
 }
 
+// A refused message whose dead letter the register cannot take (another
+// writer holds it) is released, to come again, rather than rejected without
+// a trace; once the register is free the same message is refused and kept.
+TEST_F(ConformityFlowTest, ARefusalTheRegisterCannotKeepIsReleasedInstead) {
+  adapters::amqp::Delivery unknown;
+  unknown.address = std::string(kConclusionsAddress);
+  unknown.sender_system = "fire";
+  unknown.message_id = "m-1";
+  unknown.body = mapping::writeConclusionJson(conclusion("cq-nothing", "fire"));
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open(dir_.file("register.db").c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  const auto held = flow_->processDeliveries({unknown});
+  sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  const auto again = flow_->processDeliveries({unknown});
+
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0].settle, adapters::amqp::Settle::kRelease);
+  EXPECT_NE(held[0].description.find("could not keep it as a dead letter"), std::string::npos)
+      << held[0].description;
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].settle, adapters::amqp::Settle::kReject);
+  EXPECT_EQ(again[0].error_code, "unknown-query");
+  auto letters = store_->deadLetters(0, 10);
+  ASSERT_TRUE(letters.ok()) << letters.error().message;
+  ASSERT_EQ(letters->size(), 1u);
+  EXPECT_EQ((*letters)[0].message_id, "m-1");
+}
+
 // An outcome goes out as soon as its round is decided, its register write
 // meanwhile. When the write fails (another writer holds the register), the
 // outcome is not marked delivered although the licensor took it: once its
