@@ -87,6 +87,24 @@ Result<std::string> encodeForJournal(const Event& event) {
   }
 }
 
+// One row of dead_letters: a rejected licence event's, or a refused
+// conformity message's (keepDeadLetters).
+Status insertDeadLetter(SqliteConnection& writer, const std::string& sender_system,
+                        const std::string& message_id, const std::string& content_type,
+                        const std::string& now, ErrorCode code, const std::string& reason,
+                        const std::string& body) {
+  auto query = writer.prepare(
+      "INSERT OR FAIL INTO dead_letters (sender_system, message_id, content_type, received_at, "
+      "error_code, reason, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  if (!query) {
+    return query.takeError();
+  }
+  query->bind(1, sender_system).bind(2, message_id);
+  query->bind(3, content_type).bind(4, now).bind(5, errorCodeName(code));
+  query->bind(6, reason).bindBlob(7, body);
+  return query->run();
+}
+
 }  // namespace
 
 // The fast path writes each accepted message without a savepoint. Should a
@@ -230,16 +248,9 @@ Result<Outcome> SqliteStore::rejectMessage(const Inbound& inbound, Error error,
     forget->bind(1, inbound.sender_system).bind(2, inbound.message_id);
     LICGATE_RETURN_IF_ERROR(forget->run());
   }
-  auto query = writer_->prepare(
-      "INSERT OR FAIL INTO dead_letters (sender_system, message_id, content_type, received_at, "
-      "error_code, reason, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  if (!query) {
-    return query.takeError();
-  }
-  query->bind(1, inbound.sender_system).bind(2, inbound.message_id);
-  query->bind(3, inbound.content_type).bind(4, now).bind(5, errorCodeName(error.code));
-  query->bind(6, error.message).bindBlob(7, inbound.body);
-  LICGATE_RETURN_IF_ERROR(query->run());
+  LICGATE_RETURN_IF_ERROR(insertDeadLetter(*writer_, inbound.sender_system, inbound.message_id,
+                                           inbound.content_type, now, error.code, error.message,
+                                           inbound.body));
 
   Outcome outcome;
   outcome.disposition = Disposition::kRejected;
@@ -407,17 +418,8 @@ Status SqliteStore::keepDeadLetters(std::span<const DeadLetter> letters) {
   const std::string now = formatTimestamp(std::chrono::system_clock::now());
   Status status;
   for (const DeadLetter& letter : letters) {
-    auto insert = writer_->prepare(
-        "INSERT INTO dead_letters (sender_system, message_id, content_type, received_at, "
-        "error_code, reason, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-    if (!insert) {
-      status = insert.takeError();
-      break;
-    }
-    insert->bind(1, letter.sender_system).bind(2, letter.message_id);
-    insert->bind(3, letter.content_type).bind(4, now).bind(5, errorCodeName(letter.code));
-    insert->bind(6, letter.reason).bindBlob(7, letter.body);
-    status = insert->run();
+    status = insertDeadLetter(*writer_, letter.sender_system, letter.message_id,
+                              letter.content_type, now, letter.code, letter.reason, letter.body);
     if (!status.ok()) {
       break;
     }

@@ -296,9 +296,10 @@ return decided
 // would one script each.
 constexpr std::string_view kIntake = R"lua(
 -- The licensor's pending set, by deadline, is the deadline timer as well:
--- the licensors set names every such set, for kExpireDue to walk. The
--- round's timers go into `timers`, to be added with the batch's others.
-local function openRound(k, at, timers)
+-- the licensors set names every such set (`pending_sets`, added once for
+-- the batch), for kExpireDue to walk. The round's timers are deferred, to
+-- be added with the batch's others.
+local function openRound(k, at, pending_sets)
   local existing = redis.call('HGET', KEYS[k], 'fingerprint')
   if existing then
     if existing == ARGV[at] then return 'duplicate' end
@@ -307,19 +308,13 @@ local function openRound(k, at, timers)
   local lease_end, count = ARGV[at + 1], tonumber(ARGV[at + 2])
   local n, m = tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
   redis.call('HSET', KEYS[k], unpack(ARGV, at + 5, at + 4 + n))
-  local deadlines = timers.pending[KEYS[k + 1]]
-  if deadlines == nil then
-    deadlines = {}
-    timers.pending[KEYS[k + 1]] = deadlines
-  end
+  pending_sets[KEYS[k + 1]] = true
   local w = at + 5 + n
   for i = 1, count do
     local id = ARGV[w]
     redis.call('HSET', KEYS[k + 1 + i], unpack(ARGV, w + 2, w + 1 + m))
-    timers.send[#timers.send + 1] = lease_end
-    timers.send[#timers.send + 1] = id
-    deadlines[#deadlines + 1] = ARGV[w + 1]
-    deadlines[#deadlines + 1] = id
+    timerAdd(KEYS[1], lease_end, id)
+    timerAdd(KEYS[k + 1], ARGV[w + 1], id)
     w = w + 2 + m
   end
   return 'opened'
@@ -374,22 +369,20 @@ local function run(answers, f, ...)
 end
 
 local answers = {}
-local timers = {send = {}, pending = {}}
+local pending_sets = {}
 local k, at = 3, 6
+deferTimers()
 for _ = 1, tonumber(ARGV[4]) do
   local count, n, m = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), tonumber(ARGV[at + 4])
-  run(answers, openRound, k, at, timers)
+  run(answers, openRound, k, at, pending_sets)
   k = k + 2 + count
   at = at + 5 + n + count * (2 + m)
 end
--- The timers before any conclusion: a conclusion takes its query out of
--- them, which must come after the query went in.
-inChunks('ZADD', KEYS[1], timers.send)
+-- The rounds' timers before any conclusion: a conclusion takes its query
+-- out of them, which must come after the query went in.
+applyTimers()
 local named = {}
-for pending, deadlines in pairs(timers.pending) do
-  inChunks('ZADD', pending, deadlines)
-  named[#named + 1] = pending
-end
+for pending in pairs(pending_sets) do named[#named + 1] = pending end
 if #named > 0 then redis.call('SADD', KEYS[2], unpack(named)) end
 deferTimers()
 for _ = 1, tonumber(ARGV[5]) do

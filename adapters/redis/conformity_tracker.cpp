@@ -435,6 +435,10 @@ class RedisConformityTracker final : public ConformityTracker {
   template <typename T, typename Decode>
   Result<T> decodeReply(const redisReply* reply, std::string_view what, Decode decode);
   Error unexpected(std::string_view what, std::string_view detail) const;
+  // "Redis at host:port", as errors name it.
+  std::string redisAt() const {
+    return "Redis at " + options_.host + ":" + std::to_string(options_.port);
+  }
 
   const std::string prefix_;
   const std::string send_key_;
@@ -494,8 +498,7 @@ class RedisConformityTracker final : public ConformityTracker {
 
 Error RedisConformityTracker::unexpected(std::string_view what, std::string_view detail) const {
   return registry::makeError(ErrorCode::kUnavailable,
-                             "Redis at " + options_.host + ":" + std::to_string(options_.port) +
-                                 " answered " + std::string(what) +
+                             redisAt() + " answered " + std::string(what) +
                                  " with something else: " + std::string(detail));
 }
 
@@ -851,9 +854,8 @@ Result<ConformityTracker::OpenedAndConcluded> RedisConformityTracker::openAndCon
   // A call that failed inside the script answers with its error, as its
   // own script's call would.
   const auto failed = [this](const redisReply* answer) {
-    return registry::makeError(ErrorCode::kUnavailable,
-                               "Redis at " + options_.host + ":" + std::to_string(options_.port) +
-                                   " failed a script: " + std::string(answer->str, answer->len));
+    return registry::makeError(ErrorCode::kUnavailable, redisAt() + " failed a script: " +
+                                                            std::string(answer->str, answer->len));
   };
   for (std::size_t i = 0; i < to_open.size(); ++i) {
     const redisReply* answer = raw->element[i];
